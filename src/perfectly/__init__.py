@@ -1,0 +1,44 @@
+"""perfectly: fast divisor sums σ(n) with a compiled, GIL-free core.
+
+The numbers API is serial and exact: :func:`sigma` for any n, :func:`sigma_range` for
+whole ranges as NumPy arrays, :func:`census` for perfect, abundant, deficient and
+multiply-perfect numbers, :func:`amicable_pairs`, and :func:`sum_sigma`, the closed-form
+check of Σσ.
+"""
+
+from perfectly._core import build_info
+from perfectly.arithmetic import (
+    Classification,
+    aliquot,
+    classify,
+    is_perfect,
+    sigma,
+    sum_sigma,
+)
+from perfectly.census import Census, census
+from perfectly.ranges import (
+    aliquot_range,
+    amicable_pairs,
+    multiply_perfect,
+    perfect_numbers,
+    sigma_range,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Census",
+    "Classification",
+    "aliquot",
+    "aliquot_range",
+    "amicable_pairs",
+    "build_info",
+    "census",
+    "classify",
+    "is_perfect",
+    "multiply_perfect",
+    "perfect_numbers",
+    "sigma",
+    "sigma_range",
+    "sum_sigma",
+]

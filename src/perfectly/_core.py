@@ -1,0 +1,65 @@
+"""Which kernel is active: the compiled extension, or the pure-Python fallback.
+
+The extension is used when it imports; ``PERFECTLY_NO_EXTENSIONS=1`` forces the
+fallback. Falling back because the extension is missing warns once, at import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import warnings
+from types import ModuleType
+from typing import Any
+
+from perfectly import _reference
+
+KERNELS = ("compiled", "python")
+
+
+def _load() -> tuple[ModuleType, str]:
+    if os.environ.get("PERFECTLY_NO_EXTENSIONS") == "1":
+        return _reference, "PERFECTLY_NO_EXTENSIONS=1"
+    try:
+        from perfectly import _kernel
+    except ImportError as exc:
+        warnings.warn(
+            f"perfectly: the compiled kernel is unavailable ({exc}); using the much "
+            "slower pure-Python kernel",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _reference, f"import failed: {exc}"
+    return _kernel, "compiled extension"
+
+
+kernel, _reason = _load()
+
+
+def kernel_module(name: str | None) -> ModuleType:
+    """The kernel module for ``name`` ("compiled", "python", or None for the active one)."""
+    if name is None:
+        return kernel
+    if name == "python":
+        return _reference
+    if name == "compiled":
+        if kernel is _reference:
+            raise RuntimeError(f"the compiled kernel is not available here ({_reason})")
+        return kernel
+    raise ValueError(f"kernel must be one of {KERNELS} or None, got {name!r}")
+
+
+def build_info() -> dict[str, Any]:
+    """Which core is active and how it was built, for bug reports and benchmark metadata."""
+    gil = getattr(sys, "_is_gil_enabled", None)
+    return {
+        "core": "python" if kernel is _reference else "compiled",
+        "reason": _reason,
+        "module": getattr(kernel, "__file__", None),
+        "python": sys.version.split()[0],
+        "implementation": sys.implementation.name,
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": gil() if gil is not None else True,
+        "compiler_flags": getattr(kernel, "BUILD_FLAGS", None),
+    }

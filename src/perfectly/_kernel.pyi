@@ -1,0 +1,22 @@
+# Type stub for the compiled extension perfectly._kernel (cython/perfectly/_kernel.pyx).
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+BUILD_FLAGS: dict[str, bool]
+
+def sigma(n: int) -> int: ...
+def is_prime(n: int) -> bool: ...
+def fill_sigma(
+    lo: int,
+    out: npt.NDArray[np.uint64] | Any,
+    algorithm: str = "sieve",
+    aliquot: bool = False,
+    release_gil: bool = True,
+) -> None: ...
+def summarize(
+    lo: int, hi: int, algorithm: str = "sieve", release_gil: bool = True
+) -> tuple[int, int, int, list[tuple[int, int]]]: ...
+def amicable(lo: int, hi: int, release_gil: bool = True) -> list[tuple[int, int]]: ...
+def sum_sigma(x: int) -> int: ...
