@@ -27,7 +27,7 @@ directives = {
 if sys.platform == "win32":
     compile_args = ["/O2"]
 else:
-    compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+    compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-funroll-loops"]
     if NATIVE:
         compile_args.append("-march=native")
 
@@ -42,6 +42,4 @@ extension = Extension(
     ],
 )
 
-setup(
-    ext_modules=cythonize([extension], include_path=["cython"], compiler_directives=directives)
-)
+setup(ext_modules=cythonize([extension], include_path=["cython"], compiler_directives=directives))

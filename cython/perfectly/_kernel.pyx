@@ -27,7 +27,10 @@ cdef extern from "_portable.h":
 BUILD_FLAGS = {"march_native": bool(PERFECTLY_MARCH_NATIVE), "debug": bool(PERFECTLY_DEBUG)}
 
 cdef enum:
-    BLOCK = 1 << 15          # numbers per sieve block: cells fill about half of L2
+    SUBBLOCK = 1 << 11       # numbers per sub-block: its cells fill L1
+    WHEEL = 1155             # 3·5·7·11
+    N_WHEEL = 4              # the wheel primes are the first four table primes
+    BLOCK = 1 << 15          # numbers per block (larger primes): cells fill L2
     TABLE_LIMIT = 1 << 20    # odd primes below this are kept in the table
     SMALL_TRIAL = 1 << 10    # single-n factoring trial-divides by primes below this
 
@@ -43,6 +46,11 @@ cdef uint64_t* _pinv = NULL   # p⁻¹ mod 2⁶⁴: n·p⁻¹ is n/p when p divi
 cdef uint64_t* _plim = NULL   # ⌊(2⁶⁴−1)/p⌋: p divides n iff n·p⁻¹ ≤ this
 cdef Py_ssize_t _np = 0
 cdef Py_ssize_t _np_small = 0  # how many of them are below SMALL_TRIAL
+cdef Py_ssize_t _np_sub = 0    # how many of them are below SUBBLOCK
+cdef uint64_t _wheel_inv[WHEEL]   # for r = n mod 1155: (Π wheel p dividing r)⁻¹ mod 2⁶⁴
+cdef uint64_t _wheel_sig[WHEEL]   # and Π (1 + p) over those p
+cdef int _wheel_shift[N_WHEEL]    # 1 + p = 2^shift · odd, for each wheel prime
+cdef uint64_t _wheel_oddinv[N_WHEEL]  # odd⁻¹ mod 2⁶⁴
 
 
 # ---------------------------------------------------------------- small helpers
@@ -397,7 +405,7 @@ cdef inline uint64_t sigma_trial(uint64_t n) noexcept nogil:
         r32 = <uint32_t>r
         for d32 in range(1, r32 + 1):
             if n32 % d32 == 0:
-                s += d32 + n32 / d32
+                s += <uint64_t>d32 + n32 / d32
     else:
         for d in range(1, r + 1):
             if n % d == 0:
@@ -430,34 +438,62 @@ cdef void init_offsets(uint64_t start, Py_ssize_t nprimes, uint64_t* off) noexce
         off[k] = (p - start % p) % p
 
 
-cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
-                     Py_ssize_t nprimes, uint64_t* off, bint rough) noexcept nogil:
-    """σ(n) for n in [start, start + count) into cells[i].sig; needs start + count ≤ WIDE.
+cdef inline void sieve_prime(Cell* cells, Py_ssize_t count, Py_ssize_t k,
+                             uint64_t* off) noexcept nogil:
+    """Divide the k-th table prime out of every multiple of it among ``count`` cells."""
+    cdef uint64_t p = _p[k]
+    cdef uint64_t inv = _pinv[k]
+    cdef uint64_t lim = _plim[k]
+    cdef uint64_t x, y, pk, s
+    cdef Py_ssize_t j = <Py_ssize_t>off[k]
+    cdef Cell* c
+    while j < count:
+        c = &cells[j]
+        x = c.rem * inv
+        pk = p
+        s = 1 + p
+        y = x * inv
+        while y <= lim:
+            x = y
+            pk *= p
+            s += pk
+            y = x * inv
+        c.rem = x
+        c.sig *= s
+        j += p
+    off[k] = <uint64_t>(j - count)
 
-    Each n is factored by the table primes that divide it, dividing exactly with
-    p⁻¹ mod 2⁶⁴ (no ``div`` instruction), and σ is built multiplicatively. What is
-    left is 1 or a prime, unless ``rough`` (primes stop below √n): then a cofactor
-    above ROUGH may be composite and is factored on its own.
+
+cdef inline void sieve_init(uint64_t start, Py_ssize_t count, Cell* cells) noexcept nogil:
+    """Powers of 2 and of the wheel primes 3, 5, 7, 11, for n in [start, start + count).
+
+    Powers of 2 come from counting trailing zeros; first powers of the wheel primes
+    from a table indexed by n mod 1155, fixed up on multiples of p².
     """
     cdef Py_ssize_t i, k, j
-    cdef uint64_t n, p, inv, lim, x, y, pk, s, r
+    cdef uint64_t n, p, inv, lim, x, y, pk, s, q
+    cdef Py_ssize_t r = <Py_ssize_t>(start % WHEEL)
     cdef int tz
     cdef Cell* c
     for i in range(count):
         n = start + <uint64_t>i
         tz = pf_ctz64(n)
-        cells[i].rem = n >> tz
-        cells[i].sig = (((<uint64_t>1) << tz) << 1) - 1
-    for k in range(nprimes):
+        cells[i].rem = (n >> tz) * _wheel_inv[r]
+        cells[i].sig = ((((<uint64_t>1) << tz) << 1) - 1) * _wheel_sig[r]
+        r += 1
+        if r == WHEEL:
+            r = 0
+    for k in range(N_WHEEL):
         p = _p[k]
         inv = _pinv[k]
         lim = _plim[k]
-        j = <Py_ssize_t>off[k]
+        q = p * p
+        j = <Py_ssize_t>((q - start % q) % q)
         while j < count:
             c = &cells[j]
             x = c.rem * inv
-            pk = p
-            s = 1 + p
+            pk = q
+            s = 1 + p + q
             y = x * inv
             while y <= lim:
                 x = y
@@ -465,21 +501,40 @@ cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
                 s += pk
                 y = x * inv
             c.rem = x
-            c.sig *= s
-            j += p
-        off[k] = <uint64_t>(j - count)
-    if rough:
-        for i in range(count):
-            r = cells[i].rem
-            if r > ROUGH:
-                cells[i].sig *= sigma_rough(r).lo  # fits: n < WIDE
-            else:
-                cells[i].sig *= r + (r > 1)
-    else:
-        for i in range(count):
-            r = cells[i].rem
-            cells[i].sig *= r + (r > 1)
+            c.sig = ((c.sig >> _wheel_shift[k]) * _wheel_oddinv[k]) * s  # ÷ (1 + p), × s
+            j += q
+
+
+cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
+                     Py_ssize_t nprimes, uint64_t* off) noexcept nogil:
+    """Factor n in [start, start + count) by the table primes; needs start + count ≤ WIDE.
+
+    σ is built multiplicatively from the prime powers found, dividing exactly with
+    p⁻¹ mod 2⁶⁴ (no ``div`` instruction). Primes below SUBBLOCK go over L1-sized
+    sub-blocks while they are hot; larger ones, which hit a sub-block at most
+    once, go over the whole (L2-sized) block. Afterwards ``cell_sigma`` gives σ(n).
+    """
+    cdef Py_ssize_t k, sub, sub_count
+    cdef Py_ssize_t n_small = nprimes if nprimes < _np_sub else _np_sub
+    sub = 0
+    while sub < count:
+        sub_count = count - sub if count - sub < SUBBLOCK else SUBBLOCK
+        sieve_init(start + <uint64_t>sub, sub_count, cells + sub)
+        for k in range(N_WHEEL, n_small):
+            sieve_prime(cells + sub, sub_count, k, off)
+        sub += sub_count
+    for k in range(n_small, nprimes):
+        sieve_prime(cells, count, k, off)
     return 0
+
+
+cdef inline uint64_t cell_sigma(const Cell* c, bint rough) noexcept nogil:
+    """σ(n) of a sieved cell: what is left of n is 1 or a prime, unless ``rough``
+    (table primes stop below √n), when a cofactor above ROUGH may be composite."""
+    cdef uint64_t r = c.rem
+    if rough and r > ROUGH:
+        return c.sig * sigma_rough(r).lo  # fits: n < WIDE
+    return c.sig * (r + (r > 1))
 
 
 ctypedef struct Sieve:
@@ -535,9 +590,10 @@ cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
         while start < narrow:
             todo = narrow - start
             blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-            sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off, sv.rough)
+            sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
             for b in range(blen):
-                out[start + b] = sv.cells[b].sig - ((lo + start + b) if aliquot else 0)
+                n = lo + start + <uint64_t>b
+                out[start + b] = cell_sigma(&sv.cells[b], sv.rough) - (n if aliquot else 0)
             start += blen
         sieve_close(&sv)
     for i in range(narrow, count):
@@ -553,20 +609,53 @@ cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
     return 0
 
 
-cdef inline int note(Summary* S, uint64_t n, uint64_t sig) noexcept nogil:
-    """Fold σ(n) of one n < WIDE into the summary; branch-free but for rare cases."""
-    cdef uint64_t two = n + n
-    add64(&S.total, sig)
-    S.deficient += sig < two
-    S.abundant += sig > two
-    if sig == two or sig >= two + n:
-        if sig % n == 0:
-            if S.nfound == MAX_FOUND:
-                return ERR_TOO_MANY
-            S.found_n[S.nfound] = n
-            S.found_k[S.nfound] = sig / n
-            S.nfound += 1
+cdef int record(Summary* S, uint64_t n, uint64_t k) noexcept nogil:
+    """Keep n, with σ(n) = k·n, in the summary's list of (multiply-)perfect numbers."""
+    if S.nfound == MAX_FOUND:
+        return ERR_TOO_MANY
+    S.found_n[S.nfound] = n
+    S.found_k[S.nfound] = k
+    S.nfound += 1
     return 0
+
+
+cdef int record_multiple(Summary* S, uint64_t n, uint64_t sig) noexcept nogil:
+    """record() n if σ(n) = k·n; n < WIDE, so k ≤ 6 and k·n fits (no division)."""
+    cdef uint64_t k
+    for k in range(2, 7):
+        if sig == k * n:
+            return record(S, n, k)
+    return 0
+
+
+cdef int fold_block(Summary* S, uint64_t start, Py_ssize_t count, const Cell* cells,
+                    bint rough) noexcept nogil:
+    """Fold σ(n), n in [start, start + count) < WIDE, from sieved cells into the summary.
+
+    The running sums stay in local variables (registers), and only the rare
+    n with σ(n) ≥ 3n or σ(n) = 2n take a branch and a division.
+    """
+    cdef uint64_t sum_lo = 0, sum_hi = 0, abundant = 0, deficient = 0
+    cdef uint64_t n, sig, two
+    cdef Py_ssize_t i
+    cdef int rc = 0
+    for i in range(count):
+        n = start + <uint64_t>i
+        sig = cell_sigma(&cells[i], rough)
+        sum_lo += sig
+        sum_hi += sum_lo < sig
+        two = n + n
+        deficient += sig < two
+        abundant += sig > two
+        if sig == two or sig >= two + n:
+            rc = record_multiple(S, n, sig)
+            if rc < 0:
+                break
+    S.total.lo += sum_lo
+    S.total.hi += sum_hi + (S.total.lo < sum_lo)
+    S.abundant += abundant
+    S.deficient += deficient
+    return rc
 
 
 cdef int note_wide(Summary* S, uint64_t n, u128 sig) noexcept nogil:
@@ -584,12 +673,7 @@ cdef int note_wide(Summary* S, uint64_t n, u128 sig) noexcept nogil:
     for k in range(2, 16):  # σ(n)/n < 7 for every n < 2⁶⁴
         kn = mul64(n, k)
         if kn.hi == sig.hi and kn.lo == sig.lo:
-            if S.nfound == MAX_FOUND:
-                return ERR_TOO_MANY
-            S.found_n[S.nfound] = n
-            S.found_k[S.nfound] = k
-            S.nfound += 1
-            break
+            return record(S, n, k)
     return 0
 
 
@@ -599,36 +683,32 @@ cdef int summarize_range(uint64_t lo, uint64_t count, bint trial,
     cdef uint64_t i, narrow, start, todo
     cdef Py_ssize_t b, blen
     cdef Sieve sv
-    cdef int rc
+    cdef int rc = 0
     narrow = 0
     if lo < WIDE:
         narrow = WIDE - lo if count > WIDE - lo else count
-    if trial:
-        for i in range(narrow):
-            rc = note(out, lo + i, sigma_trial(lo + i))
-            if rc < 0:
-                return rc
-    elif narrow > 0:
+    if narrow > 0:
         rc = sieve_open(&sv, lo, lo + narrow - 1)
         if rc < 0:
             return rc
         start = 0
-        while start < narrow:
+        while start < narrow and rc == 0:
             todo = narrow - start
             blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-            sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off, sv.rough)
-            for b in range(blen):
-                rc = note(out, lo + start + b, sv.cells[b].sig)
-                if rc < 0:
-                    sieve_close(&sv)
-                    return rc
-            start += blen
+            if trial:
+                for b in range(blen):
+                    sv.cells[b].rem = 1
+                    sv.cells[b].sig = sigma_trial(lo + start + <uint64_t>b)
+            else:
+                sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
+            rc = fold_block(out, lo + start, blen, sv.cells, sv.rough)
+            start += <uint64_t>blen
         sieve_close(&sv)
     for i in range(narrow, count):
-        rc = note_wide(out, lo + i, sigma_u128(lo + i))
         if rc < 0:
-            return rc
-    return 0
+            break
+        rc = note_wide(out, lo + i, sigma_u128(lo + i))
+    return rc
 
 
 cdef int pairs_add(Pairs* P, uint64_t a, uint64_t b) noexcept nogil:
@@ -666,16 +746,16 @@ cdef int amicable_range(uint64_t lo, uint64_t count, Pairs* out) noexcept nogil:
     while start < count:
         todo = count - start
         blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-        sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off, sv.rough)
+        sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
         end = lo + start + <uint64_t>blen
         for i in range(blen):
             a = lo + start + <uint64_t>i
-            sa = sv.cells[i].sig
+            sa = cell_sigma(&sv.cells[i], sv.rough)
             if sa <= a + a:
                 continue
             b = sa - a
             if b < end:
-                hit = sv.cells[b - lo - start].sig == sa
+                hit = cell_sigma(&sv.cells[b - lo - start], sv.rough) == sa
             else:
                 hit = sigma_equals(b, sa)
             if hit:
@@ -724,9 +804,10 @@ cdef u128 sum_sigma_u128(uint64_t x) noexcept nogil:
 # ------------------------------------------------------------ import-time table
 
 cdef int _build_table() except -1:
-    global _p, _pinv, _plim, _np, _np_small
+    global _p, _pinv, _plim, _np, _np_small, _np_sub
     cdef uint8_t* composite = <uint8_t*>calloc(TABLE_LIMIT, 1)
     cdef Py_ssize_t i, j, k
+    cdef uint64_t d
     if composite == NULL:
         raise MemoryError()
     i = 3
@@ -754,6 +835,18 @@ cdef int _build_table() except -1:
     free(composite)
     _np = k
     _np_small = primes_upto(SMALL_TRIAL)
+    _np_sub = primes_upto(SUBBLOCK)
+    for i in range(WHEEL):
+        d = 1
+        _wheel_sig[i] = 1
+        for k in range(N_WHEEL):
+            if i % _p[k] == 0:
+                d *= _p[k]
+                _wheel_sig[i] *= 1 + _p[k]
+        _wheel_inv[i] = inv64(d)
+    for k in range(N_WHEEL):
+        _wheel_shift[k] = pf_ctz64(1 + _p[k])
+        _wheel_oddinv[k] = inv64((1 + _p[k]) >> _wheel_shift[k])
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Benchmark scenarios for perfectly, run from a checkout as ``python -m bench.kernels``."""

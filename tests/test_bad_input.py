@@ -1,0 +1,126 @@
+"""Bad-input contract: type errors for non-integers, ValueError/OverflowError
+for out-of-range values, and the message names the offending argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import perfectly
+
+U64 = 2**64
+LO = r"\blo\b"
+HI = r"\bhi\b"
+N = r"\bn\b"
+X = r"\bx\b"
+METHOD = r"\bmethod\b"
+LO_OR_HI = r"\blo\b|\bhi\b"
+RANGE_ERR = (ValueError, OverflowError)
+
+
+def _call(name, *args, **kwargs):
+    return lambda: getattr(perfectly, name)(*args, **kwargs)
+
+
+CASES = [
+    # ---- scalar functions: n ------------------------------------------
+    ("sigma-bool", _call("sigma", True), TypeError, N),
+    ("sigma-false", _call("sigma", False), TypeError, N),
+    ("sigma-float", _call("sigma", 6.0), TypeError, N),
+    ("sigma-str", _call("sigma", "6"), TypeError, N),
+    ("sigma-none", _call("sigma", None), TypeError, N),
+    ("sigma-npfloat", _call("sigma", np.float64(6.0)), TypeError, N),
+    ("sigma-zero", _call("sigma", 0), ValueError, N),
+    ("sigma-neg", _call("sigma", -6), ValueError, N),
+    ("sigma-bigneg", _call("sigma", -(2**70)), ValueError, N),
+    ("sigma-npneg", _call("sigma", np.int64(-3)), ValueError, N),
+    ("aliquot-zero", _call("aliquot", 0), ValueError, N),
+    ("aliquot-float", _call("aliquot", 28.0), TypeError, N),
+    ("aliquot-bool", _call("aliquot", True), TypeError, N),
+    ("classify-neg", _call("classify", -12), ValueError, N),
+    ("classify-str", _call("classify", "12"), TypeError, N),
+    ("classify-none", _call("classify", None), TypeError, N),
+    ("is_perfect-zero", _call("is_perfect", 0), ValueError, N),
+    ("is_perfect-float", _call("is_perfect", 6.0), TypeError, N),
+    ("is_perfect-bool", _call("is_perfect", True), TypeError, N),
+    # ---- sigma_range --------------------------------------------------
+    ("sr-lo-zero", _call("sigma_range", 0, 10), ValueError, LO),
+    ("sr-lo-neg", _call("sigma_range", -5, 10), ValueError, LO),
+    ("sr-lo-gt-hi", _call("sigma_range", 10, 5), ValueError, LO_OR_HI),
+    ("sr-hi-too-big", _call("sigma_range", 1, U64 + 1), RANGE_ERR, HI),
+    ("sr-hi-way-too-big", _call("sigma_range", U64, 2**80), RANGE_ERR, HI),
+    ("sr-lo-float", _call("sigma_range", 1.0, 10), TypeError, LO),
+    ("sr-hi-float", _call("sigma_range", 1, 10.0), TypeError, HI),
+    ("sr-hi-str", _call("sigma_range", 1, "10"), TypeError, HI),
+    ("sr-lo-bool", _call("sigma_range", True, 10), TypeError, LO),
+    ("sr-hi-bool", _call("sigma_range", 1, True), TypeError, HI),
+    ("sr-hi-none", _call("sigma_range", 1, None), TypeError, HI),
+    ("sr-lo-none", _call("sigma_range", None, 10), TypeError, LO),
+    ("sr-method", _call("sigma_range", 1, 10, method="magic"), ValueError, METHOD),
+    ("sr-method-case", _call("sigma_range", 1, 10, method="SIEVE"), ValueError, METHOD),
+    ("sr-method-none", _call("sigma_range", 1, 10, method=None), (TypeError, ValueError), METHOD),
+    (
+        "sr-trial-too-high",
+        _call("sigma_range", 2**61, 2**61 + 10, method="trial"),
+        RANGE_ERR,
+        r"\bhi\b|\bmethod\b|trial",
+    ),
+    ("sr-np-float", _call("sigma_range", np.float32(1), 10), TypeError, LO),
+    # ---- aliquot_range -------------------------------------------------
+    ("ar-lo-gt-hi", _call("aliquot_range", 5, 4), ValueError, LO_OR_HI),
+    ("ar-lo-zero", _call("aliquot_range", 0, 4), ValueError, LO),
+    ("ar-method", _call("aliquot_range", 1, 4, method="fast"), ValueError, METHOD),
+    ("ar-hi-float", _call("aliquot_range", 1, 4.5), TypeError, HI),
+    # ---- perfect_numbers -----------------------------------------------
+    ("pn-lo-zero", _call("perfect_numbers", 0, 10), ValueError, LO),
+    ("pn-method", _call("perfect_numbers", 1, 10, method="fast"), ValueError, METHOD),
+    ("pn-hi-too-big", _call("perfect_numbers", 1, U64 + 5), RANGE_ERR, HI),
+    ("pn-lo-str", _call("perfect_numbers", "1", 10), TypeError, LO),
+    # ---- multiply_perfect ----------------------------------------------
+    ("mp-lo-gt-hi", _call("multiply_perfect", 10, 1), ValueError, LO_OR_HI),
+    ("mp-lo-float", _call("multiply_perfect", 1.5, 10), TypeError, LO),
+    ("mp-method", _call("multiply_perfect", 1, 10, method=""), ValueError, METHOD),
+    # ---- amicable_pairs ------------------------------------------------
+    ("am-lo-zero", _call("amicable_pairs", 0, 10), ValueError, LO),
+    ("am-lo-gt-hi", _call("amicable_pairs", 10, 5), ValueError, LO_OR_HI),
+    ("am-hi-too-big", _call("amicable_pairs", 1, 2**61 + 1), RANGE_ERR, HI),
+    ("am-hi-none", _call("amicable_pairs", 1, None), TypeError, HI),
+    # ---- census --------------------------------------------------------
+    ("census-lo-zero", _call("census", 0, 10), ValueError, LO),
+    ("census-lo-gt-hi", _call("census", 11, 10), ValueError, LO_OR_HI),
+    ("census-method", _call("census", 1, 10, method="x"), ValueError, METHOD),
+    ("census-hi-too-big", _call("census", 1, U64 + 1), RANGE_ERR, HI),
+    ("census-lo-str", _call("census", "1", 10), TypeError, LO),
+    ("census-hi-bool", _call("census", 1, True), TypeError, HI),
+    # ---- sum_sigma -----------------------------------------------------
+    ("ss-neg", _call("sum_sigma", -1), ValueError, X),
+    ("ss-too-big", _call("sum_sigma", U64), RANGE_ERR, X),
+    ("ss-way-too-big", _call("sum_sigma", 2**100), RANGE_ERR, X),
+    ("ss-float", _call("sum_sigma", 10.0), TypeError, X),
+    ("ss-bool", _call("sum_sigma", True), TypeError, X),
+    ("ss-none", _call("sum_sigma", None), TypeError, X),
+    ("ss-str", _call("sum_sigma", "10"), TypeError, X),
+]
+
+
+@pytest.mark.parametrize("name,fn,exc,pattern", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(name, fn, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        fn()
+
+
+def test_enough_bad_input_cases():
+    assert len(CASES) >= 40
+
+
+# The boundaries themselves are accepted (so the errors above are not just
+# "everything raises").
+def test_boundaries_accepted():
+    assert perfectly.sigma(1) == 1
+    assert perfectly.sum_sigma(0) == 0
+    assert perfectly.sigma_range(U64, U64).shape == (0,)
+    assert perfectly.sigma_range(10, 10).shape == (0,)
+    assert perfectly.amicable_pairs(2**61, 2**61) == []
+    assert list(perfectly.sigma_range(np.int64(1), np.uint64(4))) == [1, 3, 4]
+    assert perfectly.sigma_range(2**61, 2**61, method="trial").shape == (0,)
+    assert perfectly.census(np.int32(1), np.int64(7)).perfect == (6,)
