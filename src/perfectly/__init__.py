@@ -15,7 +15,9 @@ from perfectly.arithmetic import (
     sigma,
     sum_sigma,
 )
+from perfectly.backends import BACKENDS, ChunkError, WorkerLostError
 from perfectly.census import Census, census
+from perfectly.planning import SCHEDULES
 from perfectly.ranges import (
     aliquot_range,
     amicable_pairs,
@@ -23,12 +25,19 @@ from perfectly.ranges import (
     perfect_numbers,
     sigma_range,
 )
+from perfectly.search import SearchResult, VerificationError, search
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BACKENDS",
+    "SCHEDULES",
     "Census",
+    "ChunkError",
     "Classification",
+    "SearchResult",
+    "VerificationError",
+    "WorkerLostError",
     "aliquot",
     "aliquot_range",
     "amicable_pairs",
@@ -38,6 +47,7 @@ __all__ = [
     "is_perfect",
     "multiply_perfect",
     "perfect_numbers",
+    "search",
     "sigma",
     "sigma_range",
     "sum_sigma",

@@ -1,0 +1,232 @@
+"""Parallel search: one range, cut into chunks, run on a backend, merged and verified."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from perfectly._core import KERNELS, kernel_module
+from perfectly._validate import (
+    as_int,
+    check_algorithm,
+    check_amicable_hi,
+    check_range,
+    check_trial_hi,
+)
+from perfectly._work import Job
+from perfectly.aggregate import Aggregator
+from perfectly.arithmetic import sum_sigma
+from perfectly.backends import (
+    BACKENDS,
+    PROCESS_BACKENDS,
+    RunContext,
+    check_backend,
+    check_start_method,
+)
+from perfectly.census import Census
+from perfectly.planning import check_chunk_size, check_schedule, default_chunk_size, plan
+
+
+class VerificationError(ArithmeticError):
+    """The merged Σσ disagrees with the closed form: the result is not returned."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    """A census of [lo, hi) and how the search that made it ran."""
+
+    census: Census
+    verified: bool
+    backend: str
+    workers: int
+    start_method: str | None
+    schedule: str
+    method: str
+    kernel: str
+    release_gil: bool
+    chunk_size: int
+    chunks: int
+    wall: float  # seconds, the whole search
+    startup: float  # seconds starting workers
+    shutdown: float  # seconds stopping them
+    worker_busy: tuple[float, ...]  # seconds of kernel work, per worker
+    worker_chunks: tuple[int, ...]  # chunks run, per worker
+    retried: int  # chunks run again after their worker died
+
+    @property
+    def imbalance(self) -> float:
+        """Load imbalance: max / mean of the workers' busy time (1.0 is perfect)."""
+        busy = [b for b in self.worker_busy if b > 0] or [0.0]
+        mean = sum(busy) / len(busy)
+        return max(busy) / mean if mean > 0 else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["census"] = self.census.to_dict()
+        fields["worker_busy"] = list(self.worker_busy)
+        fields["worker_chunks"] = list(self.worker_chunks)
+        fields["imbalance"] = self.imbalance
+        return fields
+
+
+def check_workers(workers: object) -> int:
+    """``None`` or ``-1``: every CPU this process may use; else an int ≥ 1."""
+    if workers is None or (not isinstance(workers, bool) and workers == -1):
+        return available_cpus()
+    count = as_int(workers, "workers")
+    if count < 1:
+        raise ValueError(f"workers must be ≥ 1, -1 or None, got {count}")
+    return count
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def search(
+    lo: int,
+    hi: int,
+    *,
+    backend: str = "threads",
+    workers: int | None = None,
+    method: str = "sieve",
+    schedule: str = "dynamic",
+    chunk_size: int | None = None,
+    release_gil: bool = True,
+    kernel: str = "compiled",
+    start_method: str | None = None,
+    retries: int = 1,
+    timeout: float | None = None,
+    progress: Callable[[int, int], object] | None = None,
+    amicable: bool = False,
+) -> SearchResult:
+    """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
+
+    Parameters
+    ----------
+    lo, hi : int
+        The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
+    backend : str
+        Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"thread"``
+        (``_thread``), ``"processes"`` (``multiprocessing``), ``"thread-pool"`` or
+        ``"process-pool"`` (``concurrent.futures``).
+    workers : int or None
+        Worker count; None or -1 for every CPU this process may use.
+    method : {"sieve", "trial"}
+        The range algorithm.
+    schedule : {"static", "dynamic", "guided"}
+        How the range is cut and handed out (see :mod:`perfectly.planning`).
+    chunk_size : int or None
+        Numbers per chunk for ``dynamic`` (the base size for ``guided``); None picks
+        about 0.1 s of work and at least 8 chunks per worker.
+    release_gil : bool
+        Whether the compiled kernel releases the GIL (False only to measure the GIL).
+    kernel : {"compiled", "python"}
+        The compiled kernel, or the pure-Python one (always holds the GIL).
+    start_method : str or None
+        For process backends: ``"fork"``, ``"forkserver"`` or ``"spawn"``; None for
+        the platform's default.
+    retries : int
+        How often a chunk whose worker was killed is run again on a fresh worker.
+    timeout : float or None
+        Seconds; past it every worker is stopped and ``TimeoutError`` is raised.
+    progress : callable or None
+        Called as ``progress(numbers_done, numbers_total)`` after each chunk.
+    amicable : bool
+        Also find amicable pairs (``hi ≤ 2**61``).
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    ChunkError
+        A chunk raised; the message names its range and the original error.
+    WorkerLostError
+        A worker died more often than ``retries`` allows.
+    VerificationError
+        The merged Σσ disagrees with ``sum_sigma`` (never returned as a result).
+    """
+    lo, hi = check_range(lo, hi)
+    backend = check_backend(backend)
+    count = 1 if backend == "serial" else check_workers(workers)
+    method = check_algorithm(method, "method")
+    if method == "trial":
+        check_trial_hi(hi)
+    if amicable:
+        check_amicable_hi(hi)
+    schedule = check_schedule(schedule)
+    size = check_chunk_size(chunk_size)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    kernel_module(kernel)  # fails early if the compiled kernel is missing
+    method_start = check_start_method(start_method)
+    if method_start is not None and backend not in PROCESS_BACKENDS:
+        raise ValueError(f"start_method only applies to {PROCESS_BACKENDS}, not {backend!r}")
+    retries = as_int(retries, "retries")
+    if retries < 0:
+        raise ValueError(f"retries must be ≥ 0, got {retries}")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be callable or None")
+
+    started = time.perf_counter()
+    chunk_size = size or default_chunk_size(lo, hi, count, method)
+    if schedule == "static":
+        chunk_size = -(-(hi - lo) // count) if hi > lo else 0
+    ctx = RunContext(
+        job=Job(method=method, kernel=kernel, release_gil=bool(release_gil), amicable=amicable),
+        chunks=plan(lo, hi, schedule=schedule, workers=count, chunk_size=size, method=method),
+        workers=count,
+        static=schedule == "static",
+        retries=retries,
+        deadline=None if timeout is None else started + timeout,
+        timeout=timeout,
+        start_method=method_start,
+    )
+    aggregator = Aggregator(lo, hi, amicable=amicable)
+    chunks = 0
+    with contextlib.closing(BACKENDS[backend](ctx)) as results:  # stops workers on any exit
+        for result in results:
+            aggregator.add(result)
+            chunks += 1
+            if progress is not None:
+                progress(aggregator.numbers_done, hi - lo)
+    census = aggregator.census()
+    expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
+    if census.sigma_sum != expected:
+        raise VerificationError(
+            f"sum of sigma over [{lo}, {hi}) is {census.sigma_sum}, "
+            f"but the closed form gives {expected}"
+        )
+    slots = sorted(aggregator.busy)
+    return SearchResult(
+        census=census,
+        verified=True,
+        backend=backend,
+        workers=count,
+        start_method=ctx.stats.start_method,
+        schedule=schedule,
+        method=method,
+        kernel=kernel,
+        release_gil=bool(release_gil),
+        chunk_size=chunk_size,
+        chunks=chunks,
+        wall=time.perf_counter() - started,
+        startup=ctx.stats.startup,
+        shutdown=ctx.stats.shutdown,
+        worker_busy=tuple(aggregator.busy[s] for s in slots),
+        worker_chunks=tuple(aggregator.chunks[s] for s in slots),
+        retried=ctx.stats.retried,
+    )
