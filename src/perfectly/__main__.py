@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from typing import NoReturn
 
 from perfectly._cli_numbers import parse_int
-from perfectly.arithmetic import aliquot, classify, sigma, sum_sigma
-from perfectly.census import Census, census
+from perfectly.arithmetic import aliquot, classify, sigma
+from perfectly.backends import BACKENDS, START_METHODS
+from perfectly.census import Census
+from perfectly.planning import SCHEDULES
+from perfectly.search import SearchResult, search
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +41,13 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("hi", type=_integer, help="end of the range, excluded (≤ 2**64)")
     search.add_argument("--method", choices=("sieve", "trial"), default="sieve")
     search.add_argument("--amicable", action="store_true", help="also find amicable pairs")
+    search.add_argument("--backend", choices=tuple(BACKENDS), default="threads")
+    search.add_argument("--workers", type=_integer, default=None, help="default: all CPUs")
+    search.add_argument("--schedule", choices=SCHEDULES, default="dynamic")
+    search.add_argument("--chunk-size", type=_integer, default=None, metavar="N")
+    search.add_argument("--start-method", choices=START_METHODS, default=None)
+    search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
+    search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
     search.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -52,24 +61,60 @@ def _print_sigma(n: int, as_json: bool) -> None:
         print(f"sigma({n}) = {s}\naliquot sum s({n}) = {s - n}\n{n} is {kind}")
 
 
-def _print_census(result: Census, seconds: float, verified: bool, as_json: bool) -> None:
+def _print_census(result: SearchResult, as_json: bool) -> None:
+    census: Census = result.census
     if as_json:
-        print(json.dumps({**result.to_dict(), "verified": verified, "seconds": seconds}))
+        print(json.dumps({**census.to_dict(), **_run_facts(result)}))
         return
-    multi = ", ".join(f"{n} (k={k})" for n, k in result.multiply_perfect) or "none"
+    multi = ", ".join(f"{n} (k={k})" for n, k in census.multiply_perfect) or "none"
+    how = f"{result.backend}, {result.workers} worker{'s' * (result.workers > 1)}"
     lines = [
-        f"census of [{result.lo}, {result.hi}): {result.count:,} numbers in {seconds:.2f} s",
-        f"  perfect:          {', '.join(map(str, result.perfect)) or 'none'}",
+        f"census of [{census.lo}, {census.hi}): {census.count:,} numbers in "
+        f"{result.wall:.2f} s ({how})",
+        f"  perfect:          {', '.join(map(str, census.perfect)) or 'none'}",
         f"  multiply-perfect: {multi}",
-        f"  abundant:         {result.abundant:,}",
-        f"  deficient:        {result.deficient:,}",
-        f"  sum of sigma:     {result.sigma_sum} "
-        f"({'verified' if verified else 'MISMATCH'} against the closed form)",
+        f"  abundant:         {census.abundant:,}",
+        f"  deficient:        {census.deficient:,}",
+        f"  sum of sigma:     {census.sigma_sum} (verified against the closed form)",
     ]
-    if result.amicable is not None:
-        pairs = ", ".join(f"({a}, {b})" for a, b in result.amicable) or "none"
+    if census.amicable is not None:
+        pairs = ", ".join(f"({a}, {b})" for a, b in census.amicable) or "none"
         lines.append(f"  amicable pairs:   {pairs}")
+    if result.resumed:
+        lines.append(f"  resumed:          {result.resumed} of {result.chunks} chunks journaled")
     print("\n".join(lines))
+
+
+def _run_facts(result: SearchResult) -> dict[str, object]:
+    return {
+        "verified": result.verified,
+        "seconds": round(result.wall, 4),
+        "backend": result.backend,
+        "workers": result.workers,
+        "chunks": result.chunks,
+        "resumed": result.resumed,
+    }
+
+
+class _Progress:
+    """A tqdm bar on stderr when it is a terminal; nothing otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.bar = None
+        self.done = 0
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="n", unit_scale=True, file=sys.stderr)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done = done
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,15 +125,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sigma":
             _print_sigma(args.n, args.json)
             return 0
-        start = time.perf_counter()
-        result = census(args.lo, args.hi, method=args.method, amicable=args.amicable)
-        seconds = time.perf_counter() - start
-    except (TypeError, ValueError, OverflowError) as exc:
+        return _search(args)
+    except (TypeError, ValueError, OverflowError, ImportError, ConnectionError) as exc:
         parser.exit(2, f"perfectly: error: {exc}\n")
-    expected = sum_sigma(result.hi - 1) - sum_sigma(result.lo - 1) if result.count else 0
-    verified = expected == result.sigma_sum
-    _print_census(result, seconds, verified, args.json)
-    return 0 if verified else 1
+    except (RuntimeError, ArithmeticError, TimeoutError) as exc:
+        parser.exit(1, f"perfectly: error: {exc}\n")
+
+
+def _search(args: argparse.Namespace) -> int:
+    progress = _Progress(max(args.hi - args.lo, 0))
+    try:
+        result = search(
+            args.lo,
+            args.hi,
+            backend=args.backend,
+            workers=args.workers,
+            method=args.method,
+            schedule=args.schedule,
+            chunk_size=args.chunk_size,
+            start_method=args.start_method,
+            scheduler=args.scheduler,
+            journal=args.journal,
+            amicable=args.amicable,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        progress.close()
+        where = f"interrupted after {progress.done:,} of {args.hi - args.lo:,} numbers"
+        hint = (
+            f"; run the same command again to resume from {args.journal}"
+            if args.journal
+            else "; add --journal FILE to make a search resumable"
+        )
+        print(f"perfectly: {where}{hint}", file=sys.stderr)
+        return 130
+    progress.close()
+    _print_census(result, args.json)
+    return 0
 
 
 if __name__ == "__main__":

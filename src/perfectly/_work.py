@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import queue
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from perfectly._core import kernel_module
@@ -20,6 +22,8 @@ from perfectly.planning import Chunk
 #: that runs the chunk starting at LO SIGKILL itself (on its first attempt, or on
 #: every attempt) or raise. Read by workers only; never set it outside tests.
 FAULT_ENV = "PERFECTLY_TEST_FAULT"
+#: Seconds between a worker process's checks that its parent is still alive.
+PARENT_CHECK = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,15 +97,32 @@ def run_task(job: Job, task: Task, worker: int) -> ChunkResult:
     )
 
 
-def worker_loop(worker: int, job: Job, tasks: Any, results: Any, tally: Any = None) -> None:
+def worker_loop(
+    worker: int,
+    job: Job,
+    tasks: Any,
+    results: Any,
+    tally: Any = None,
+    parent_alive: Callable[[], bool] | None = None,
+) -> None:
     """Run tasks from ``tasks`` until a ``None`` arrives; report on ``results``.
 
     Messages: ``("done", worker, ChunkResult)`` and ``("error", worker, index, text)``,
     after which the worker stops. Tasks run in the order they arrive. ``tally``, if
-    given, is a (lock, shared counter) pair that counts the numbers done.
+    given, is a (lock, shared counter) pair that counts the numbers done. A worker
+    process passes ``parent_alive`` so that it exits if its parent dies (a killed
+    parent sends no ``None``, and the task queue never reports end of file).
     """
     while True:
-        task = tasks.get()
+        if parent_alive is None:
+            task = tasks.get()
+        else:
+            try:
+                task = tasks.get(timeout=PARENT_CHECK)
+            except queue.Empty:
+                if not parent_alive():
+                    return
+                continue
         if task is None:
             return
         try:

@@ -50,6 +50,11 @@ class Aggregator:
             self.busy[result.worker] = self.busy.get(result.worker, 0.0) + result.busy
             self.chunks[result.worker] = self.chunks.get(result.worker, 0) + 1
 
+    def indices(self) -> set[int]:
+        """Indices of the chunks merged so far."""
+        with self._lock:
+            return set(self._done)
+
     @property
     def numbers_done(self) -> int:
         """How many numbers of the range are merged so far."""

@@ -72,20 +72,19 @@ def plan(
 ) -> Iterator[Chunk]:
     """The chunks of [lo, hi) in the order they are handed out.
 
-    ``static`` yields exactly ``workers`` blocks (some empty ranges are skipped, so
-    fewer when the range is shorter than ``workers``); chunk ``i`` belongs to worker
-    ``i``. The others yield chunks lazily, so a plan of 10**12 numbers costs no memory.
+    ``static`` yields ``workers`` blocks of sizes that differ by one at most (fewer
+    when the range is shorter than ``workers``); chunk ``i`` belongs to worker ``i``. The others yield chunks lazily, so a plan of 10**12 numbers costs no memory.
     """
     count = hi - lo
     if count <= 0:
         return
-    if schedule == "static":
-        width = -(-count // workers)
+    if schedule == "static":  # sizes differ by one at most
+        index = 0
         for i in range(workers):
-            start = lo + i * width
-            if start >= hi:
-                return
-            yield Chunk(i, start, min(start + width, hi))
+            start, stop = lo + i * count // workers, lo + (i + 1) * count // workers
+            if stop > start:
+                yield Chunk(index, start, stop)
+                index += 1
         return
     size = chunk_size or default_chunk_size(lo, hi, workers, method)
     start, index = lo, 0

@@ -28,6 +28,7 @@ from perfectly.backends import (
     check_start_method,
 )
 from perfectly.census import Census
+from perfectly.journal import Journal
 from perfectly.planning import check_chunk_size, check_schedule, default_chunk_size, plan
 
 
@@ -56,6 +57,7 @@ class SearchResult:
     worker_busy: tuple[float, ...]  # seconds of kernel work, per worker
     worker_chunks: tuple[int, ...]  # chunks run, per worker
     retried: int  # chunks run again after their worker died
+    resumed: int = 0  # chunks taken from the journal, not run
 
     @property
     def imbalance(self) -> float:
@@ -108,6 +110,9 @@ def search(
     timeout: float | None = None,
     progress: Callable[[int, int], object] | None = None,
     amicable: bool = False,
+    journal: str | os.PathLike[str] | None = None,
+    scheduler: Any = None,
+    security: Any = None,
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
@@ -118,7 +123,7 @@ def search(
     backend : str
         Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"thread"``
         (``_thread``), ``"processes"`` (``multiprocessing``), ``"thread-pool"`` or
-        ``"process-pool"`` (``concurrent.futures``).
+        ``"process-pool"`` (``concurrent.futures``), or ``"dask"`` (``distributed``).
     workers : int or None
         Worker count; None or -1 for every CPU this process may use.
     method : {"sieve", "trial"}
@@ -143,6 +148,15 @@ def search(
         Called as ``progress(numbers_done, numbers_total)`` after each chunk.
     amicable : bool
         Also find amicable pairs (``hi ≤ 2**61``).
+    journal : path or None
+        An SQLite file recording each finished chunk; a search run again with the same
+        arguments and journal skips the chunks it holds (see :mod:`perfectly.journal`).
+    scheduler : str, distributed.Client or None
+        ``backend="dask"`` only: a scheduler address such as ``"tcp://host:8786"`` or a
+        ``Client``; None starts a ``LocalCluster`` of ``workers`` processes.
+    security : distributed.Security or None
+        ``backend="dask"`` only: TLS settings (a scheduler's TCP port is
+        unauthenticated without them).
 
     Returns
     -------
@@ -159,7 +173,9 @@ def search(
     """
     lo, hi = check_range(lo, hi)
     backend = check_backend(backend)
-    count = 1 if backend == "serial" else check_workers(workers)
+    count = check_workers(workers)
+    if backend == "serial":
+        count = 1  # the serial backend runs in the calling thread, whatever workers says
     method = check_algorithm(method, "method")
     if method == "trial":
         check_trial_hi(hi)
@@ -180,6 +196,8 @@ def search(
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable or None")
+    if backend != "dask" and (scheduler is not None or security is not None):
+        raise ValueError(f"scheduler and security only apply to backend='dask', not {backend!r}")
 
     started = time.perf_counter()
     chunk_size = size or default_chunk_size(lo, hi, count, method)
@@ -194,15 +212,40 @@ def search(
         deadline=None if timeout is None else started + timeout,
         timeout=timeout,
         start_method=method_start,
+        scheduler=scheduler,
+        security=security,
     )
     aggregator = Aggregator(lo, hi, amicable=amicable)
-    chunks = 0
-    with contextlib.closing(BACKENDS[backend](ctx)) as results:  # stops workers on any exit
-        for result in results:
+    chunks = resumed = 0
+    book = None
+    if journal is not None:
+        identity = {
+            "lo": str(lo),
+            "hi": str(hi),
+            "method": method,
+            "amicable": amicable,
+            "schedule": schedule,
+            "chunk_size": chunk_size,
+            "plan_workers": None if schedule == "dynamic" else count,
+        }
+        book = Journal(journal, identity)
+        for result in book.finished():
             aggregator.add(result)
-            chunks += 1
-            if progress is not None:
-                progress(aggregator.numbers_done, hi - lo)
+            resumed += 1
+        done = aggregator.indices()
+        ctx.chunks = (c for c in ctx.chunks if c.index not in done)
+    try:
+        with contextlib.closing(BACKENDS[backend](ctx)) as results:  # stops workers on exit
+            for result in results:
+                if book is not None:
+                    book.record(result)
+                aggregator.add(result)
+                chunks += 1
+                if progress is not None:
+                    progress(aggregator.numbers_done, hi - lo)
+    finally:
+        if book is not None:
+            book.close()
     census = aggregator.census()
     expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
     if census.sigma_sum != expected:
@@ -222,7 +265,8 @@ def search(
         kernel=kernel,
         release_gil=bool(release_gil),
         chunk_size=chunk_size,
-        chunks=chunks,
+        chunks=chunks + resumed,
+        resumed=resumed,
         wall=time.perf_counter() - started,
         startup=ctx.stats.startup,
         shutdown=ctx.stats.shutdown,

@@ -7,6 +7,7 @@ None of them computes σ or merges results: the kernel does the one, the
 from __future__ import annotations
 
 from perfectly.backends._base import Backend, ChunkError, RunContext, RunStats, WorkerLostError
+from perfectly.backends.dask import run_dask
 from perfectly.backends.pools import run_process_pool, run_thread_pool
 from perfectly.backends.processes import START_METHODS, check_start_method, run_processes
 from perfectly.backends.serial import run_serial
@@ -20,6 +21,7 @@ BACKENDS: dict[str, Backend] = {
     "processes": run_processes,
     "thread-pool": run_thread_pool,
     "process-pool": run_process_pool,
+    "dask": run_dask,
 }
 PROCESS_BACKENDS = ("processes", "process-pool")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 from perfectly._work import ChunkResult, Job
 from perfectly.planning import Chunk
@@ -40,6 +41,8 @@ class RunContext:
     deadline: float | None  # time.perf_counter() value, or None
     timeout: float | None
     start_method: str | None
+    scheduler: Any = None  # dask: an address, a distributed.Client, or None
+    security: Any = None  # dask: a distributed.Security for TLS, or None
     stats: RunStats = dataclasses.field(default_factory=RunStats)
 
     def check_deadline(self) -> None:

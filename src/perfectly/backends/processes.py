@@ -38,7 +38,8 @@ def check_start_method(start_method: object) -> str | None:
 
 def _process_main(slot: int, job: Job, tasks: Any, results: Any, tally: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker_loop(slot, job, tasks, results, tally)
+    parent = multiprocessing.parent_process()
+    worker_loop(slot, job, tasks, results, tally, parent.is_alive if parent else None)
     results.close()
     results.join_thread()  # every result is in the pipe before the process exits
 

@@ -1,0 +1,122 @@
+"""Journaled searches: finished chunks recorded in SQLite, so a killed run can resume.
+
+One transaction per chunk, in WAL mode: a process killed at any instant leaves every
+finished chunk recorded once and no half-written one. The journal holds plain data
+(integers as decimal text, lists as JSON), never pickles, so opening a journal made
+by someone else runs no code. A journal made with other parameters, from a newer
+format, corrupt or not SQLite at all is refused, and the file is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from perfectly._work import ChunkResult
+from perfectly.planning import Chunk
+
+FORMAT = 1
+
+
+class JournalError(RuntimeError):
+    """The journal file cannot be used for this search."""
+
+
+class Journal:
+    """An open journal for one search's parameters."""
+
+    def __init__(self, path: str | os.PathLike[str], params: dict[str, Any]) -> None:
+        self.path = os.fspath(path)
+        self.params = params
+        if os.path.exists(self.path):
+            self._check_existing()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
+                    " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
+                    " worker INTEGER, busy REAL)"
+                )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('format', ?), ('params', ?)",
+                    (str(FORMAT), json.dumps(params, sort_keys=True)),
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path!r} cannot be written: {exc}") from exc
+
+    def _check_existing(self) -> None:
+        """Refuse, without writing to it, a file that is not this search's journal."""
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                (check,) = db.execute("PRAGMA quick_check").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"journal {self.path!r} is not a perfectly journal (or is corrupt): {exc}"
+            ) from exc
+        if check != "ok":
+            raise JournalError(f"journal {self.path!r} is corrupt: {check}")
+        version = int(meta.get("format", "0"))
+        if version != FORMAT:
+            raise JournalError(
+                f"journal {self.path!r} has format {version}; this version reads {FORMAT}"
+            )
+        theirs = json.loads(meta.get("params", "{}"))
+        if theirs != self.params:
+            diff = {k: (theirs.get(k), v) for k, v in self.params.items() if theirs.get(k) != v}
+            raise JournalError(
+                f"journal {self.path!r} was made with other parameters "
+                f"(journal, now): {diff}; use another file or the same arguments"
+            )
+
+    def finished(self) -> Iterator[ChunkResult]:
+        """The chunks this journal holds."""
+        rows = self._db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
+        for idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy in rows:
+            yield ChunkResult(
+                chunk=Chunk(int(idx), int(lo), int(hi)),
+                sigma_sum=int(total),
+                abundant=int(abundant),
+                deficient=int(deficient),
+                found=tuple((int(n), int(k)) for n, k in json.loads(found)),
+                amicable=None if pairs is None else tuple(tuple(p) for p in json.loads(pairs)),
+                worker=int(worker),
+                busy=float(busy),
+            )
+
+    def record(self, result: ChunkResult) -> None:
+        """Record one finished chunk, in one transaction."""
+        c = result.chunk
+        pairs = None if result.amicable is None else json.dumps(result.amicable)
+        with self._db:
+            self._db.execute(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    c.index,
+                    str(c.lo),
+                    str(c.hi),
+                    str(result.sigma_sum),
+                    str(result.abundant),
+                    str(result.deficient),
+                    json.dumps(result.found),
+                    pairs,
+                    result.worker,
+                    result.busy,
+                ),
+            )
+
+    def close(self) -> None:
+        self._db.close()
