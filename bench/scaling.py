@@ -91,9 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             "processes(2, fork)": run(
                 sieve_hi, backend="processes", workers=2, start_method="fork"
             ),
-            "threads(2), GIL held": run(
-                sieve_hi, backend="threads", workers=2, release_gil=False
-            ),
+            "threads(2), GIL held": run(sieve_hi, backend="threads", workers=2, release_gil=False),
         },
         repeat,
     )

@@ -73,7 +73,8 @@ def plan(
     """The chunks of [lo, hi) in the order they are handed out.
 
     ``static`` yields ``workers`` blocks of sizes that differ by one at most (fewer
-    when the range is shorter than ``workers``); chunk ``i`` belongs to worker ``i``. The others yield chunks lazily, so a plan of 10**12 numbers costs no memory.
+    when the range is shorter than ``workers``); chunk ``i`` belongs to worker ``i``.
+    The others yield chunks lazily, so a plan of 10**12 numbers costs no memory.
     """
     count = hi - lo
     if count <= 0:
