@@ -438,28 +438,35 @@ cdef void init_offsets(uint64_t start, Py_ssize_t nprimes, uint64_t* off) noexce
         off[k] = (p - start % p) % p
 
 
+cdef inline uint64_t divide_out(Cell* c, Py_ssize_t k, uint64_t pk, uint64_t s) noexcept nogil:
+    """Divide c.rem by the k-th table prime, and then by every further power of it.
+
+    ``pk`` is the power of p already counted and ``s`` = 1 + p + … + pk; returns s
+    extended by the further powers found (σ of the p-part of n).
+    """
+    cdef uint64_t p = _p[k]
+    cdef uint64_t inv = _pinv[k]
+    cdef uint64_t lim = _plim[k]
+    cdef uint64_t x = c.rem * inv
+    cdef uint64_t y = x * inv
+    while y <= lim:
+        x = y
+        pk *= p
+        s += pk
+        y = x * inv
+    c.rem = x
+    return s
+
+
 cdef inline void sieve_prime(Cell* cells, Py_ssize_t count, Py_ssize_t k,
                              uint64_t* off) noexcept nogil:
     """Divide the k-th table prime out of every multiple of it among ``count`` cells."""
     cdef uint64_t p = _p[k]
-    cdef uint64_t inv = _pinv[k]
-    cdef uint64_t lim = _plim[k]
-    cdef uint64_t x, y, pk, s
     cdef Py_ssize_t j = <Py_ssize_t>off[k]
     cdef Cell* c
     while j < count:
         c = &cells[j]
-        x = c.rem * inv
-        pk = p
-        s = 1 + p
-        y = x * inv
-        while y <= lim:
-            x = y
-            pk *= p
-            s += pk
-            y = x * inv
-        c.rem = x
-        c.sig *= s
+        c.sig *= divide_out(c, k, p, 1 + p)
         j += p
     off[k] = <uint64_t>(j - count)
 
@@ -471,7 +478,7 @@ cdef inline void sieve_init(uint64_t start, Py_ssize_t count, Cell* cells) noexc
     from a table indexed by n mod 1155, fixed up on multiples of p².
     """
     cdef Py_ssize_t i, k, j
-    cdef uint64_t n, p, inv, lim, x, y, pk, s, q
+    cdef uint64_t n, p, q
     cdef Py_ssize_t r = <Py_ssize_t>(start % WHEEL)
     cdef int tz
     cdef Cell* c
@@ -483,25 +490,14 @@ cdef inline void sieve_init(uint64_t start, Py_ssize_t count, Cell* cells) noexc
         r += 1
         if r == WHEEL:
             r = 0
-    for k in range(N_WHEEL):
+    for k in range(N_WHEEL):  # the table divided p out once: multiples of p² have more
         p = _p[k]
-        inv = _pinv[k]
-        lim = _plim[k]
         q = p * p
         j = <Py_ssize_t>((q - start % q) % q)
         while j < count:
             c = &cells[j]
-            x = c.rem * inv
-            pk = q
-            s = 1 + p + q
-            y = x * inv
-            while y <= lim:
-                x = y
-                pk *= p
-                s += pk
-                y = x * inv
-            c.rem = x
-            c.sig = ((c.sig >> _wheel_shift[k]) * _wheel_oddinv[k]) * s  # ÷ (1 + p), × s
+            # σ(p^e) replaces the table's 1 + p: divide it out exactly, multiply σ(p^e) in
+            c.sig = ((c.sig >> _wheel_shift[k]) * _wheel_oddinv[k]) * divide_out(c, k, q, 1 + p + q)
             j += q
 
 

@@ -2,6 +2,7 @@
 
 Workers start with ``_thread.start_new_thread``; each holds a lock from
 ``_thread.allocate_lock`` until it exits, which is how the parent joins it.
+Queues, messages and stopping are those of the ``threads`` backend.
 """
 
 from __future__ import annotations
@@ -11,20 +12,14 @@ import queue
 from collections.abc import Generator
 from typing import Any
 
-from perfectly._work import ChunkResult, Job, Task, worker_loop
+from perfectly._work import ChunkResult, Task, worker_loop
 from perfectly.backends._base import RunContext
 from perfectly.backends._driver import drive
-from perfectly.backends.threads import JOIN_TIMEOUT, discard_pending, drain
+from perfectly.backends.threads import JOIN_TIMEOUT, ThreadWorkers
 
 
-class ThreadModuleWorkers:
+class ThreadModuleWorkers(ThreadWorkers):
     """Workers started with ``_thread.start_new_thread``."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.results: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        self.tasks: dict[int, queue.Queue[Task | None]] = {}
-        self.running: dict[int, Any] = {}  # slot -> lock held while the worker runs
 
     def _main(self, slot: int, tasks: queue.Queue[Task | None], running: Any) -> None:
         try:
@@ -32,29 +27,15 @@ class ThreadModuleWorkers:
         finally:
             running.release()
 
-    def spawn(self, slot: int) -> None:
-        tasks: queue.Queue[Task | None] = queue.Queue()
+    def _start(self, slot: int, tasks: queue.Queue[Task | None]) -> Any:
         running = _thread.allocate_lock()
         running.acquire()
-        self.tasks[slot], self.running[slot] = tasks, running
         _thread.start_new_thread(self._main, (slot, tasks, running))
+        return running
 
-    def send(self, slot: int, task: Task) -> None:
-        self.tasks[slot].put(task)
-
-    def poll(self, timeout: float) -> list[tuple[Any, ...]]:
-        return drain(self.results, timeout)
-
-    def alive(self, slot: int) -> bool:
-        return True
-
-    def stop(self, graceful: bool) -> None:
-        for tasks in self.tasks.values():
-            discard_pending(tasks)
-            tasks.put(None)
-        for running in self.running.values():
-            if running.acquire(timeout=JOIN_TIMEOUT):
-                running.release()
+    def _join(self, handle: Any) -> None:
+        if handle.acquire(timeout=JOIN_TIMEOUT):
+            handle.release()
 
 
 def run_thread_module(ctx: RunContext) -> Generator[ChunkResult, None, None]:

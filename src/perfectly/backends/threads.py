@@ -25,18 +25,25 @@ class ThreadWorkers:
         self.job = job
         self.results: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.tasks: dict[int, queue.Queue[Task | None]] = {}
-        self.threads: dict[int, threading.Thread] = {}
+        self.handles: dict[int, Any] = {}
 
-    def spawn(self, slot: int) -> None:
-        tasks: queue.Queue[Task | None] = queue.Queue()
+    def _start(self, slot: int, tasks: queue.Queue[Task | None]) -> Any:
         thread = threading.Thread(
             target=worker_loop,
             args=(slot, self.job, tasks, self.results),
             name=f"perfectly-worker-{slot}",
             daemon=True,
         )
-        self.tasks[slot], self.threads[slot] = tasks, thread
         thread.start()
+        return thread
+
+    def _join(self, handle: Any) -> None:
+        handle.join(JOIN_TIMEOUT)
+
+    def spawn(self, slot: int) -> None:
+        tasks: queue.Queue[Task | None] = queue.Queue()
+        self.tasks[slot] = tasks
+        self.handles[slot] = self._start(slot, tasks)
 
     def send(self, slot: int, task: Task) -> None:
         self.tasks[slot].put(task)
@@ -51,8 +58,8 @@ class ThreadWorkers:
         for tasks in self.tasks.values():
             discard_pending(tasks)
             tasks.put(None)
-        for thread in self.threads.values():
-            thread.join(JOIN_TIMEOUT)
+        for handle in self.handles.values():
+            self._join(handle)
 
 
 def drain(results: queue.Queue[tuple[Any, ...]], timeout: float) -> list[tuple[Any, ...]]:
