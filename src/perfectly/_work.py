@@ -1,7 +1,7 @@
 """One chunk of work, as every backend runs it: the job, the task, the result.
 
-Workers in threads and in processes run the same ``worker_loop``: take a task, tell
-the parent it started, run the kernel on the chunk, send back a ``ChunkResult``. The
+Workers in threads and in processes run the same ``worker_loop``: take a task, run the
+kernel on the chunk, send back a ``ChunkResult``. The
 loop never merges results and never decides what to run next: the parent does both.
 """
 

@@ -192,8 +192,14 @@ def search(
     retries = as_int(retries, "retries")
     if retries < 0:
         raise ValueError(f"retries must be ≥ 0, got {retries}")
-    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
+    for name, flag in (("release_gil", release_gil), ("amicable", amicable)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, not {flag!r}")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable or None")
     if backend != "dask" and (scheduler is not None or security is not None):

@@ -3,7 +3,8 @@
 The pool's own queue does the scheduling: ``static`` submits one block per worker,
 the others submit chunks as workers free up (at most ``2 × workers`` in flight). A
 process pool broken by a killed worker is replaced, and its unfinished chunks are
-submitted again, up to ``retries`` times.
+submitted again; the pool does not say which chunk killed it, so each of them counts
+a try, up to ``retries``. Pool processes watch their parent and exit if it dies.
 """
 
 from __future__ import annotations
@@ -15,14 +16,29 @@ import os
 import threading
 import time
 from collections.abc import Callable, Generator
+from concurrent.futures.process import BrokenProcessPool
 
-from perfectly._work import ChunkResult, Job, Task, run_task
+from perfectly._work import PARENT_CHECK, ChunkResult, Job, Task, run_task
 from perfectly.backends._base import RunContext, WorkerLostError, chunk_error
 
 
 def _pool_task(job: Job, task: Task) -> ChunkResult:
     """Run a task in a pool worker; the worker is named by its process and thread."""
     return run_task(job, task, worker=hash((os.getpid(), threading.get_ident())))
+
+
+def _watch_parent() -> None:
+    """Pool-process initializer: exit when the parent dies (the pool would wait forever)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        while parent.is_alive():
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="perfectly-parent-watch", daemon=True).start()
 
 
 def _run_pool(
@@ -34,7 +50,6 @@ def _run_pool(
     pending: list[Task] = []
     in_flight: dict[cf.Future[ChunkResult], Task] = {}
     limit = ctx.workers if ctx.static else 2 * ctx.workers
-    breaks = 0
     finished = False
     slot_of: dict[int, int] = {}  # pool worker identity -> 0, 1, 2, ...
     try:
@@ -48,29 +63,30 @@ def _run_pool(
                 finished = True
                 return
             done, _ = cf.wait(in_flight, timeout=0.05, return_when=cf.FIRST_COMPLETED)
-            broken = False
+            lost: list[Task] = []
             for future in done:
                 task = in_flight.pop(future)
                 try:
                     result = future.result()
-                except cf.process.BrokenProcessPool:
-                    broken = True
-                    pending.append(task)
+                except BrokenProcessPool:
+                    lost.append(task)
                     continue
                 except Exception as exc:
                     raise chunk_error(task.chunk, f"{type(exc).__name__}: {exc}") from exc
-                slot = slot_of.setdefault(result.worker, len(slot_of))
+                slot = slot_of.setdefault(result.worker, len(slot_of) % ctx.workers)
                 yield dataclasses.replace(result, worker=slot)
-            if broken:
-                breaks += 1
-                if breaks > ctx.retries:
-                    raise WorkerLostError(
-                        f"a pool worker died and the pool broke {breaks} times; "
-                        f"retries={ctx.retries} allows no more"
-                    )
-                pending += in_flight.values()
+            if lost:
+                lost += in_flight.values()
                 in_flight.clear()
-                ctx.stats.retried += len(pending)
+                for task in lost:
+                    if task.attempt >= ctx.retries:
+                        raise WorkerLostError(
+                            f"a pool worker died while chunk {task.chunk.index} "
+                            f"[{task.chunk.lo}, {task.chunk.hi}) was in the pool, on attempt "
+                            f"{task.attempt + 1}, and retries={ctx.retries} allows no more"
+                        )
+                    pending.append(Task(task.chunk, task.attempt + 1))
+                ctx.stats.retried += len(lost)
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = make_pool()
             ctx.check_deadline()
@@ -97,5 +113,8 @@ def run_process_pool(ctx: RunContext) -> Generator[ChunkResult, None, None]:
     context = multiprocessing.get_context(ctx.start_method)
     ctx.stats.start_method = context.get_start_method()
     return _run_pool(
-        ctx, lambda: cf.ProcessPoolExecutor(max_workers=ctx.workers, mp_context=context)
+        ctx,
+        lambda: cf.ProcessPoolExecutor(
+            max_workers=ctx.workers, mp_context=context, initializer=_watch_parent
+        ),
     )

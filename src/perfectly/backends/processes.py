@@ -1,7 +1,11 @@
-"""Processes: ``multiprocessing.Process`` workers, ``multiprocessing.Queue`` each way.
+"""Processes: ``multiprocessing.Process`` workers and multiprocessing queues.
 
-Each worker has its own task queue and its own result queue, so a worker killed from
-outside (SIGKILL) cannot leave a lock that the others need held. A
+Each worker has its own task queue (a ``multiprocessing.Queue``) and its own result
+queue, so a worker killed from outside (SIGKILL) cannot leave a lock that the others
+need held. Results go back through a ``multiprocessing.SimpleQueue``, whose ``put``
+writes to the pipe before it returns (a ``Queue`` hands the write to a feeder thread):
+a worker's finished chunks are therefore all in the pipe before it takes the next
+task, so when a worker dies the parent knows which chunk it was running. A
 ``multiprocessing.Lock`` guards a shared tally of numbers done, which the parent can
 read while the run goes on. Workers ignore SIGINT: Ctrl-C is the parent's to handle,
 and the parent then terminates them.
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
-import queue
 import signal
 import time
 from collections.abc import Generator
@@ -40,8 +43,6 @@ def _process_main(slot: int, job: Job, tasks: Any, results: Any, tally: Any) -> 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     worker_loop(slot, job, tasks, results, tally, parent.is_alive if parent else None)
-    results.close()
-    results.join_thread()  # every result is in the pipe before the process exits
 
 
 class ProcessWorkers:
@@ -62,7 +63,7 @@ class ProcessWorkers:
         if slot in self.processes:  # a dead worker: its queues go with it
             self._retired += [self.tasks[slot], self.results[slot]]
             self.processes[slot].join(0)
-        tasks, results = self.context.Queue(), self.context.Queue()
+        tasks, results = self.context.Queue(), self.context.SimpleQueue()
         process = self.context.Process(
             target=_process_main,
             args=(slot, self.job, tasks, results, (self.lock, self.numbers_done)),
@@ -78,11 +79,8 @@ class ProcessWorkers:
     def _drain(self) -> list[tuple[Any, ...]]:
         messages = []
         for results in self.results.values():
-            while True:
-                try:
-                    messages.append(results.get_nowait())
-                except queue.Empty:
-                    break
+            while not results.empty():  # this process is the only reader
+                messages.append(results.get())
         return messages
 
     def poll(self, timeout: float) -> list[tuple[Any, ...]]:
@@ -117,9 +115,12 @@ class ProcessWorkers:
             if process.is_alive():
                 process.kill()
                 process.join()
-        for q in [*self.tasks.values(), *self.results.values(), *self._retired]:
+        for q in [*self.tasks.values(), *self._retired]:
             q.close()
-            q.cancel_join_thread()
+            if hasattr(q, "cancel_join_thread"):
+                q.cancel_join_thread()
+        for results in self.results.values():
+            results.close()
         for process in self.processes.values():
             process.close()
 

@@ -1,0 +1,669 @@
+"""Parallel search: every backend, worker count, schedule and chunk size gives the
+exact census of the range (checked against brute force and against the serial
+``perfectly.census``), the ``SearchResult`` describes the run truthfully, and bad
+arguments fail with typed errors before any worker starts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import perfectly
+from perfectly.backends import BACKENDS
+from perfectly.census import Census
+from perfectly.planning import plan
+
+pytestmark = pytest.mark.timeout(120)
+
+START_METHODS = tuple(multiprocessing.get_all_start_methods())
+PROCESS_BACKENDS = ("processes", "process-pool")
+THREAD_BACKENDS = ("serial", "threads", "thread", "thread-pool")
+ALL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
+SCHEDULES = ("static", "dynamic", "guided")
+CHUNK_SIZES = (None, 997, 5000)
+WORKERS = (1, 2, 3)
+
+LO, HI = 1, 20_000
+# Independent facts about [1, 20000): the four perfect numbers below 10**4, the two
+# 3-perfect numbers below 10**4, the first amicable pairs (smaller member < 20000).
+KNOWN_PERFECT = (6, 28, 496, 8128)
+KNOWN_TRIPERFECT = ((120, 3), (672, 3))
+KNOWN_AMICABLE = (
+    (220, 284),
+    (1184, 1210),
+    (2620, 2924),
+    (5020, 5564),
+    (6232, 6368),
+    (10744, 10856),
+    (12285, 14595),
+    (17296, 18416),
+)
+
+
+# --------------------------------------------------------------------------
+# Expected censuses, by brute force (no perfectly code involved)
+# --------------------------------------------------------------------------
+
+_EXPECTED: dict[tuple[int, int, bool], Census] = {}
+
+
+def brute_census(brute, lo: int, hi: int, amicable: bool = False) -> Census:
+    """The census of [lo, hi) from the brute-force σ table of conftest."""
+    key = (lo, hi, amicable)
+    if key in _EXPECTED:
+        return _EXPECTED[key]
+    limit = max(hi, 2)
+    table = brute.sigma_table(limit)
+
+    def sig(m: int) -> int:
+        return int(table[m]) if m <= limit else brute.sigma_loop(m)
+
+    n = np.arange(lo, hi, dtype=np.int64)
+    s = np.asarray(table[lo:hi], dtype=np.int64)
+    perfect = tuple(int(x) for x in n[s == 2 * n])
+    mask = (s % n == 0) & (s // n >= 3)
+    multiple = tuple((int(x), int(k)) for x, k in zip(n[mask], s[mask] // n[mask], strict=True))
+    pairs = None
+    if amicable:
+        pairs = []
+        for a in range(lo, hi):
+            b = sig(a) - a
+            if b > a and sig(b) - b == a:
+                pairs.append((a, b))
+        pairs = tuple(pairs)
+    result = Census(
+        lo=lo,
+        hi=hi,
+        sigma_sum=sum(int(x) for x in s),
+        abundant=int(np.count_nonzero(s > 2 * n)),
+        deficient=int(np.count_nonzero(s < 2 * n)),
+        perfect=perfect,
+        multiply_perfect=multiple,
+        amicable=pairs,
+    )
+    _EXPECTED[key] = result
+    return result
+
+
+def check_census(brute, result, lo, hi, amicable=False, *, method="sieve"):
+    """``result.census`` equals brute force and the serial census (itself = brute force)."""
+    expected = brute_census(brute, lo, hi, amicable)
+    serial = perfectly.census(lo, hi, amicable=amicable, method=method)
+    assert serial == expected, "the serial census disagrees with brute force"
+    assert result.census == expected
+    assert result.census == serial
+
+
+def worker_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("perfectly-worker")]
+
+
+def check_summary(result, *, backend, workers, schedule, lo, hi, chunk_size, method="sieve"):
+    """What every ``SearchResult`` must say about the run that made it."""
+    count = hi - lo
+    expected_workers = 1 if backend == "serial" else workers
+    assert result.verified is True
+    assert result.backend == backend
+    assert result.workers == expected_workers
+    assert result.schedule == schedule
+    assert result.method == method
+    assert result.retried == 0
+    assert result.wall >= 0 and result.startup >= 0 and result.shutdown >= 0
+    assert sum(result.worker_chunks) == result.chunks
+    assert all(c >= 1 for c in result.worker_chunks)
+    assert len(result.worker_busy) == len(result.worker_chunks)
+    assert len(result.worker_busy) <= expected_workers
+    assert all(b >= 0 for b in result.worker_busy)
+    assert result.imbalance >= 1.0
+    if backend in PROCESS_BACKENDS:
+        assert result.start_method in START_METHODS
+    else:
+        assert result.start_method is None
+    # the number of chunks follows the plan
+    if schedule == "static":
+        assert result.chunk_size == -(-count // expected_workers)  # the largest block
+        assert result.chunks == min(expected_workers, count)
+        if count >= expected_workers:
+            assert result.chunks == expected_workers
+            if backend not in ("thread-pool", "process-pool"):
+                # hand-written backends: block i belongs to worker i
+                assert result.worker_chunks == (1,) * expected_workers
+    elif schedule == "dynamic":
+        if chunk_size is not None:
+            assert result.chunk_size == chunk_size
+        assert result.chunks == -(-count // result.chunk_size)
+    else:
+        if chunk_size is not None:
+            assert result.chunk_size == chunk_size
+        chunks = list(
+            plan(
+                lo,
+                hi,
+                schedule="guided",
+                workers=expected_workers,
+                chunk_size=chunk_size,
+                method=method,
+            )
+        )
+        check_tiling(chunks, lo, hi)
+        base = result.chunk_size
+        for c in chunks[:-1]:  # the last one may be cut short by hi
+            assert max(1, base // 8) <= c.count <= base * 8
+        assert result.chunks == len(chunks)
+
+
+def check_tiling(chunks, lo, hi):
+    """The chunks cover [lo, hi) exactly, in order, without gaps or overlaps."""
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    start = lo
+    for c in chunks:
+        assert c.lo == start and c.hi > c.lo
+        start = c.hi
+    assert start == hi or (lo == hi and not chunks)
+
+
+# --------------------------------------------------------------------------
+# Sanity of the expected values themselves
+# --------------------------------------------------------------------------
+
+
+def test_brute_expectations_match_known_facts(brute):
+    expected = brute_census(brute, LO, HI, amicable=True)
+    assert expected.perfect == KNOWN_PERFECT
+    assert expected.multiply_perfect == KNOWN_TRIPERFECT
+    assert expected.amicable == KNOWN_AMICABLE
+    assert expected.abundant + expected.deficient + len(expected.perfect) == HI - LO
+    assert brute.sigma_loop(220) - 220 == 284 and brute.sigma_loop(284) - 284 == 220
+    # the serial census agrees with brute force
+    assert perfectly.census(LO, HI, amicable=True) == expected
+
+
+# --------------------------------------------------------------------------
+# The matrix: backend × workers × schedule × chunk size
+# --------------------------------------------------------------------------
+
+
+def _matrix_params():
+    params = []
+    for backend in ALL_BACKENDS:
+        start_method = "fork" if backend in PROCESS_BACKENDS else None
+        if start_method == "fork" and "fork" not in START_METHODS:
+            continue
+        for workers in WORKERS:
+            for schedule in SCHEDULES:
+                for chunk_size in CHUNK_SIZES:
+                    params.append(
+                        pytest.param(
+                            backend,
+                            start_method,
+                            workers,
+                            schedule,
+                            chunk_size,
+                            id=f"{backend}-w{workers}-{schedule}-c{chunk_size}",
+                        )
+                    )
+    return params
+
+
+@pytest.mark.parametrize(
+    ("backend", "start_method", "workers", "schedule", "chunk_size"), _matrix_params()
+)
+def test_matrix_equals_serial_census(brute, backend, start_method, workers, schedule, chunk_size):
+    amicable = chunk_size == 997  # a third of the matrix also looks for amicable pairs
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=workers,
+        schedule=schedule,
+        chunk_size=chunk_size,
+        start_method=start_method,
+        amicable=amicable,
+    )
+    check_census(brute, result, LO, HI, amicable)
+    assert result.census.perfect == KNOWN_PERFECT
+    if amicable:
+        assert (220, 284) in result.census.amicable
+    check_summary(
+        result,
+        backend=backend,
+        workers=workers,
+        schedule=schedule,
+        lo=LO,
+        hi=HI,
+        chunk_size=chunk_size,
+    )
+    if start_method is not None:
+        assert result.start_method == start_method
+    assert worker_threads() == []
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("start_method", [m for m in START_METHODS if m != "fork"])
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+@pytest.mark.parametrize(("schedule", "chunk_size"), [("dynamic", 997), ("static", None)])
+def test_slow_start_methods(brute, backend, start_method, schedule, chunk_size):
+    """forkserver and spawn start slowly: a smaller matrix."""
+    amicable = schedule == "dynamic"
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=2,
+        schedule=schedule,
+        chunk_size=chunk_size,
+        start_method=start_method,
+        amicable=amicable,
+    )
+    check_census(brute, result, LO, HI, amicable)
+    check_summary(
+        result,
+        backend=backend,
+        workers=2,
+        schedule=schedule,
+        lo=LO,
+        hi=HI,
+        chunk_size=chunk_size,
+    )
+    assert result.start_method == start_method
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_default_start_method_is_reported(backend):
+    result = perfectly.search(1, 2000, backend=backend, workers=2)
+    assert result.start_method == multiprocessing.get_context().get_start_method()
+    assert result.start_method in START_METHODS
+
+
+# --------------------------------------------------------------------------
+# Other ranges, kernels, methods
+# --------------------------------------------------------------------------
+
+OTHER_RANGES = [
+    (200, 12_300),  # lo > 1; (12285, 14595) has its partner beyond hi
+    (8128, 8129),  # a single perfect number
+    (2, 3),
+    (1, 7),  # fewer numbers than chunks would like
+    (9_999, 10_003),
+]
+
+
+def _start(backend):
+    return "fork" if backend in PROCESS_BACKENDS and "fork" in START_METHODS else None
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize(("lo", "hi"), OTHER_RANGES)
+def test_other_ranges(brute, backend, lo, hi):
+    result = perfectly.search(
+        lo,
+        hi,
+        backend=backend,
+        workers=3,
+        chunk_size=997,
+        amicable=True,
+        start_method=_start(backend),
+    )
+    check_census(brute, result, lo, hi, amicable=True)
+    if (lo, hi) == (200, 12_300):
+        assert result.census.perfect == (496, 8128)
+        assert result.census.amicable[0] == (220, 284)
+        assert result.census.amicable[-1] == (12285, 14595)
+    if (lo, hi) == (8128, 8129):
+        assert result.census.perfect == (8128,)
+        assert result.chunks == 1
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_python_kernel(brute, backend, schedule):
+    lo, hi = 1, 3000
+    result = perfectly.search(
+        lo,
+        hi,
+        backend=backend,
+        workers=2,
+        schedule=schedule,
+        chunk_size=500,
+        kernel="python",
+        amicable=True,
+        start_method=_start(backend),
+    )
+    check_census(brute, result, lo, hi, amicable=True)
+    assert result.kernel == "python"
+    assert result.census.perfect == (6, 28, 496)
+    assert result.census.amicable[:2] == ((220, 284), (1184, 1210))
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_release_gil_false(brute, backend):
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=2,
+        chunk_size=2000,
+        release_gil=False,
+        amicable=True,
+        start_method=_start(backend),
+    )
+    check_census(brute, result, LO, HI, amicable=True)
+    assert result.release_gil is False
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_trial_method(brute, backend, schedule):
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=3,
+        schedule=schedule,
+        method="trial",
+        start_method=_start(backend),
+    )
+    check_census(brute, result, LO, HI, method="trial")
+    check_summary(
+        result,
+        backend=backend,
+        workers=3,
+        schedule=schedule,
+        lo=LO,
+        hi=HI,
+        chunk_size=None,
+        method="trial",
+    )
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_trial_python_kernel(brute, backend):
+    lo, hi = 1, 2000
+    result = perfectly.search(
+        lo,
+        hi,
+        backend=backend,
+        workers=2,
+        method="trial",
+        kernel="python",
+        chunk_size=300,
+        start_method=_start(backend),
+    )
+    check_census(brute, result, lo, hi, method="trial")
+
+
+@pytest.mark.parametrize("workers", [None, -1])
+def test_workers_default_is_every_cpu(brute, workers):
+    result = perfectly.search(1, 5000, backend="threads", workers=workers)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert result.workers == cpus
+    check_census(brute, result, 1, 5000)
+
+
+def test_more_workers_than_numbers(brute):
+    for backend in ALL_BACKENDS:
+        result = perfectly.search(
+            5,
+            8,
+            backend=backend,
+            workers=3 if backend in PROCESS_BACKENDS else 8,
+            chunk_size=1,
+            start_method=_start(backend),
+        )
+        check_census(brute, result, 5, 8)
+        assert result.chunks == 3
+
+
+# --------------------------------------------------------------------------
+# Empty ranges, progress, SearchResult
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("amicable", [False, True])
+def test_empty_range(backend, schedule, amicable):
+    calls = []
+    result = perfectly.search(
+        7,
+        7,
+        backend=backend,
+        workers=2,
+        schedule=schedule,
+        amicable=amicable,
+        start_method=_start(backend),
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    census = result.census
+    assert (census.lo, census.hi, census.count) == (7, 7, 0)
+    assert (census.sigma_sum, census.abundant, census.deficient) == (0, 0, 0)
+    assert census.perfect == () and census.multiply_perfect == ()
+    assert census.amicable == (() if amicable else None)
+    assert census == perfectly.census(7, 7, amicable=amicable)
+    assert result.verified is True
+    assert result.chunks == 0 and sum(result.worker_chunks) == 0
+    assert result.imbalance == 1.0
+    assert all(d == t == 0 for d, t in calls)
+    json.dumps(result.to_dict())
+    assert multiprocessing.active_children() == []
+
+
+def test_empty_range_at_one_and_at_the_top():
+    for lo in (1, 2**64):
+        result = perfectly.search(lo, lo, backend="threads", workers=2)
+        assert result.census.count == 0 and result.census.sigma_sum == 0
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_progress(backend, schedule):
+    calls = []
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=2,
+        schedule=schedule,
+        chunk_size=997,
+        start_method=_start(backend),
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    assert calls, "progress was never called"
+    done = [d for d, _ in calls]
+    assert all(t == HI - LO for _, t in calls)
+    assert done == sorted(done)
+    assert done[0] > 0
+    assert done[-1] == HI - LO
+    assert len(calls) == result.chunks
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_to_dict_round_trips(brute, backend):
+    result = perfectly.search(
+        LO,
+        HI,
+        backend=backend,
+        workers=2,
+        chunk_size=3000,
+        amicable=True,
+        start_method=_start(backend),
+    )
+    data = json.loads(json.dumps(result.to_dict()))
+    expected = brute_census(brute, LO, HI, amicable=True)
+    census = data["census"]
+    assert census["lo"] == LO and census["hi"] == HI and census["count"] == HI - LO
+    assert census["sigma_sum"] == expected.sigma_sum
+    assert census["abundant"] == expected.abundant
+    assert census["deficient"] == expected.deficient
+    assert census["perfect"] == list(KNOWN_PERFECT)
+    assert census["multiply_perfect"] == [list(m) for m in KNOWN_TRIPERFECT]
+    assert census["amicable"] == [list(p) for p in KNOWN_AMICABLE]
+    assert data["verified"] is True
+    for key in (
+        "backend",
+        "workers",
+        "start_method",
+        "schedule",
+        "method",
+        "kernel",
+        "release_gil",
+        "chunk_size",
+        "chunks",
+        "retried",
+    ):
+        assert data[key] == getattr(result, key), key
+    assert data["worker_chunks"] == list(result.worker_chunks)
+    assert data["worker_busy"] == pytest.approx(list(result.worker_busy))
+    assert data["imbalance"] == pytest.approx(result.imbalance)
+    assert data["imbalance"] >= 1.0
+    assert math.isfinite(data["wall"]) and data["wall"] >= 0
+
+
+def test_imbalance_definition():
+    result = perfectly.search(LO, HI, backend="threads", workers=2, chunk_size=997)
+    busy = [b for b in result.worker_busy if b > 0]
+    if busy:
+        assert result.imbalance == pytest.approx(max(busy) / (sum(busy) / len(busy)))
+    assert result.imbalance >= 1.0
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 5])
+def test_static_gives_one_block_per_worker(workers):
+    """``schedule="static"``: one block per worker whenever the range has at least
+    ``workers`` numbers (else one block per number), and the block sizes (seen through
+    the progress callback) differ by one at most."""
+    bad = []
+    for count in range(1, workers + 25):
+        done = []
+        result = perfectly.search(
+            100,
+            100 + count,
+            backend="threads",
+            workers=workers,
+            schedule="static",
+            progress=lambda d, t, done=done: done.append(d),
+        )
+        sizes = sorted(b - a for a, b in itertools.pairwise([0, *done]))
+        blocks = min(workers, count)
+        if (
+            result.chunks != blocks
+            or result.worker_chunks != (1,) * blocks
+            or sum(sizes) != count
+            or sizes[-1] - sizes[0] > 1
+        ):
+            bad.append((count, result.chunks, result.worker_chunks, sizes))
+    assert not bad, f"(count, chunks, worker_chunks, block sizes) with workers={workers}: {bad}"
+
+
+# --------------------------------------------------------------------------
+# Bad arguments: typed errors naming the argument, before any worker starts
+# --------------------------------------------------------------------------
+
+BAD_ARGS = [
+    ("backend-unknown", (1, 100), {"backend": "gpu"}, ValueError, r"\bbackend\b"),
+    ("backend-none", (1, 100), {"backend": None}, TypeError, r"\bbackend\b"),
+    ("schedule-unknown", (1, 100), {"schedule": "round-robin"}, ValueError, r"\bschedule\b"),
+    ("schedule-int", (1, 100), {"schedule": 1}, TypeError, r"\bschedule\b"),
+    ("start-method-unknown", (1, 100), {"start_method": "vfork"}, ValueError, r"start_method"),
+    ("workers-zero", (1, 100), {"workers": 0}, ValueError, r"\bworkers\b"),
+    ("workers-minus-two", (1, 100), {"workers": -2}, ValueError, r"\bworkers\b"),
+    ("workers-float", (1, 100), {"workers": 1.5}, TypeError, r"\bworkers\b"),
+    ("workers-str", (1, 100), {"workers": "2"}, TypeError, r"\bworkers\b"),
+    ("workers-bool", (1, 100), {"workers": True}, TypeError, r"\bworkers\b"),
+    ("chunk-zero", (1, 100), {"chunk_size": 0}, ValueError, r"chunk_size"),
+    ("chunk-negative", (1, 100), {"chunk_size": -5}, ValueError, r"chunk_size"),
+    ("chunk-float", (1, 100), {"chunk_size": 2.5}, TypeError, r"chunk_size"),
+    ("chunk-bool", (1, 100), {"chunk_size": True}, TypeError, r"chunk_size"),
+    ("retries-negative", (1, 100), {"retries": -1}, ValueError, r"\bretries\b"),
+    ("retries-float", (1, 100), {"retries": 1.5}, TypeError, r"\bretries\b"),
+    ("timeout-zero", (1, 100), {"timeout": 0}, ValueError, r"\btimeout\b"),
+    ("timeout-negative", (1, 100), {"timeout": -1}, ValueError, r"\btimeout\b"),
+    ("timeout-str", (1, 100), {"timeout": "x"}, (TypeError, ValueError), r"\btimeout\b"),
+    ("timeout-nan", (1, 100), {"timeout": float("nan")}, ValueError, r"\btimeout\b"),
+    ("kernel-gpu", (1, 100), {"kernel": "gpu"}, ValueError, r"\bkernel\b"),
+    ("lo-gt-hi", (10, 5), {}, ValueError, r"\blo\b"),
+    ("lo-zero", (0, 5), {}, ValueError, r"\blo\b"),
+    ("lo-float", (1.0, 5), {}, TypeError, r"\blo\b"),
+    ("hi-str", (1, "5"), {}, TypeError, r"\bhi\b"),
+    ("hi-too-big", (1, 2**64 + 1), {}, OverflowError, r"\bhi\b"),
+    ("method-unknown", (1, 100), {"method": "x"}, ValueError, r"\bmethod\b"),
+    ("method-none", (1, 100), {"method": None}, TypeError, r"\bmethod\b"),
+    ("trial-too-high", (2**61, 2**61 + 10), {"method": "trial"}, OverflowError, r"\bhi\b"),
+    ("amicable-too-high", (2**61, 2**61 + 10), {"amicable": True}, OverflowError, r"\bhi\b"),
+    ("progress-not-callable", (1, 100), {"progress": 5}, TypeError, r"\bprogress\b"),
+]
+
+
+class BackendReached(Exception):
+    """Raised by the backend spy: validation let the search through."""
+
+
+@pytest.fixture
+def backend_spy(monkeypatch):
+    """Replace every backend by a spy: a search that reaches a backend is recorded."""
+    called = []
+
+    def make(name):
+        def spy(ctx):
+            called.append(name)
+            raise BackendReached(f"backend {name!r} was started: the arguments were accepted")
+
+        return spy
+
+    for name in list(BACKENDS):
+        monkeypatch.setitem(BACKENDS, name, make(name))
+    return called
+
+
+def _assert_nothing_started(called):
+    assert called == [], "a backend was started"
+    assert multiprocessing.active_children() == []
+    assert worker_threads() == []
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes", "process-pool"])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "exc", "match"),
+    [pytest.param(a, k, e, m, id=i) for i, a, k, e, m in BAD_ARGS],
+)
+def test_bad_arguments(backend_spy, backend, args, kwargs, exc, match):
+    kwargs = {"backend": backend, **kwargs}
+    with pytest.raises(exc, match=match):
+        perfectly.search(*args, **kwargs)
+    _assert_nothing_started(backend_spy)
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "thread", "thread-pool"])
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_start_method_for_a_non_process_backend(backend_spy, backend, start_method):
+    with pytest.raises(ValueError, match="start_method"):
+        perfectly.search(1, 100, backend=backend, start_method=start_method)
+    _assert_nothing_started(backend_spy)
+
+
+@pytest.mark.parametrize("workers", [0, -2, 1.5, "2", True])
+def test_bad_workers_with_the_serial_backend(backend_spy, workers):
+    """``workers`` is validated for the serial backend too (it is still an argument)."""
+    with pytest.raises((TypeError, ValueError), match=r"\bworkers\b"):
+        perfectly.search(1, 100, backend="serial", workers=workers)
+    _assert_nothing_started(backend_spy)
+
+
+def test_bad_arguments_with_real_backends():
+    """Without the spy: nothing is started by a search that fails validation."""
+    for backend in ALL_BACKENDS:
+        for kwargs in ({"workers": 0}, {"chunk_size": 0}, {"timeout": -1}, {"retries": -1}):
+            if backend == "serial" and "workers" in kwargs:
+                continue
+            with pytest.raises((TypeError, ValueError)):
+                perfectly.search(1, 10**9, backend=backend, **kwargs)
+            assert multiprocessing.active_children() == []
+            assert worker_threads() == []
