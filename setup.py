@@ -3,16 +3,21 @@
 Directives are set once here. ``PERFECTLY_CYTHON_DEBUG=1`` turns bounds and
 wraparound checks back on (and drops optimisation) for debugging;
 ``PERFECTLY_MARCH_NATIVE=1`` tunes a local build for this CPU (never for wheels).
+
+``PERFECTLY_NO_EXTENSIONS=1`` at build time builds no extension at all: a
+pure-Python install for machines with no C compiler, which runs on the
+``perfectly._reference`` kernel. It is an explicit opt-in: without it, a failed
+compile fails the build, loudly, rather than quietly installing the slow kernel.
 """
 
 import os
 import sys
 
-from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 DEBUG = os.environ.get("PERFECTLY_CYTHON_DEBUG") == "1"
 NATIVE = os.environ.get("PERFECTLY_MARCH_NATIVE") == "1"
+NO_EXTENSIONS = os.environ.get("PERFECTLY_NO_EXTENSIONS") == "1"
 
 directives = {
     "language_level": 3,
@@ -27,19 +32,35 @@ directives = {
 if sys.platform == "win32":
     compile_args = ["/O2"]
 else:
-    compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-funroll-loops"]
+    # -g0: no debug info in release builds (Python's own CFLAGS usually carry -g), which
+    # makes the extension, and so every wheel, about five times smaller.
+    compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-funroll-loops", "-g0"]
     if NATIVE:
         compile_args.append("-march=native")
 
-extension = Extension(
-    "perfectly._kernel",
-    sources=["cython/perfectly/_kernel.pyx"],
-    include_dirs=["cython/perfectly"],
-    extra_compile_args=compile_args,
-    define_macros=[
-        ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
-        ("PERFECTLY_DEBUG", "1" if DEBUG else "0"),
-    ],
-)
 
-setup(ext_modules=cythonize([extension], include_path=["cython"], compiler_directives=directives))
+def extensions() -> list[Extension]:
+    """The Cython extension, or none when ``PERFECTLY_NO_EXTENSIONS=1``."""
+    if NO_EXTENSIONS:
+        print(
+            "perfectly: PERFECTLY_NO_EXTENSIONS=1, building without the compiled kernel "
+            "(pure Python; import perfectly will use perfectly._reference)",
+            file=sys.stderr,
+        )
+        return []
+    from Cython.Build import cythonize
+
+    extension = Extension(
+        "perfectly._kernel",
+        sources=["cython/perfectly/_kernel.pyx"],
+        include_dirs=["cython/perfectly"],
+        extra_compile_args=compile_args,
+        define_macros=[
+            ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
+            ("PERFECTLY_DEBUG", "1" if DEBUG else "0"),
+        ],
+    )
+    return cythonize([extension], include_path=["cython"], compiler_directives=directives)
+
+
+setup(ext_modules=extensions())
