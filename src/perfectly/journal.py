@@ -25,6 +25,39 @@ class JournalError(RuntimeError):
     """The journal file cannot be used for this search."""
 
 
+def _query(path: str, sql: str) -> list[Any]:
+    """Rows of a read-only query; ``JournalError`` if the file is not a database."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise JournalError(
+            f"journal {path!r} is not a perfectly journal (or is corrupt): {exc}"
+        ) from exc
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """The meta table of the journal at ``path``; None if there is no journal there yet."""
+    path = os.fspath(path)
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    tables = {name for (name,) in _query(path, "SELECT name FROM sqlite_master")}
+    if not tables:
+        return None
+    if "meta" not in tables:
+        raise JournalError(f"journal {path!r} is an SQLite file, but not a perfectly journal")
+    return dict(_query(path, "SELECT key, value FROM meta"))
+
+
+def stored_params(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The search parameters a journal was made with, or None if there is none yet."""
+    meta = read_meta(path)
+    return None if meta is None else dict(json.loads(meta.get("params", "{}")))
+
+
 class Journal:
     """An open journal for one search's parameters."""
 
@@ -55,18 +88,15 @@ class Journal:
             raise JournalError(f"journal {self.path!r} cannot be written: {exc}") from exc
 
     def _check_existing(self) -> None:
-        """Refuse, without writing to it, a file that is not this search's journal."""
-        try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            try:
-                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-                (check,) = db.execute("PRAGMA quick_check").fetchone()
-            finally:
-                db.close()
-        except sqlite3.Error as exc:
-            raise JournalError(
-                f"journal {self.path!r} is not a perfectly journal (or is corrupt): {exc}"
-            ) from exc
+        """Refuse, without writing to it, a file that is not this search's journal.
+
+        An empty file, or an SQLite database with no tables, is a journal whose
+        creation was cut short (the process was killed): it is taken as new.
+        """
+        meta = read_meta(self.path)
+        if meta is None:
+            return
+        (check,) = _query(self.path, "PRAGMA quick_check")[0]
         if check != "ok":
             raise JournalError(f"journal {self.path!r} is corrupt: {check}")
         version = int(meta.get("format", "0"))

@@ -28,7 +28,7 @@ from perfectly.backends import (
     check_start_method,
 )
 from perfectly.census import Census
-from perfectly.journal import Journal
+from perfectly.journal import Journal, stored_params
 from perfectly.planning import check_chunk_size, check_schedule, default_chunk_size, plan
 
 
@@ -206,6 +206,10 @@ def search(
         raise ValueError(f"scheduler and security only apply to backend='dask', not {backend!r}")
 
     started = time.perf_counter()
+    if journal is not None and size is None and schedule != "static":
+        stored = stored_params(journal)  # resume with the journal's default chunk size,
+        if stored is not None and isinstance(stored.get("chunk_size"), int):  # whatever
+            size = stored["chunk_size"]  # the worker count now
     chunk_size = size or default_chunk_size(lo, hi, count, method)
     if schedule == "static":
         chunk_size = -(-(hi - lo) // count) if hi > lo else 0

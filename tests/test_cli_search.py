@@ -1,0 +1,505 @@
+"""``python -m perfectly search``: numbers, JSON, exit codes, the progress bar, Ctrl-C,
+and SIGKILL at random moments followed by resumes from the journal.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import pty
+import random
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+import perfectly
+from perfectly import census, sum_sigma
+from perfectly.journal import Journal
+
+# The CLI runs the same package as these tests import (the working tree's).
+SRC = os.path.dirname(os.path.dirname(perfectly.__file__))
+ENV = {**os.environ, "PYTHONPATH": SRC}
+ENV.pop("PERFECTLY_TEST_FAULT", None)
+CLI = [sys.executable, "-m", "perfectly"]
+
+JSON_KEYS = {
+    "lo",
+    "hi",
+    "count",
+    "sigma_sum",
+    "perfect",
+    "abundant",
+    "deficient",
+    "multiply_perfect",
+    "amicable",
+    "verified",
+    "seconds",
+    "backend",
+    "workers",
+    "chunks",
+    "resumed",
+}
+CENSUS_KEYS = ("sigma_sum", "perfect", "abundant", "deficient", "multiply_perfect")
+
+# The kill/resume runs: 100 chunks of 1e6 numbers on two worker processes, about
+# 3–4 s for a whole run on this (busy, 2-core) machine.
+BIG_HI = 100_000_001
+BIG_CHUNK = 1_000_000
+
+
+def run_cli(*args, timeout=60):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def big_command(journal=None):
+    command = [
+        *CLI,
+        "search",
+        "1",
+        str(BIG_HI),
+        "--backend",
+        "processes",
+        "--workers",
+        "2",
+        "--chunk-size",
+        str(BIG_CHUNK),
+        "--json",
+    ]
+    return command if journal is None else [*command, "--journal", str(journal)]
+
+
+@pytest.fixture(scope="module")
+def big_census():
+    return census(1, BIG_HI)
+
+
+def _census_json(c):
+    return {k: v for k, v in c.to_dict().items() if k in CENSUS_KEYS}
+
+
+# --------------------------------------------------------------------------
+# numbers on the command line
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("30000000", 30_000_000),
+        ("30_000_000", 30_000_000),
+        ("3e7", 30_000_000),
+        ("2**20", 2**20),
+        ("2**20-1", 2**20 - 1),
+        ("2**64", 2**64),
+    ],
+)
+def test_numbers_accepted(text, value):
+    proc = run_cli("search", text, text, "--json")  # an empty range: instant
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    data = json.loads(proc.stdout)
+    assert data["lo"] == data["hi"] == value
+    assert data["count"] == 0
+
+
+def test_number_forms_as_hi(brute):
+    proc = run_cli("search", "2**10", "3e5", "--json", "--backend", "serial")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["lo"], data["hi"]) == (1024, 300_000)
+    assert data["sigma_sum"] == int(brute.sigma_table(300_000)[1024:300_000].sum())
+
+
+@pytest.mark.parametrize("text", ["3.5", "1e-3", "abc", "2**", "", "1e", "0x10", "2**-1"])
+def test_numbers_rejected(text):
+    proc = run_cli("search", "1", text)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "error" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "args,status,words",
+    [
+        (["search", "10", "5"], 2, ["lo", "hi"]),
+        (["search", "0", "5"], 2, ["lo"]),
+        (["search", "1", "2**64+1"], 2, ["hi"]),
+        (["search", "1", "10", "--backend", "nope"], 2, ["backend"]),
+        (["search", "1", "10", "--workers", "0"], 2, ["workers"]),
+        (["search", "1", "10", "--chunk-size", "0"], 2, ["chunk"]),
+        (["search", "1", "2**62", "--method", "trial"], 2, ["trial"]),
+        (["search", "1", "2**62", "--amicable"], 2, ["amicable"]),
+        (["search", "1", "10", "--backend", "threads", "--scheduler", "tcp://x:1"], 2, ["dask"]),
+        (["search", "1"], 2, ["hi"]),
+        (["nope"], 2, []),
+    ],
+)
+def test_bad_command_lines(args, status, words):
+    proc = run_cli(*args)
+    assert proc.returncode == status, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_journal_of_other_search_exit_1(tmp_path):
+    path = tmp_path / "j.sqlite"
+    first = run_cli("search", "1", "1e6", "--chunk-size", "100000", "--journal", str(path))
+    assert first.returncode == 0, first.stderr
+    before = path.read_bytes()
+    proc = run_cli("search", "1", "1e6", "--chunk-size", "200000", "--journal", str(path))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "chunk_size" in lines[0], proc.stderr
+    assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------------------
+# --json
+# --------------------------------------------------------------------------
+
+
+def test_json_schema(brute):
+    proc = run_cli(
+        "search", "1", "1e6", "--json", "--amicable", "--backend", "threads", "--workers", "2"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    data = json.loads(proc.stdout)
+    assert set(data) == JSON_KEYS
+    table = brute.sigma_table(10**6)
+    assert (data["lo"], data["hi"], data["count"]) == (1, 10**6, 10**6 - 1)
+    assert type(data["sigma_sum"]) is int
+    assert data["sigma_sum"] == int(table[1 : 10**6].sum())
+    assert data["perfect"] == [6, 28, 496, 8128]
+    assert data["multiply_perfect"][:2] == [[120, 3], [672, 3]]
+    assert all(isinstance(m, list) and len(m) == 2 for m in data["multiply_perfect"])
+    assert data["amicable"][:2] == [[220, 284], [1184, 1210]]
+    assert data["abundant"] + data["deficient"] + len(data["perfect"]) == data["count"]
+    assert data["verified"] is True
+    assert isinstance(data["seconds"], float) and data["seconds"] >= 0
+    assert data["backend"] == "threads" and data["workers"] == 2
+    assert isinstance(data["chunks"], int) and data["chunks"] >= 1
+    assert data["resumed"] == 0
+    want = census(1, 10**6, amicable=True)
+    assert {k: data[k] for k in CENSUS_KEYS} == _census_json(want)
+    assert data["amicable"] == want.to_dict()["amicable"]
+
+
+def test_json_without_amicable_and_text_output():
+    proc = run_cli("search", "1", "1e4", "--json", "--backend", "serial")
+    assert proc.returncode == 0
+    data = json.loads(proc.stdout)
+    assert set(data) == JSON_KEYS
+    assert data["amicable"] is None
+    assert data["workers"] == 1
+    text = run_cli("search", "1", "1e4", "--backend", "serial")
+    assert text.returncode == 0 and text.stderr == ""
+    assert "8128" in text.stdout and "verified" in text.stdout
+
+
+# --------------------------------------------------------------------------
+# the progress bar: on a terminal only
+# --------------------------------------------------------------------------
+
+BAR_ARGS = ["search", "1", "3e7", "--backend", "threads", "--workers", "2", "--chunk-size", "1e6"]
+
+
+def _read_all(fd, proc, timeout):
+    out = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            data = os.read(fd, 65536)
+        except OSError as exc:  # EIO: the other side is closed
+            if exc.errno != errno.EIO:
+                raise
+            break
+        if not data:
+            break
+        out += data
+    proc.wait(timeout=max(1, end - time.monotonic()))
+    return out.decode("utf-8", "replace")
+
+
+@pytest.mark.timeout(60)
+def test_progress_bar_on_a_terminal():
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [*CLI, *BAR_ARGS], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=ENV
+        )
+    finally:
+        os.close(slave)
+    try:
+        out = _read_all(master, proc, 50)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, out
+    assert "n/s" in out and "%|" in out, out
+    assert "100%" in out, out
+    assert "sum of sigma" in out  # the text report follows the bar
+
+
+@pytest.mark.timeout(60)
+def test_no_progress_bar_without_a_terminal():
+    proc = subprocess.run(
+        [*CLI, *BAR_ARGS, "--json"], capture_output=True, text=True, timeout=50, env=ENV
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert json.loads(proc.stdout)["count"] == 30_000_000 - 1
+
+
+@pytest.mark.timeout(60)
+def test_no_progress_bar_when_only_stdout_is_a_terminal():
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*CLI, *BAR_ARGS, "--json"],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            env=ENV,
+        )
+    finally:
+        os.close(slave)
+    try:
+        out = _read_all(master, proc, 50)
+    finally:
+        os.close(master)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.returncode == 0
+    assert err == b""
+    assert json.loads(out)["count"] == 30_000_000 - 1
+
+
+# --------------------------------------------------------------------------
+# Ctrl-C
+# --------------------------------------------------------------------------
+
+
+def _journal_rows(path):
+    """Finished chunks in a journal a live run may be writing; 0 if not readable yet."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_for(predicate, proc, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.timeout(90)
+def test_ctrl_c_then_resume(tmp_path, big_census):
+    path = tmp_path / "run.journal"
+    proc = subprocess.Popen(
+        big_command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+        assert _wait_for(lambda: _journal_rows(path) >= 3, proc, 60), proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "resume" in lines[0] and str(path) in lines[0], err
+    assert "interrupted" in lines[0]
+    done = _journal_rows(path)
+    assert 3 <= done < 100
+    again = subprocess.run(big_command(path), capture_output=True, text=True, timeout=60, env=ENV)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["resumed"] == done and data["chunks"] == 100 and data["verified"] is True
+    assert {k: data[k] for k in CENSUS_KEYS} == _census_json(big_census)
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_without_journal_suggests_one():
+    proc = subprocess.Popen(
+        [*CLI, "search", "1", "1e9", "--backend", "processes", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert _wait_for(lambda: len(_children(proc.pid)) >= 2, proc, 30), proc.communicate()
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert out == ""
+    assert len(err.splitlines()) == 1 and "--journal" in err, err
+
+
+# --------------------------------------------------------------------------
+# SIGKILL at random moments, then resume
+# --------------------------------------------------------------------------
+
+
+def _stat(pid):
+    """(state, ppid, start time) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _children(pid):
+    """{child pid: start time} of the live children of ``pid``."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (info := _stat(int(entry))) is not None:
+            state, ppid, started = info
+            if ppid == pid and state != "Z":
+                found[int(entry)] = started
+    return found
+
+
+def _running(pid, started):
+    info = _stat(pid)
+    return info is not None and info[2] == started and info[0] != "Z"
+
+
+def _check_journal(path, hi, chunk):
+    """The journal a killed run left opens, and every chunk in it is right."""
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        params = json.loads(dict(db.execute("SELECT key, value FROM meta"))["params"])
+    finally:
+        db.close()
+    journal = Journal(path, params)
+    try:
+        results = list(journal.finished())
+    finally:
+        journal.close()
+    seen = set()
+    for r in results:
+        c = r.chunk
+        assert c.index not in seen
+        seen.add(c.index)
+        assert c.lo == 1 + c.index * chunk and c.hi == min(c.lo + chunk, hi)
+        assert r.sigma_sum == sum_sigma(c.hi - 1) - sum_sigma(c.lo - 1), c
+        assert r.abundant + r.deficient + sum(k == 2 for _, k in r.found) == c.count
+    return len(results)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_sigkill_at_random_moments_then_resume(tmp_path, big_census):
+    rng = random.Random(20_261_124)
+    want = _census_json(big_census)
+
+    # one whole run, unjournaled: the reference duration for the kill moments
+    start = time.monotonic()
+    whole = subprocess.run(big_command(), capture_output=True, text=True, timeout=120, env=ENV)
+    duration = time.monotonic() - start
+    assert whole.returncode == 0, whole.stderr
+    assert {k: json.loads(whole.stdout)[k] for k in CENSUS_KEYS} == want
+
+    kills, series, finished = 0, 0, 0
+    orphans = []  # (pid, start time, when its parent was killed)
+    history = []  # (series, kill delay, worker processes seen, chunks journaled)
+    while kills < 12:
+        series += 1
+        path = tmp_path / f"series{series}.journal"
+        while True:
+            delay = rng.uniform(0.2, duration)
+            log = tmp_path / f"run{series}-{kills}.log"
+            with open(log, "w") as f:
+                proc = subprocess.Popen(big_command(path), stdout=f, stderr=f, env=ENV)
+            end = time.monotonic() + delay
+            children = {}
+            while time.monotonic() < end and proc.poll() is None:
+                children.update(_children(proc.pid))
+                time.sleep(0.01)
+            if proc.poll() is not None:  # finished before its kill moment
+                assert proc.returncode == 0, log.read_text()
+                data = json.loads(log.read_text())
+                assert {k: data[k] for k in CENSUS_KEYS} == want
+                assert data["chunks"] == 100 and data["verified"] is True
+                finished += 1
+                break
+            children.update(_children(proc.pid))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            killed_at = time.monotonic()
+            kills += 1
+            orphans += [(pid, started, killed_at) for pid, started in children.items()]
+            done = _check_journal(path, BIG_HI, BIG_CHUNK)  # all 100 if killed while printing
+            history.append((series, round(delay, 2), len(children), done))
+            # worker processes whose parent died must exit on their own
+            for pid, started, when in orphans:
+                if time.monotonic() - when > 10:
+                    assert not _running(pid, started), (
+                        f"worker {pid} still runs {time.monotonic() - when:.1f} s "
+                        "after its parent CLI was SIGKILLed"
+                    )
+            if kills >= 12:
+                break
+        if kills >= 12 and finished < series:
+            # let the last series finish
+            done = _check_journal(path, BIG_HI, BIG_CHUNK)
+            final = subprocess.run(
+                big_command(path), capture_output=True, text=True, timeout=120, env=ENV
+            )
+            assert final.returncode == 0, final.stderr
+            data = json.loads(final.stdout)
+            assert {k: data[k] for k in CENSUS_KEYS} == want
+            assert data["chunks"] == 100 and data["verified"] is True
+            assert data["resumed"] == done
+            assert _check_journal(path, BIG_HI, BIG_CHUNK) == 100
+            finished += 1
+
+    print(f"whole run {duration:.2f} s; kills (series, delay, workers, chunks): {history}")
+    assert kills >= 10
+    assert finished == series
+    assert orphans, "no worker process was ever seen (kill moments all too early?)"
+    end = max(when for _, _, when in orphans) + 10
+    while time.monotonic() < end and any(_running(p, s) for p, s, _ in orphans):
+        time.sleep(0.1)
+    left = [p for p, s, _ in orphans if _running(p, s)]
+    assert not left, f"worker processes left running after their parent was SIGKILLed: {left}"

@@ -1,0 +1,250 @@
+"""search(..., backend="dask"): a Client, an address, an embedded cluster, a lost worker.
+
+One ``LocalCluster`` of two single-threaded worker processes serves the whole module
+(starting one costs about 2 s). Every result is compared with the serial ``census``
+(itself checked against brute force elsewhere) and, for small ranges, with the
+``brute`` fixture directly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from perfectly import census, search  # noqa: E402
+
+pytestmark = [
+    # distributed starts a scheduler HTTP server on port 8787 even with
+    # dashboard_address=None; when another cluster (this module's, or another test
+    # run's) holds 8787 it moves to a free port and says so with this UserWarning.
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+    # ... and on the way leaks the socket whose bind failed (unbound: port 0).
+    pytest.mark.filterwarnings(
+        r"ignore:unclosed <socket\.socket.*laddr=\('0\.0\.0\.0', 0\):ResourceWarning"
+    ),
+    pytest.mark.timeout(120),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster, set_as_default=False) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+def _assert_usable(client):
+    """The run left the cluster running: two workers, and it still runs tasks."""
+    assert client.status == "running"
+    client.wait_for_workers(2, timeout=60)
+    assert len(client.scheduler_info()["workers"]) == 2
+    assert client.submit(sum, [1, 2, 3], pure=False).result(timeout=30) == 6
+
+
+def _brute_perfect(brute, lo, hi):
+    table = brute.sigma_table(hi)
+    return tuple(n for n in range(lo, hi) if table[n] == 2 * n)
+
+
+def _brute_amicable(brute, lo, hi, limit):
+    """Pairs (a, b), a < b, lo ≤ a < hi, σ(a) − a = b and σ(b) − b = a (b < limit)."""
+    table = brute.sigma_table(limit)
+    pairs = []
+    for a in range(lo, hi):
+        b = int(table[a]) - a
+        if a < b < limit and int(table[b]) - b == a:
+            pairs.append((a, b))
+    return tuple(pairs)
+
+
+@pytest.mark.parametrize(
+    "lo,hi,chunk_size,amicable",
+    [
+        (1, 10_000, 500, False),  # 6, 28, 496, 8128
+        (1, 10_000, None, True),  # 220/284, 1184/1210, 2620/2924, 5020/5564, 6232/6368
+        (8_000, 8_200, 7, True),  # 8128 inside a small chunk
+        (1, 300_001, 40_000, True),
+        (10**6, 3 * 10**6, None, False),
+        (2**40, 2**40 + 50_000, 3_000, False),
+        # the closed-form check costs O(√hi): far larger hi make every search slow
+        (2**46 - 3_000, 2**46, 100, True),
+        (5, 5, None, True),  # empty
+    ],
+)
+def test_dask_client_matches_census(client, lo, hi, chunk_size, amicable):
+    result = search(
+        lo,
+        hi,
+        backend="dask",
+        scheduler=client,
+        workers=2,
+        chunk_size=chunk_size,
+        amicable=amicable,
+    )
+    assert result.verified
+    assert result.backend == "dask"
+    assert result.census == census(lo, hi, amicable=amicable)
+    assert sum(result.worker_chunks) == result.chunks
+    _assert_usable(client)
+
+
+def test_dask_small_ranges_against_brute(client, brute):
+    result = search(1, 20_000, backend="dask", scheduler=client, chunk_size=1_500, amicable=True)
+    table = brute.sigma_table(20_000)
+    assert result.census.perfect == (6, 28, 496, 8128) == _brute_perfect(brute, 1, 20_000)
+    assert result.census.sigma_sum == int(table[1:20_000].sum())
+    assert result.census.amicable == _brute_amicable(brute, 1, 20_000, 40_000)
+    assert result.census.amicable[:2] == ((220, 284), (1184, 1210))
+
+
+def test_dask_scheduler_address(cluster, client):
+    address = cluster.scheduler_address
+    assert isinstance(address, str) and address.startswith("tcp://127.0.0.1:")
+    result = search(1, 2_000_001, backend="dask", scheduler=address, workers=2, chunk_size=100_000)
+    assert result.census == census(1, 2_000_001)
+    assert result.chunks == 20
+    _assert_usable(client)
+
+
+def test_dask_schedules(client):
+    want = census(1, 1_000_000, amicable=True)
+    for schedule in ("static", "dynamic", "guided"):
+        got = search(
+            1,
+            1_000_000,
+            backend="dask",
+            scheduler=client,
+            workers=2,
+            schedule=schedule,
+            amicable=True,
+        )
+        assert got.census == want, schedule
+    _assert_usable(client)
+
+
+def _child_pids():
+    """Live (non-zombie) processes whose parent is this one, by /proc."""
+    me = os.getpid()
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        # multiprocessing's resource tracker is a per-interpreter singleton that
+        # lives as long as this process does: not something a run leaves behind.
+        if int(ppid) == me and state != "Z" and b"resource_tracker" not in cmdline:
+            pids.add(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_dask_embedded_cluster_leaves_nothing(client):
+    multiprocessing.active_children()  # reap what has already ended
+    before = _child_pids()
+    result = search(1, 3_000_001, backend="dask", workers=2, chunk_size=250_000, amicable=True)
+    assert result.census == census(1, 3_000_001, amicable=True)
+    assert result.workers == 2
+    assert 1 <= len(result.worker_chunks) <= 2  # the embedded cluster's workers
+    deadline = time.monotonic() + 15
+    while True:
+        multiprocessing.active_children()
+        left = _child_pids() - before
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not left, f"processes left running by the embedded LocalCluster: {sorted(left)}"
+    _assert_usable(client)  # and the module's cluster was not disturbed
+
+
+def test_dask_worker_killed_mid_run(client):
+    client.wait_for_workers(2, timeout=60)
+    pids = client.run(os.getpid)
+    assert len(pids) == 2
+    victim = sorted(pids.values())[0]
+    lo, hi = 1, 120_000_001
+    started, far_enough = threading.Event(), threading.Event()
+    seen = []  # numbers done, per finished chunk
+    box = {}
+
+    def progress(done, total):
+        seen.append(done)
+        started.set()
+        if done >= total // 4:
+            far_enough.set()
+
+    def run():
+        try:
+            box["result"] = search(
+                lo,
+                hi,
+                backend="dask",
+                scheduler=client,
+                workers=2,
+                chunk_size=1_000_000,
+                progress=progress,
+            )
+        except BaseException as exc:  # reported by the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(60), box
+    far_enough.wait(0.5)  # about 0.5 s in, or a quarter of the way on a fast machine
+    os.kill(victim, signal.SIGKILL)
+    at_kill = seen[-1]
+    assert at_kill < hi - lo, "the run ended before the worker was killed"
+    thread.join(120)
+    assert not thread.is_alive()
+    assert "error" not in box, box.get("error")
+    result = box["result"]
+    assert result.verified
+    assert result.chunks == 120
+    assert result.census == census(lo, hi)
+    # the nanny replaces the killed worker; the cluster keeps working
+    _assert_usable(client)
+    assert victim not in client.run(os.getpid).values()
+
+
+@pytest.mark.timeout(60)
+def test_dask_bad_scheduler_address():
+    address = "tcp://127.0.0.1:1"
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match=re.escape(address)):
+        search(1, 1_000, backend="dask", scheduler=address)
+    assert time.monotonic() - start < 15
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "thread", "processes", "process-pool"])
+@pytest.mark.parametrize("name", ["scheduler", "security"])
+def test_dask_options_refused_elsewhere(backend, name):
+    value = "tcp://127.0.0.1:8786" if name == "scheduler" else object()
+    with pytest.raises(ValueError, match=name) as info:
+        search(1, 100, backend=backend, **{name: value})
+    assert repr(backend) in str(info.value)

@@ -1,0 +1,363 @@
+"""Journaled searches: record, resume, and refuse journals that are not this search's.
+
+Expected values come from the ``brute`` fixture where that is cheap, otherwise from
+the serial ``perfectly.census`` (checked against brute force by other tests).
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import perfectly
+from perfectly import census, search
+from perfectly.journal import JournalError
+
+pytestmark = pytest.mark.timeout(120)
+
+LO, HI, CHUNK = 1, 2_000_001, 100_000  # 20 chunks
+
+
+def _sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _rows(path):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
+    finally:
+        db.close()
+
+
+class _StopAfter:
+    """A progress callback that raises KeyboardInterrupt at its k-th call."""
+
+    def __init__(self, k):
+        self.k, self.calls = k, 0
+
+    def __call__(self, done, total):
+        self.calls += 1
+        if self.calls >= self.k:
+            raise KeyboardInterrupt
+
+
+class _Count:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, done, total):
+        self.calls += 1
+
+
+@pytest.fixture(scope="module")
+def want():
+    return census(LO, HI)
+
+
+@pytest.fixture(scope="module")
+def want_amicable():
+    return census(LO, HI, amicable=True)
+
+
+def test_want_against_brute(brute, want, want_amicable):
+    table = brute.sigma_table(HI)
+    assert want.sigma_sum == int(table[LO:HI].sum())
+    assert want.perfect == (6, 28, 496, 8128)
+    assert want_amicable.amicable[:3] == ((220, 284), (1184, 1210), (2620, 2924))
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+def test_same_result_with_and_without_journal(tmp_path, backend, want):
+    plain = search(LO, HI, backend=backend, workers=2, chunk_size=CHUNK)
+    path = tmp_path / "j.sqlite"
+    logged = search(LO, HI, backend=backend, workers=2, chunk_size=CHUNK, journal=path)
+    assert plain.census == logged.census == want
+    assert logged.verified and logged.resumed == 0 and logged.chunks == 20
+    rows = _rows(path)
+    assert [r[0] for r in rows] == list(range(20))
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+def test_rerun_takes_everything_from_the_journal(tmp_path, monkeypatch, backend, want):
+    path = tmp_path / "j.sqlite"
+    first = search(LO, HI, backend=backend, workers=2, chunk_size=CHUNK, journal=path)
+    rows = _rows(path)
+    # a chunk that ran again would now raise (the package's test-only fault hook)
+    monkeypatch.setenv("PERFECTLY_TEST_FAULT", f"raise@{LO}")
+    counter = _Count()
+    second = search(
+        LO, HI, backend=backend, workers=2, chunk_size=CHUNK, journal=path, progress=counter
+    )
+    assert second.census == first.census == want
+    assert second.verified
+    assert second.resumed == second.chunks == 20
+    assert counter.calls == 0  # progress is called once per chunk run: none ran
+    assert _rows(path) == rows
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+@pytest.mark.parametrize("k", [1, 7])
+def test_interrupted_then_resumed(tmp_path, backend, k, want_amicable):
+    path = tmp_path / "j.sqlite"
+    args = dict(backend=backend, workers=2, chunk_size=CHUNK, journal=path, amicable=True)
+    with pytest.raises(KeyboardInterrupt):
+        search(LO, HI, progress=_StopAfter(k), **args)
+    assert len(_rows(path)) == k  # recorded before progress is told
+    # interrupted a second time, later on
+    with pytest.raises(KeyboardInterrupt):
+        search(LO, HI, progress=_StopAfter(5), **args)
+    assert len(_rows(path)) == k + 5
+    counter = _Count()
+    result = search(LO, HI, progress=counter, **args)
+    assert result.resumed == k + 5
+    assert counter.calls == 20 - k - 5
+    assert result.chunks == 20
+    assert result.census == want_amicable
+    assert result.verified
+
+
+def _make_journal(path, **kw):
+    args = dict(backend="serial", chunk_size=50_000, method="sieve", amicable=False)
+    args.update(kw)
+    return search(1, 1_000_001, journal=path, **args)
+
+
+def _assert_untouched(path, digest, listing):
+    assert _sha(path) == digest
+    # nothing was written next to it either (a read-only look may leave an empty
+    # write-ahead log and its index, but no data)
+    for extra in set(os.listdir(path.parent)) - listing:
+        assert extra in {path.name + "-wal", path.name + "-shm"}, extra
+        if extra.endswith("-wal"):
+            assert os.path.getsize(path.parent / extra) == 0
+
+
+@pytest.mark.parametrize(
+    "change,name",
+    [
+        (dict(chunk_size=60_000), "chunk_size"),
+        (dict(hi=1_000_002), "hi"),
+        (dict(lo=2), "lo"),
+        (dict(method="trial"), "method"),
+        (dict(amicable=True), "amicable"),
+        (dict(schedule="guided"), "schedule"),
+    ],
+)
+def test_other_parameters_refused(tmp_path, change, name):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    digest, listing = _sha(path), set(os.listdir(tmp_path))
+    args = dict(backend="serial", chunk_size=50_000, method="sieve", amicable=False)
+    lo, hi = change.pop("lo", 1), change.pop("hi", 1_000_001)
+    args.update(change)
+    with pytest.raises(JournalError, match=f"'{name}'") as info:
+        search(lo, hi, journal=path, **args)
+    assert str(path) in str(info.value)
+    _assert_untouched(path, digest, listing)
+    # and the journal still works with its own parameters
+    again = _make_journal(path)
+    assert again.resumed == again.chunks == 20
+
+
+def test_truncated_journal_refused(tmp_path):
+    real = tmp_path / "real.sqlite"
+    _make_journal(real, chunk_size=2_000)  # 500 chunks: many pages
+    broken = tmp_path / "broken.sqlite"
+    shutil.copy(real, broken)
+    with open(broken, "r+b") as f:
+        f.truncate(os.path.getsize(broken) // 2)
+    digest, listing = _sha(broken), set(os.listdir(tmp_path))
+    with pytest.raises(JournalError, match=r"broken\.sqlite"):
+        _make_journal(broken, chunk_size=2_000)
+    _assert_untouched(broken, digest, listing)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a database\n" * 200,
+        bytes(range(256)) * 64,
+        b"SQLite format 3\x00" + b"\xff" * 4000,
+    ],
+)
+def test_non_sqlite_file_refused(tmp_path, content):
+    path = tmp_path / "j.sqlite"
+    path.write_bytes(content)
+    listing = set(os.listdir(tmp_path))
+    with pytest.raises(JournalError):
+        _make_journal(path)
+    assert path.read_bytes() == content
+    _assert_untouched(path, _sha(path), listing)
+
+
+def test_other_sqlite_database_refused(tmp_path):
+    path = tmp_path / "j.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE notes (body TEXT)")
+    db.execute("INSERT INTO notes VALUES ('hello')")
+    db.commit()
+    db.close()
+    digest, listing = _sha(path), set(os.listdir(tmp_path))
+    with pytest.raises(JournalError, match="not a perfectly journal"):
+        _make_journal(path)
+    _assert_untouched(path, digest, listing)
+
+
+def test_newer_format_refused(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE key='format'")
+    db.commit()
+    db.close()
+    digest, listing = _sha(path), set(os.listdir(tmp_path))
+    with pytest.raises(JournalError, match="99"):
+        _make_journal(path)
+    _assert_untouched(path, digest, listing)
+
+
+def test_tampered_sigma_is_not_returned(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    db = sqlite3.connect(path)
+    (text,) = db.execute("SELECT sigma_sum FROM chunks WHERE idx = 3").fetchone()
+    db.execute("UPDATE chunks SET sigma_sum = ? WHERE idx = 3", (str(int(text) + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(perfectly.VerificationError):
+        _make_journal(path)
+
+
+def _is_decimal(text):
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
+def test_journal_holds_plain_data_only(tmp_path):
+    path = tmp_path / "j.sqlite"
+    result = search(
+        1, 300_001, backend="threads", workers=2, chunk_size=30_000, amicable=True, journal=path
+    )
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        assert sorted(tables) == ["chunks", "meta"]
+        for table in tables:
+            for _, column, declared, *_ in db.execute(f"PRAGMA table_info({table})"):
+                assert declared in {"TEXT", "INTEGER", "REAL"}, (table, column, declared)
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            for column in columns:
+                kinds = {k for (k,) in db.execute(f"SELECT DISTINCT typeof({column}) FROM {table}")}
+                assert kinds <= {"text", "integer", "real", "null"}, (table, column, kinds)
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        rows = db.execute(
+            "SELECT idx, lo, hi, sigma_sum, abundant, deficient, found, amicable, worker, busy"
+            " FROM chunks ORDER BY idx"
+        ).fetchall()
+    finally:
+        db.close()
+    assert set(meta) == {"format", "params"}
+    assert _is_decimal(meta["format"])
+    params = json.loads(meta["params"])
+    assert isinstance(params, dict)
+    assert params["lo"] == "1" and params["hi"] == "300001"
+    assert len(rows) == result.chunks == 10
+    total = abundant = deficient = 0
+    found, pairs = [], []
+    for idx, lo, hi, s, a, d, f, p, worker, busy in rows:
+        assert isinstance(idx, int) and isinstance(worker, int) and isinstance(busy, float)
+        for text in (lo, hi, s, a, d):
+            assert _is_decimal(text), text
+            decimal.Decimal(text)
+        assert int(lo) == 1 + 30_000 * idx and int(hi) == int(lo) + 30_000
+        total += int(s)
+        abundant += int(a)
+        deficient += int(d)
+        found += [tuple(x) for x in json.loads(f)]
+        pairs += [tuple(x) for x in json.loads(p)]
+    want = census(1, 300_001, amicable=True)
+    assert total == want.sigma_sum
+    assert (abundant, deficient) == (want.abundant, want.deficient)
+    assert sorted(n for n, k in found if k == 2) == list(want.perfect)
+    assert sorted(pairs) == list(want.amicable)
+
+
+def test_sigma_sum_beyond_64_bits_stored_exactly(tmp_path):
+    # Σσ over [2**54, 2**54 + 4000) ≈ 1.2e20, and each 2000-number chunk ≈ 6e19 > 2**64.
+    # (Near 2**60 the run's closed-form check alone would cost seconds: O(√hi).)
+    lo, hi, size = 2**54, 2**54 + 4_000, 2_000
+    path = tmp_path / "j.sqlite"
+    result = search(lo, hi, backend="serial", chunk_size=size, journal=path)
+    want = census(lo, hi)
+    assert result.census == want
+    assert want.sigma_sum > 2**65
+    rows = _rows(path)
+    assert len(rows) == 2
+    for _, c_lo, c_hi, text, *_ in rows:
+        part = census(int(c_lo), int(c_hi)).sigma_sum
+        assert part > 2**64
+        assert text == str(part)
+    assert sum(int(r[3]) for r in rows) == want.sigma_sum
+    again = search(lo, hi, backend="serial", chunk_size=size, journal=path)
+    assert again.resumed == 2 and again.census == want
+
+
+# A run SIGKILLed while it creates its journal: between sqlite3.connect (which makes
+# the file) and the commit of the journal's tables.
+_KILLED_WHILE_CREATING = textwrap.dedent(
+    """
+    import os, signal, sqlite3, sys
+    import perfectly, perfectly.journal as journal
+
+    class Dies:
+        def __init__(self, db):
+            self.db = db
+        def execute(self, sql, *args):
+            if sql.startswith(sys.argv[2]):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return self.db.execute(sql, *args)
+        def __enter__(self):
+            return self.db.__enter__()
+        def __exit__(self, *exc):
+            return self.db.__exit__(*exc)
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    class Module:
+        Error = sqlite3.Error
+        @staticmethod
+        def connect(*args, **kw):
+            return Dies(sqlite3.connect(*args, **kw))
+
+    journal.sqlite3 = Module
+    perfectly.search(1, 1_000_001, backend="serial", chunk_size=50_000, journal=sys.argv[1])
+    """
+)
+
+
+@pytest.mark.parametrize("at", ["PRAGMA journal_mode", "BEGIN IMMEDIATE"])
+def test_killed_while_creating_journal_can_resume(tmp_path, at):
+    path = tmp_path / "j.sqlite"
+    src = os.path.dirname(os.path.dirname(perfectly.__file__))  # the package under test
+    env = dict(os.environ, PYTHONPATH=src)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_CREATING, str(path), at],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == -9, proc.stderr
+    assert path.exists()
+    result = _make_journal(path)
+    assert result.census == census(1, 1_000_001)
