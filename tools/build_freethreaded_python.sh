@@ -2,7 +2,7 @@
 # Build a free-threaded CPython 3.13 (python3.13t, configure --disable-gil) from Debian's
 # source package, to run perfectly without the GIL on a machine that has no 3.13t/3.14t
 # binary. Debian 13 (trixie) ships CPython 3.13; its source package is fetched with
-# apt-get source, so only Debian's archive is needed. About 5 minutes on 2 cores.
+# apt-get source, so only Debian's archive is needed. About 8 minutes on 2 cores, apt included.
 #
 #   tools/build_freethreaded_python.sh [PREFIX]     # default PREFIX: ~/.local/python3.13t
 #   tools/wheel_proof.py --pythons PREFIX/bin/python3.13t
@@ -40,7 +40,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 apt-get source --download-only python3.13
-tarball=$(ls python3.13_*.orig.tar.*)
+tarball=$(ls python3.13_*.orig.tar.* | grep -v '\.asc$')
 echo "building $tarball into $prefix"
 tar -xf "$tarball"
 cd Python-3.13*/

@@ -89,6 +89,10 @@ SDIST_REQUIRED = (
 )
 SDIST_FORBIDDEN = re.compile(r"(\.so|\.pyd|\.pyc|cython/perfectly/_kernel\.c)$")
 
+# --prefer-binary: the test dependencies from wheels, even where their newest release has
+# none for this interpreter (numpy 2.5 has no cp313t wheels; building it takes many minutes).
+PIP_INSTALL = ("-m", "pip", "install", "--quiet", "--prefer-binary")
+
 # ------------------------------------------------------------------ plumbing
 
 
@@ -348,7 +352,7 @@ def build_wheel(python: str, src: Path, work: Path, dest: Path, log: Path, **env
 def make_venv(py: Python, path: Path, log: Path, *packages: str) -> Path:
     run([py.exe, "-m", "venv", str(path)], log=log)
     vpy = path / "bin" / "python"
-    run([str(vpy), "-m", "pip", "install", "--quiet", *packages], log=log)
+    run([str(vpy), *PIP_INSTALL, *packages], log=log)
     return vpy
 
 
@@ -442,7 +446,7 @@ def prove_python(report: Report, py: Python, src: Path, work: Path, out: Path) -
         if "manylinux" not in wheel.name:
             raise Failed(f"auditwheel gave {wheel.name}, not a manylinux wheel")
         report.ok(f"auditwheel repair -> {wheel.name} ({res.size})")
-        run([str(vpy), "-m", "pip", "install", "--quiet", f"{wheel}[test]"], log=log)
+        run([str(vpy), *PIP_INSTALL, f"{wheel}[test]"], log=log)
         info = build_info(vpy, work, log)
         module = Path(info["module"] or "")
         if info["core"] != "compiled" or venv.resolve() not in module.resolve().parents:
