@@ -187,8 +187,12 @@ def pytest_summary(output: str) -> tuple[dict[str, int], str]:
 @dataclass
 class Python:
     exe: str
-    version: str
-    tag: str  # cp311, cp313t, ...
+    version: str  # 3.13.5t
+    tag: str  # cp313t
+
+    @property
+    def minor(self) -> str:  # 3.13t
+        return ".".join(self.version.split(".")[:2]) + ("t" if self.tag.endswith("t") else "")
 
 
 def probe_python(cmd: str) -> Python | None:
@@ -213,39 +217,39 @@ def probe_python(cmd: str) -> Python | None:
     )
 
 
+def _pyenv(pattern: str) -> list[str]:
+    return sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{pattern}/bin/python3")))
+
+
 def find_pythons(spec: str | None) -> list[Python]:
     """--pythons: comma-separated paths, commands or X.Y versions; default all found."""
-    candidates: list[str] = []
+    found: dict[str, Python] = {}
     if spec:
         for item in (s.strip() for s in spec.split(",") if s.strip()):
-            if re.fullmatch(r"3\.\d+t?", item):
-                pyenv = sorted(
-                    glob.glob(os.path.expanduser(f"~/.pyenv/versions/{item}.*/bin/python"))
-                )
-                found = shutil.which(f"python{item}") or (pyenv[-1] if pyenv else None)
-                if found is None:
-                    raise Failed(f"--pythons: no Python {item} found")
-                candidates.append(found)
+            version = re.fullmatch(r"3\.\d+t?", item)
+            if version:
+                # python3.X on PATH, else pyenv's (a pyenv shim fails for a version
+                # that is installed but not selected, so each candidate is tried)
+                tries = [shutil.which(f"python{item}") or "", *reversed(_pyenv(f"{item}.*"))]
             else:
-                candidates.append(shutil.which(item) or item)
+                tries = [shutil.which(item) or item]
+            probes = (probe_python(c) for c in tries if c)
+            py = next((x for x in probes if x and (not version or x.minor == item)), None)
+            if py is None:
+                raise Failed(f"--pythons: no CPython >= 3.10 for {item!r} (tried {tries})")
+            found.setdefault(py.exe, py)
     else:
-        candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")))
+        candidates = [*_pyenv("3.*"), sys.executable]
         candidates += [
-            p for v in range(10, 20) for t in ("", "t") if (p := shutil.which(f"python3.{v}{t}"))
+            exe
+            for v in range(10, 20)
+            for t in ("", "t")
+            if (exe := shutil.which(f"python3.{v}{t}"))
         ]
-        candidates.append(sys.executable)
-    pythons: dict[str, Python] = {}
-    for c in candidates:
-        py = probe_python(c)
-        if py is None:
-            if spec:
-                raise Failed(f"--pythons: {c} is not a CPython >= 3.10")
-            continue
-        pythons.setdefault(py.exe, py)
-    by_version = sorted(
-        pythons.values(), key=lambda p: [int(x) for x in re.findall(r"\d+", p.version)]
-    )
-    return by_version
+        for c in candidates:
+            if probed := probe_python(c):
+                found.setdefault(probed.exe, probed)
+    return sorted(found.values(), key=lambda p: [int(x) for x in re.findall(r"\d+", p.version)])
 
 
 # ------------------------------------------------------------------ the steps
