@@ -1,4 +1,4 @@
-"""Command line: ``python -m perfectly sigma N`` and ``python -m perfectly search LO HI``."""
+"""Command line: ``python -m perfectly sigma N``, ``… search LO HI`` and ``… bench``."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--method", choices=("sieve", "trial"), default="sieve")
     search.add_argument("--amicable", action="store_true", help="also find amicable pairs")
     search.add_argument("--json", action="store_true", help="print JSON")
+    commands.add_parser(  # listed for --help; main() hands "bench …" to the engine first
+        "bench", help="threads vs processes, measured (see: perfectly bench --help)"
+    )
     return parser
 
 
@@ -74,6 +77,11 @@ def _print_census(result: Census, seconds: float, verified: bool, as_json: bool)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["bench"]:
+        from perfectly.benchmark import main as bench
+
+        return bench(args_list[1:], prog="python -m perfectly bench")
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
