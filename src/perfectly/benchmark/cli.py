@@ -167,9 +167,12 @@ def _run(argv: list[str], prog: str) -> int:
     parser = run_parser(prog)
     args = parser.parse_args(argv)
     try:
-        params = params_from(args)
+        params = params_from(args)  # calibrates the range sizes: a second or two
     except ValueError as exc:
         parser.error(str(exc))
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted before anything was measured", file=sys.stderr)
+        return engine.INTERRUPTED
     _, _, status = engine.run(
         params,
         output=Path(args.output),

@@ -124,7 +124,7 @@ class Progress:
         self.started = time.perf_counter()
         self._width = 0
 
-    def group(self, title: str, runs: int) -> None:
+    def group(self, title: str) -> None:
         if self.enabled and not self.tty:
             left = self.total - self.done
             print(f"[{self.done}/{self.total} runs, {left} left] {title}", file=self.stream)
@@ -172,7 +172,7 @@ class Runner:
                 self._warm.add(name)
         mine = [Measurement(s, group.title) for s in group.scenarios]
         self.measurements += mine
-        self.progress.group(group.title, self.runs_for(group))
+        self.progress.group(group.title)
         rounds = self.warmup + self.repeat
         count = len(mine)
         for r in range(rounds):
