@@ -225,6 +225,13 @@ def test_smoke_prints_table_and_verdict(smoke):
     assert seconds < 60
 
 
+def test_report_prints_a_results_file_again(smoke):
+    _, path, text, _ = smoke
+    status, again = run_main("report", str(path))
+    assert status == 0
+    assert again.strip() == text.split("\nresults: ")[0].strip()
+
+
 def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
     from perfectly.benchmark import timing
 
@@ -454,6 +461,8 @@ def test_race_command_line():
         ["--warmup", "-1"],
         ["compare", "only-one.json"],
         ["compare", "missing-a.json", "missing-b.json"],
+        ["report"],
+        ["report", "missing.json"],
         ["race", "--timeout", "-1"],
         ["race", "--workers", "1"],
     ],

@@ -56,12 +56,19 @@ def scenario_records(measurements: Iterable[Measurement]) -> list[dict[str, Any]
         for m in done
         if m.scenario.backend == "serial" and m.scenario.chunk_size is None
     }
+    schedules: dict[str, set[str]] = defaultdict(set)
+    for m in done:
+        if m.scenario.backend != "serial":
+            schedules[m.group].add(m.scenario.schedule)
     records = []
     for m in done:
         ref = serial.get((m.group, m.scenario.section))
         if m.scenario.section in ("overhead", "messages"):
             ref = None  # no work to speed up: these are costs, not speedups
-        records.append(scenario_record(m, ref))
+        record = scenario_record(m, ref)
+        if len(schedules[m.group]) > 1 and m.scenario.backend != "serial":
+            record["label"] += f", {m.scenario.schedule}"  # the group compares schedules
+        records.append(record)
     return records
 
 

@@ -1,4 +1,4 @@
-"""The benchmark's command line: run (the default), ``compare`` and ``race``.
+"""The benchmark's command line: run (the default), ``compare``, ``report`` and ``race``.
 
 Reached as ``python -m bench …`` from a checkout, or ``python -m perfectly bench …``
 from an installed package. A bad command line prints one line on stderr and exits 2.
@@ -77,7 +77,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="Threads or processes? Measure it on this machine. Subcommands: "
-        f"'{prog} compare A.json B.json', '{prog} race'.",
+        f"'{prog} compare A.json B.json', '{prog} report A.json', '{prog} race'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "--size forms: '0.5s' (calibrate each range to about 0.5 s of serial work), "
@@ -202,6 +202,23 @@ def _compare(argv: list[str], prog: str) -> int:
     return 0
 
 
+def _report(argv: list[str], prog: str) -> int:
+    from perfectly.benchmark import report, results
+
+    parser = _Parser(
+        prog=f"{prog} report",
+        description="Print the table and verdict of a results file again (nothing is measured).",
+    )
+    parser.add_argument("file", help="a results.json")
+    args = parser.parse_args(argv)
+    try:
+        doc = results.load(args.file)
+    except results.SchemaError as exc:
+        parser.error(str(exc))
+    print(report.render(doc))
+    return 0
+
+
 def _race(argv: list[str], prog: str) -> int:
     from perfectly.benchmark import race
 
@@ -238,6 +255,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m bench") -> in
         return _compare(args[1:], prog)
     if args[:1] == ["race"]:
         return _race(args[1:], prog)
+    if args[:1] == ["report"]:
+        return _report(args[1:], prog)
     if args[:1] == ["run"]:
         args = args[1:]
     return _run(args, prog)

@@ -118,11 +118,7 @@ def run(
     results.write(results.validate(doc), path)
     if not complete:
         print("interrupted: writing what was measured", file=sys.stderr)
-    print(report.table(doc), file=out)
-    print("\nVerdict", file=out)
-    print("-------", file=out)
-    for line in doc["verdict"]:
-        print(f"* {line}", file=out)
+    print(report.render(doc), file=out)
     print(f"\nresults: {path}", file=out)
     for name in doc["plots"]:
         print(f"plot:    {directory / name}", file=out)

@@ -48,7 +48,8 @@ def _figure(width: float, height: float) -> Any:
 
 def _label(r: Record) -> str:
     # matplotlib hides legend labels that start with "_": name the _thread backend in words
-    return str(r["label"]).rsplit(" × ", 1)[0].replace("_thread", "thread (_thread)")
+    name = str(r["label"]).rsplit(" × ", 1)[0]
+    return name.replace("_thread", "thread (_thread)")
 
 
 def _median_run(r: Record) -> dict[str, Any]:
@@ -225,7 +226,8 @@ def busy(doc: dict[str, Any], path: Path) -> bool:
                 f"{run['wall'] * 1e3:.0f} ms in all",
             )
         ax.set_xticks(range(cpus), [str(i) for i in range(cpus)])
-        ax.set_title(f"{s['label']}, {KERNEL_LABELS[s['kernel']]}, trial", fontsize=9)
+        name = str(s["label"]).rsplit(", ", 1)[0]  # the contender, without the schedule
+        ax.set_title(f"{name}, {KERNEL_LABELS[s['kernel']]}, trial", fontsize=9)
         ax.set_xlabel("worker")
         ax.set_ylabel("busy milliseconds (the median run)")
         ax.legend(fontsize=7, loc="best")

@@ -150,6 +150,13 @@ def _crossover_table(records: list[Record]) -> list[str]:
     return out
 
 
+def render(doc: dict[str, Any]) -> str:
+    """The table, then the verdict stored in the document."""
+    lines = [table(doc), "", "Verdict", "-------"]
+    lines += [f"* {line}" for line in doc["verdict"]]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------
 # Verdict
 # ---------------------------------------------------------------------------------------
