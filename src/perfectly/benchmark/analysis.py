@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -129,22 +128,34 @@ def message_costs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _crossing(n1: int, s1: float, n2: int, s2: float) -> float | None:
-    """Where log(speedup) against log(size), through two points, crosses speedup 1."""
-    if min(s1, s2) <= 0 or s1 == s2 or n1 == n2:
+Point = tuple[int, dict[str, Any], dict[str, Any]]  # (size, contender, serial) records
+
+
+def _crossing(first: Point, second: Point) -> float | None:
+    """Where straight lines of time against size through two sizes cross: serial's line
+    (cost per number, no start-up) and the contender's (start-up, smaller cost per
+    number). None if the contender's cost per number is not the smaller one."""
+    (n1, p1, s1), (n2, p2, s2) = first, second
+    if n1 == n2:
         return None
-    t = -math.log(s1) / (math.log(s2) - math.log(s1))
-    return math.exp(math.log(n1) + t * (math.log(n2) - math.log(n1)))
+    serial_slope = (_median(s2) - _median(s1)) / (n2 - n1)
+    own_slope = (_median(p2) - _median(p1)) / (n2 - n1)
+    if serial_slope <= own_slope:
+        return None
+    serial_start = _median(s1) - serial_slope * n1
+    own_start = _median(p1) - own_slope * n1
+    return (own_start - serial_start) / (serial_slope - own_slope)
 
 
 def crossovers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per parallel contender: from which range size it beats serial.
 
     ``measured`` is the smallest size measured from which the contender beat serial at
-    every larger size measured; ``estimate`` interpolates speedup 1 between that size
-    and the one below it (log-log), or, if the contender never won, extrapolates from
-    the two largest sizes when they are large enough for the work to dominate (serial
-    time at least 3× apart) and the answer lies within 100× of the largest size.
+    every larger size measured; ``estimate`` is where time-against-size lines through
+    that size and the one below it cross (see :func:`_crossing`), or, if the contender
+    never won, through the two largest sizes, when they are large enough for the work to
+    dominate (serial time grew at least 0.7× as fast as the range) and the answer lies
+    within 100× of the largest size.
     """
     by_size: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for r in records:
@@ -171,11 +182,11 @@ def crossovers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         estimate = None
         if measured is not None and measured != rows[0][0]:
             i = [n for n, _, _ in rows].index(measured)
-            estimate = _crossing(rows[i - 1][0], speedups[i - 1], rows[i][0], speedups[i])
+            estimate = _crossing(rows[i - 1], rows[i])
         elif measured is None and len(rows) >= 2:
             (n1, _, s1), (n2, _, s2) = rows[-2], rows[-1]
-            if _median(s2) >= 3 * _median(s1):
-                guess = _crossing(n1, speedups[-2], n2, speedups[-1])
+            if _median(s2) / _median(s1) >= 0.7 * n2 / n1:  # serial time grows with the work
+                guess = _crossing(rows[-2], rows[-1])
                 if guess is not None and n2 < guess <= 100 * n2:
                     estimate = guess
         first = rows[0][1]
