@@ -1,5 +1,7 @@
 """Single-thread kernel speed, side by side in one run: ``python -m bench.kernels``.
 
+(``python -m bench --baselines`` puts the same baselines into the full comparison.)
+
 Measures ns per number of the compiled ``sieve`` census on [1, 1e8) against numba's
 ``@njit`` version of the same factor sieve (when numba is installed), the compiled
 ``trial`` algorithm on [1, 2e6) with and without the GIL held, the pure-Python kernel on
@@ -39,12 +41,12 @@ def main(argv: list[str] | None = None) -> None:
         "compiled sieve census, 1e9 offset": lambda: _kernel.summarize(10**9, 10**9 + sieve_hi - 1),
     }
     try:
-        from bench import numba_sieve
+        from perfectly.benchmark import _numba_sieve as numba_sieve
 
-        numba_sieve.census(1, 1000)  # compile outside the timing
-        contenders["numba @njit sieve census"] = lambda: numba_sieve.census(1, sieve_hi)
+        numba_sieve.census(1, 1000, 1)  # compile outside the timing
+        contenders["numba @njit sieve census"] = lambda: numba_sieve.census(1, sieve_hi, 1)
         contenders["numba @njit sieve census, 1e9 offset"] = lambda: numba_sieve.census(
-            10**9, 10**9 + sieve_hi - 1
+            10**9, 10**9 + sieve_hi - 1, 1
         )
     except ImportError:
         print("numba is not installed: no numba baseline")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m perfectly sigma N`` and ``python -m perfectly search LO HI``."""
+"""Command line: ``python -m perfectly sigma N``, ``… search LO HI`` and ``… bench``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
     search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
     search.add_argument("--json", action="store_true", help="print JSON")
+    commands.add_parser(  # listed for --help; main() hands "bench …" to the engine first
+        "bench", help="threads vs processes, measured (see: perfectly bench --help)"
+    )
     return parser
 
 
@@ -119,6 +122,11 @@ class _Progress:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["bench"]:
+        from perfectly.benchmark import main as bench
+
+        return bench(args_list[1:], prog="python -m perfectly bench")
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,12 @@
+"""``python -m bench [options]``, ``python -m bench compare A B``, ``python -m bench race``.
+
+See ``python -m bench --help``. The ``__main__`` guard matters: with the ``spawn`` and
+``forkserver`` start methods, worker processes import this module again.
+"""
+
+import sys
+
+from perfectly.benchmark import main
+
+if __name__ == "__main__":
+    sys.exit(main(prog="python -m bench"))

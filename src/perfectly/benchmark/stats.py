@@ -1,0 +1,158 @@
+"""Summary statistics of timings, and the two-sample test that ``compare`` uses.
+
+A summary gives what pyperf gives: median, mean ± standard deviation, min, max and the
+interquartile range, and flags a result as *unstable* when its spread (standard
+deviation / mean) exceeds 10 %.
+
+Whether two sets of timings differ is decided by Welch's t-test from scipy when scipy
+is installed, otherwise by a permutation test on the difference of the means written
+here with the standard library (exact when there are few enough ways to split the
+values, else 20,000 random splits with a fixed seed). Each says which one it used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+UNSTABLE = 0.10  # spread (std dev / mean) above which a result is flagged
+ALPHA = 0.05  # significance level of compare
+EXACT_LIMIT = 20_000  # permutation test: enumerate every split up to this many
+RESAMPLES = 20_000  # else draw this many random splits
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Statistics of one scenario's timings, in seconds."""
+
+    n: int
+    median: float
+    mean: float
+    stdev: float
+    min: float
+    max: float
+    q1: float
+    q3: float
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @property
+    def spread(self) -> float:
+        """Standard deviation / mean (0 with fewer than two values)."""
+        return self.stdev / self.mean if self.mean > 0 else 0.0
+
+    @property
+    def unstable(self) -> bool:
+        return self.spread > UNSTABLE
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.update(iqr=self.iqr, spread=self.spread, unstable=self.unstable)
+        return out
+
+
+def summarize(values: Sequence[float]) -> Summary:
+    """Summary of at least one value."""
+    if not values:
+        raise ValueError("no values to summarize")
+    data = sorted(float(v) for v in values)
+    if len(data) >= 2:
+        q1, _, q3 = statistics.quantiles(data, n=4, method="inclusive")
+        stdev = statistics.stdev(data)
+    else:
+        q1 = q3 = data[0]
+        stdev = 0.0
+    return Summary(
+        n=len(data),
+        median=statistics.median(data),
+        mean=statistics.fmean(data),
+        stdev=stdev,
+        min=data[0],
+        max=data[-1],
+        q1=q1,
+        q3=q3,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Significance:
+    """A two-sample test's verdict on whether two sets of timings differ."""
+
+    test: str
+    pvalue: float | None  # None when there are too few values to test
+    floor: float = 0.0  # the smallest p-value this test can give with these sample sizes
+
+    @property
+    def testable(self) -> bool:
+        """Whether the test could call a difference significant at all."""
+        return self.pvalue is not None and self.floor < ALPHA
+
+    @property
+    def significant(self) -> bool:
+        return self.pvalue is not None and self.pvalue < ALPHA
+
+
+def two_sample(a: Sequence[float], b: Sequence[float], *, use_scipy: bool = True) -> Significance:
+    """Whether the timings ``a`` and ``b`` differ: Welch's t-test, or a permutation test."""
+    if len(a) < 2 or len(b) < 2:
+        return Significance("too few values (need 2 each)", None)
+    if use_scipy:
+        try:
+            from scipy import stats as scipy_stats
+        except ImportError:
+            pass
+        else:
+            if statistics.pvariance(a) == 0 and statistics.pvariance(b) == 0:
+                pvalue = 1.0 if statistics.fmean(a) == statistics.fmean(b) else 0.0
+            else:
+                pvalue = float(scipy_stats.ttest_ind(a, b, equal_var=False).pvalue)
+            return Significance("Welch's t-test (scipy)", pvalue)
+    return permutation_test(a, b)
+
+
+def permutation_test(a: Sequence[float], b: Sequence[float]) -> Significance:
+    """Two-sided permutation test on the difference of the means.
+
+    The p-value is the share of ways of splitting the pooled values into groups of
+    ``len(a)`` and ``len(b)`` whose difference of means is at least as large as the one
+    observed (the observed split included). Exact when there are at most
+    ``EXACT_LIMIT`` splits, else estimated from ``RESAMPLES`` random splits (seed 0).
+    With few values the p-value cannot get small: 3 values each allow 20 splits, so
+    p ≥ 0.1 whatever the data; ``floor`` says so.
+    """
+    pooled = [float(v) for v in (*a, *b)]
+    n, total = len(a), math.fsum(pooled)
+    size = len(pooled)
+
+    def gap(first_sum: float) -> float:
+        return abs(first_sum / n - (total - first_sum) / (size - n))
+
+    observed = gap(math.fsum(a)) * (1 - 1e-12)  # ties count as at least as extreme
+    splits = math.comb(size, n)
+    if splits <= EXACT_LIMIT:
+        gaps = [
+            gap(math.fsum(pooled[i] for i in chosen))
+            for chosen in itertools.combinations(range(size), n)
+        ]
+        widest = max(gaps) * (1 - 1e-12)
+        return Significance(
+            "permutation test, exact (standard library)",
+            sum(g >= observed for g in gaps) / splits,
+            floor=sum(g >= widest for g in gaps) / splits,
+        )
+    rng = random.Random(0)
+    hits = 1  # the observed split
+    for _ in range(RESAMPLES):
+        hits += gap(math.fsum(rng.sample(pooled, n))) >= observed
+    return Significance(
+        f"permutation test, {RESAMPLES} random splits (standard library)",
+        hits / (RESAMPLES + 1),
+        floor=1 / (RESAMPLES + 1),
+    )

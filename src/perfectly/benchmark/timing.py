@@ -1,0 +1,191 @@
+"""Timing done the way pyperf does it, adapted to jobs that start their own workers.
+
+* Every run is one whole job, timed to completion with ``time.perf_counter`` around
+  the call: a ``search()`` starts its workers, divides the range among them (never
+  duplicating work), merges, stops its workers and verifies Σσ before it returns. So
+  for process backends each run starts fresh processes, and start-up is counted.
+* A group's scenarios are run in turn within each *round*, and the first scenario of
+  each round rotates, so that a drift in machine load hits every contender alike.
+* The first ``warmup`` rounds are run and thrown away (their times are kept in the
+  results, marked as warm-ups); the next ``repeat`` rounds are the values.
+
+A progress line goes to stderr; Ctrl-C ends the current run (``search()`` stops its
+workers), and what was measured up to then is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from perfectly.benchmark import baselines
+from perfectly.benchmark.matrix import BASELINE_BACKENDS, KERNEL_ARGS, Group, Scenario
+from perfectly.benchmark.stats import Summary, summarize
+from perfectly.search import search
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One timed run of a scenario."""
+
+    wall: float  # seconds, perf_counter around the whole call
+    startup: float  # seconds starting workers, as the backend measured it
+    shutdown: float  # seconds stopping them
+    worker_busy: tuple[float, ...]  # seconds of kernel work per worker
+    worker_chunks: tuple[int, ...]
+    chunks: int
+    start_method: str | None
+
+    @property
+    def imbalance(self) -> float:
+        """max / mean of the workers' busy time (1.0 is a perfect balance)."""
+        busy = [b for b in self.worker_busy if b > 0] or [0.0]
+        mean = sum(busy) / len(busy)
+        return max(busy) / mean if mean > 0 else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["worker_busy"] = list(self.worker_busy)
+        out["worker_chunks"] = list(self.worker_chunks)
+        out["imbalance"] = self.imbalance
+        return out
+
+
+@dataclasses.dataclass
+class Measurement:
+    """Every run of one scenario."""
+
+    scenario: Scenario
+    group: str
+    warmups: list[float] = dataclasses.field(default_factory=list)
+    runs: list[Run] = dataclasses.field(default_factory=list)
+
+    @property
+    def values(self) -> list[float]:
+        return [run.wall for run in self.runs]
+
+    def summary(self) -> Summary:
+        return summarize(self.values)
+
+    def median_run(self) -> Run:
+        """The run whose time is the median (the lower middle one for an even count)."""
+        ordered = sorted(self.runs, key=lambda run: run.wall)
+        return ordered[(len(ordered) - 1) // 2]
+
+
+def run_once(scenario: Scenario) -> Run:
+    """Run ``scenario`` once and time it."""
+    s = scenario
+    if s.backend in BASELINE_BACKENDS:
+        start = time.perf_counter()
+        baselines.run(s.backend, s.lo, s.hi, s.workers)
+        wall = time.perf_counter() - start
+        return Run(wall, 0.0, 0.0, (), (), 0, None)
+    start = time.perf_counter()
+    result = search(
+        s.lo,
+        s.hi,
+        backend=s.backend,
+        workers=s.workers,
+        method=s.algorithm,
+        schedule=s.schedule,
+        chunk_size=s.chunk_size,
+        start_method=s.start_method,
+        **KERNEL_ARGS[s.kernel],
+    )
+    wall = time.perf_counter() - start
+    return Run(
+        wall=wall,
+        startup=result.startup,
+        shutdown=result.shutdown,
+        worker_busy=result.worker_busy,
+        worker_chunks=result.worker_chunks,
+        chunks=result.chunks,
+        start_method=result.start_method,
+    )
+
+
+class Progress:
+    """One line on stderr: which scenario, how many runs done and left.
+
+    On a terminal the line is rewritten in place; otherwise one line per group is
+    printed, so that logs stay readable.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+        self._width = 0
+
+    def group(self, title: str) -> None:
+        if self.enabled and not self.tty:
+            left = self.total - self.done
+            print(f"[{self.done}/{self.total} runs, {left} left] {title}", file=self.stream)
+            self.stream.flush()
+
+    def step(self, what: str) -> None:
+        if self.enabled and self.tty:
+            elapsed = time.perf_counter() - self.started
+            line = f"[{self.done + 1}/{self.total} runs, {elapsed:4.0f} s] {what}"
+            line = line[:119]
+            pad = max(0, self._width - len(line))
+            self.stream.write("\r" + line + " " * pad)
+            self.stream.flush()
+            self._width = len(line)
+        self.done += 1
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+class Runner:
+    """Runs groups of scenarios; keeps every measurement, even after Ctrl-C."""
+
+    def __init__(self, warmup: int, repeat: int, progress: Progress) -> None:
+        self.warmup = warmup
+        self.repeat = repeat
+        self.progress = progress
+        self.measurements: list[Measurement] = []
+        self._warm: set[str] = set()
+
+    def runs_for(self, group: Group) -> int:
+        """How many runs a group takes."""
+        return (self.warmup + self.repeat) * len(group.scenarios)
+
+    def run_group(
+        self, group: Group, run: Callable[[Scenario], Run] | None = None
+    ) -> list[Measurement]:
+        """Every round of ``group`` (each scenario run by ``run``, default :func:`run_once`)."""
+        run = run_once if run is None else run
+        for name in {s.backend for s in group.scenarios} & set(BASELINE_BACKENDS):
+            if name not in self._warm:  # numba compiles here, outside any timing
+                baselines.warm_up(name)
+                self._warm.add(name)
+        mine = [Measurement(s, group.title) for s in group.scenarios]
+        self.measurements += mine
+        self.progress.group(group.title)
+        rounds = self.warmup + self.repeat
+        count = len(mine)
+        for r in range(rounds):
+            for k in range(count):
+                m = mine[(r + k) % count]
+                if r < self.warmup:
+                    label = f"warm-up {r + 1}/{self.warmup}"
+                else:
+                    label = f"round {r - self.warmup + 1}/{self.repeat}"
+                self.progress.step(f"{group.title} · {m.scenario.contender} · {label}")
+                result = run(m.scenario)
+                if r < self.warmup:
+                    m.warmups.append(result.wall)
+                else:
+                    m.runs.append(result)
+        return mine

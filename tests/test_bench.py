@@ -1,0 +1,580 @@
+"""The benchmark: ``python -m bench`` / ``python -m perfectly bench``, compare and race.
+
+The smoke test runs the whole harness once with tiny ranges (a few seconds) and checks
+the results file against the schema, that every requested scenario is there, that the
+derived figures follow from the raw timings, and that the plots are real PNG files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import perfectly
+from perfectly.benchmark import analysis, compare, main, race, results, sizing, stats
+from perfectly.benchmark.matrix import Scenario
+from perfectly.benchmark.timing import Measurement, Run
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPILED = perfectly.build_info()["core"] == "compiled"
+START = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+KERNELS = ("python", "compiled-gil", "compiled-nogil") if COMPILED else ("python",)
+BACKENDS = ("serial", "threads", "thread", "processes", "thread-pool", "process-pool")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Python 3.12+ warns when a process with threads forks; the harness forks on purpose.
+FORK_WARNING = "ignore:This process .* is multi-threaded:DeprecationWarning"
+
+pytestmark = pytest.mark.filterwarnings(FORK_WARNING)
+
+
+def run_main(*argv: str) -> tuple[int, str]:
+    """``main(argv)`` in this process: (exit status, stdout)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(list(argv))
+    return status, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One whole run with tiny ranges: (document, results path, stdout, seconds)."""
+    out = tmp_path_factory.mktemp("bench")
+    argv = [
+        "--quick",
+        "--size",
+        "sieve=20000,trial=3000,python-sieve=400,python-trial=300",
+        "--repeat",
+        "2",
+        "--warmup",
+        "1",
+        "--workers",
+        "1,2",
+        "--kernels",
+        ",".join(KERNELS),
+        "--backends",
+        ",".join(BACKENDS),
+        "--algorithms",
+        "sieve,trial",
+        "--schedules",
+        "dynamic,static",
+        "--output",
+        str(out),
+        "--no-progress",
+    ]
+    if START:
+        argv += ["--start-methods", START]
+    started = time.perf_counter()
+    status, text = run_main(*argv)
+    seconds = time.perf_counter() - started
+    assert status == 0, text
+    (path,) = out.glob("*/results.json")
+    return json.loads(path.read_text()), path, text, seconds
+
+
+# --------------------------------------------------------------------------------------
+# The smoke run
+# --------------------------------------------------------------------------------------
+
+
+def _check_schema_by_hand(doc):
+    """An independent, minimal check of perfectly-bench/1 (results.problems is the full one)."""
+    assert doc["schema"] == "perfectly-bench/1"
+    assert isinstance(doc["created"], str) and doc["complete"] is True
+    m = doc["machine"]
+    assert isinstance(m["cpu_model"], str) and m["cpu_model"]
+    assert isinstance(m["cpu_count"], int) and m["cpu_count"] >= 1
+    assert isinstance(m["gil_enabled"], bool)
+    assert m["python_implementation"] and m["python_version"] == ".".join(
+        map(str, sys.version_info[:3])
+    )
+    assert m["package_version"] == perfectly.__version__
+    assert m["build"] == json.loads(json.dumps(perfectly.build_info()))
+    assert set(m["start_methods"]) == set(multiprocessing.get_all_start_methods())
+    p = doc["parameters"]
+    assert p["repeat"] == 2 and p["warmup"] == 1 and p["workers"] == [1, 2]
+    assert p["kernels"] == list(KERNELS) and p["backends"] == list(BACKENDS)
+    assert p["sizes"]["sieve"] == 20000 and p["sizes"]["python-trial"] == 300
+    assert isinstance(p["argv"], list)
+    assert isinstance(doc["verdict"], list) and doc["verdict"]
+    assert all(isinstance(line, str) for line in doc["verdict"])
+    for r in doc["scenarios"]:
+        assert len(r["values"]) == len(r["runs"]) == 2, r["id"]
+        assert len(r["warmups"]) == 1
+        assert all(isinstance(v, float) and v > 0 for v in r["values"])
+        for key in ("median", "mean", "stdev", "min", "max", "q1", "q3", "iqr", "spread"):
+            assert isinstance(r["stats"][key], (int, float)), (r["id"], key)
+
+
+def test_smoke_json_follows_the_schema(smoke):
+    doc, _, _, _ = smoke
+    _check_schema_by_hand(doc)
+    assert results.problems(doc) == []
+    assert len({r["id"] for r in doc["scenarios"]}) == len(doc["scenarios"])
+
+
+def test_smoke_every_requested_scenario_is_present(smoke):
+    doc, _, _, _ = smoke
+    ids = {r["id"] for r in doc["scenarios"]}
+    sm = f":{START}" if START else ""
+    default = multiprocessing.get_context().get_start_method()
+    for kernel in KERNELS:
+        for algorithm, schedule in (("sieve", "dynamic"), ("trial", "dynamic")):
+            assert f"scaling/{algorithm}-{schedule}/{kernel}/serial/w1" in ids
+            for backend in BACKENDS[1:]:
+                for workers in (1, 2):
+                    method = (START or default) if backend in ("processes", "process-pool") else ""
+                    suffix = f":{method}" if method else ""
+                    assert (
+                        f"scaling/{algorithm}-{schedule}/{kernel}/{backend}{suffix}/w{workers}"
+                        in ids
+                    )
+    primary = KERNELS[-1]
+    for backend in BACKENDS[1:]:  # static vs dynamic for trial, on the fastest kernel
+        method = f":{START or default}" if backend in ("processes", "process-pool") else ""
+        assert f"scaling/trial-static/{primary}/{backend}{method}/w2" in ids
+    for backend in BACKENDS[1:]:
+        method = sm if backend in ("processes", "process-pool") else ""
+        assert any(i.startswith("overhead/") and f"/{backend}{method}/" in i for i in ids)
+        assert any(i.startswith("messages/") and f"/{backend}{method}/" in i for i in ids)
+    assert any(i.startswith("start-methods/") and "/processes" in i for i in ids)
+    assert any(i.startswith("crossover/") for i in ids)
+    assert all(r["workers"] == 1 for r in doc["scenarios"] if r["backend"] == "serial")
+
+
+def test_smoke_derived_figures_follow_from_raw_timings(smoke):
+    doc, _, _, _ = smoke
+    by_id = {r["id"]: r for r in doc["scenarios"]}
+    with_speedup = 0
+    for r in doc["scenarios"]:
+        values = r["values"]
+        st = r["stats"]
+        assert st["median"] == pytest.approx(statistics.median(values))
+        assert st["mean"] == pytest.approx(statistics.fmean(values))
+        assert st["stdev"] == pytest.approx(statistics.stdev(values))
+        assert st["min"] == min(values) and st["max"] == max(values)
+        assert st["iqr"] == pytest.approx(st["q3"] - st["q1"])
+        assert st["spread"] == pytest.approx(st["stdev"] / st["mean"])
+        assert st["unstable"] == (st["spread"] > 0.10)
+        assert r["values"] == [run["wall"] for run in r["runs"]]
+        assert r["ns_per_number"] == pytest.approx(st["median"] / (r["hi"] - r["lo"]) * 1e9)
+        for run in r["runs"]:
+            busy = [b for b in run["worker_busy"] if b > 0]
+            if busy:
+                assert run["imbalance"] == pytest.approx(max(busy) / statistics.fmean(busy))
+            assert sum(run["worker_chunks"]) == run["chunks"]
+        if r["imbalance"] is not None:
+            assert r["imbalance"] == pytest.approx(
+                statistics.median(run["imbalance"] for run in r["runs"])
+            )
+        if r["reference"] is not None:
+            ref = by_id[r["reference"]]
+            assert ref["backend"] == "serial" and ref["group"] == r["group"]
+            assert (ref["kernel"], ref["algorithm"], ref["lo"], ref["hi"]) == (
+                r["kernel"],
+                r["algorithm"],
+                r["lo"],
+                r["hi"],
+            )
+            assert r["speedup"] == pytest.approx(ref["stats"]["median"] / st["median"])
+            assert r["efficiency"] == pytest.approx(r["speedup"] / r["workers"])
+            with_speedup += 1
+        elif r["section"] == "scaling":
+            pytest.fail(f"{r['id']} has no serial reference")
+    assert with_speedup > 0
+    overhead_serial = next(
+        r for r in doc["scenarios"] if r["section"] == "overhead" and r["backend"] == "serial"
+    )
+    for o in doc["derived"]["overheads"]:
+        r = by_id[o["id"]]
+        assert r["hi"] - r["lo"] == r["workers"]  # one number per worker
+        assert o["cost"] == pytest.approx(r["stats"]["median"] - overhead_serial["stats"]["median"])
+    for c in doc["derived"]["crossover"]:
+        assert c["wins"] == [s > 1 for s in c["speedups"]]
+
+
+def test_smoke_plots_are_png_files(smoke):
+    image = pytest.importorskip("matplotlib.image")  # in the test extra; optional elsewhere
+    doc, path, _, _ = smoke
+    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+    for name in doc["plots"]:
+        png = path.parent / name
+        assert png.read_bytes()[:8] == PNG_MAGIC
+        pixels = image.imread(png)
+        assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
+
+
+def test_smoke_prints_table_and_verdict(smoke):
+    doc, path, text, seconds = smoke
+    assert "Scaling: speedup over serial" in text
+    assert "mean ± std dev" in text and "speedup" in text
+    assert "Verdict" in text
+    for line in doc["verdict"]:
+        assert line in text
+    assert str(path) in text
+    assert any("compiled nogil" in line or "pure Python" in line for line in doc["verdict"])
+    assert seconds < 60
+
+
+def test_report_prints_a_results_file_again(smoke):
+    _, path, text, _ = smoke
+    status, again = run_main("report", str(path))
+    assert status == 0
+    assert again.strip() == text.split("\nresults: ")[0].strip()
+
+
+def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
+    from perfectly.benchmark import timing
+
+    calls = 0
+    real = timing.run_once
+
+    def flaky(scenario):
+        nonlocal calls
+        calls += 1
+        if calls > 7:
+            raise KeyboardInterrupt
+        return real(scenario)
+
+    monkeypatch.setattr(timing, "run_once", flaky)
+    status, text = run_main(
+        "--size",
+        "sieve=5000",
+        "--kernels",
+        KERNELS[-1],
+        "--backends",
+        "serial,threads",
+        "--algorithms",
+        "sieve",
+        "--workers",
+        "1,2",
+        "--repeat",
+        "3",
+        "--warmup",
+        "0",
+        "--no-plots",
+        "--no-progress",
+        "--output",
+        str(tmp_path),
+    )
+    assert status == 130
+    (path,) = tmp_path.glob("*/results.json")
+    doc = results.load(path)
+    assert doc["complete"] is False
+    assert sum(len(r["values"]) for r in doc["scenarios"]) == 7
+    assert "interrupted" in doc["verdict"][-1]
+    assert str(path) in text
+
+
+# --------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------
+
+
+def _doc(values_by_id: dict[str, list[float]]) -> dict:
+    measurements = []
+    for name, values in values_by_id.items():
+        scenario = Scenario("scaling", name, "threads", 2, "sieve", "dynamic", 1, 1001)
+        m = Measurement(scenario, f"synthetic {name}")
+        m.runs = [Run(v, 0.0, 0.0, (v / 2, v / 2), (1, 1), 2, None) for v in values]
+        m.warmups = [values[0]]
+        measurements.append(m)
+    records = analysis.scenario_records(measurements)
+    machine = results.machine_info()
+    params = {
+        "kernels": [],
+        "backends": ["threads"],
+        "workers": [2],
+        "algorithms": ["sieve"],
+        "schedules": ["dynamic"],
+        "start_methods": [],
+        "sections": ["scaling"],
+        "sizes": {},
+        "repeat": 6,
+        "warmup": 1,
+        "baselines": False,
+        "quick": False,
+        "cpus": 2,
+        "argv": [],
+    }
+    return results.document(
+        created=results.now(),
+        complete=True,
+        machine=machine,
+        parameters=params,
+        scenarios=records,
+        derived=analysis.derive(records),
+        verdict=[],
+        plots=[],
+    )
+
+
+SLOW_A = [1.00, 1.01, 0.99, 1.02, 0.98, 1.00]
+SLOW_B = [1.50, 1.52, 1.49, 1.51, 1.48, 1.50]  # 1.5× slower: clearly significant
+SAME_A = [1.00, 1.10, 0.90, 1.05, 0.95, 1.00]
+SAME_B = [1.02, 0.92, 1.08, 0.97, 1.01, 0.99]  # the same, up to noise: not significant
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    a = _doc({"clear": SLOW_A, "noise": SAME_A, "only-a": SAME_A})
+    b = _doc({"clear": SLOW_B, "noise": SAME_B})
+    results.validate(a)
+    results.validate(b)
+    pa, pb = tmp_path / "a.json", tmp_path / "b.json"
+    results.write(a, pa)
+    results.write(b, pb)
+    return pa, pb
+
+
+@pytest.mark.parametrize("use_scipy", [False, True])
+def test_compare_known_answer(two_files, use_scipy):
+    if use_scipy:
+        pytest.importorskip("scipy")
+    pa, pb = two_files
+    rows, only_a, only_b = compare.compare_docs(
+        results.load(pa), results.load(pb), use_scipy=use_scipy
+    )
+    by_id = {r.id.split("/")[2]: r for r in rows}
+    assert set(by_id) == {"clear", "noise"}
+    assert only_a == ["scaling/sieve-dynamic/only-a/threads/w2"] and only_b == []
+    clear, noise = by_id["clear"], by_id["noise"]
+    assert clear.ratio == pytest.approx(1.5, rel=0.01)
+    assert clear.significance.significant and clear.change == "1.50× slower"
+    assert not noise.significance.significant
+    assert noise.verdict.startswith("not significant")
+    expected = "Welch" if use_scipy else "permutation test, exact"
+    assert expected in clear.significance.test
+
+
+def test_compare_command_line(two_files):
+    pa, pb = two_files
+    status, text = run_main("compare", str(pa), str(pb), "--no-scipy")
+    assert status == 0
+    lines = text.splitlines()
+    clear = lines[lines.index("synthetic clear") + 1]
+    assert "1.50× slower" in clear and "significant (p" in clear and "not significant" not in clear
+    noise = lines[lines.index("synthetic noise") + 1]
+    assert "not significant" in noise
+    assert "permutation test" in text
+    assert "1 significantly slower" in text
+
+
+def test_compare_rejects_a_file_of_another_schema(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schema": "pyperf/1"}))
+    with pytest.raises(SystemExit) as info:
+        main(["compare", str(bad), str(bad)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "perfectly-bench/1" in err
+
+
+def test_permutation_test_known_values():
+    exact = stats.permutation_test([1, 2, 3, 4], [5, 6, 7, 8])
+    assert exact.pvalue == pytest.approx(2 / 70) and exact.significant
+    tiny = stats.permutation_test([1, 2, 3], [4, 5, 6])
+    assert tiny.pvalue == pytest.approx(0.1) and not tiny.testable
+    same = stats.permutation_test([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    assert same.pvalue == pytest.approx(1.0)
+    sampled = stats.permutation_test([1.0] * 10 + [1.1], [2.0] * 11)
+    assert "random splits" in sampled.test and sampled.significant
+
+
+def test_summary_statistics():
+    s = stats.summarize([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert (s.median, s.min, s.max, s.n) == (3.0, 1.0, 10.0, 5)
+    assert s.mean == pytest.approx(4.0) and s.iqr == pytest.approx(2.0)
+    assert s.unstable
+    assert not stats.summarize([1.0, 1.01, 0.99]).unstable
+
+
+# --------------------------------------------------------------------------------------
+# race
+# --------------------------------------------------------------------------------------
+
+
+def test_race_locked_variants_are_exact_and_deadlock_is_detected():
+    timeout = 0.2
+    started = time.perf_counter()
+    result = race.run_race(workers=2, chunks=30, chunk_size=100, attempts=2, timeout=timeout)
+    assert time.perf_counter() - started < 30
+    expected = 30 * 100
+    names = {v.name for v in result.variants}
+    assert any("threads" in n and "Lock" in n for n in names)
+    assert any("processes" in n and "Lock" in n for n in names)
+    for v in result.variants:
+        assert v.expected == expected and 1 <= v.attempts <= 2
+        assert all(0 < o <= expected for o in v.observed)
+        if v.locked:
+            assert v.exact and v.observed == [expected] * v.attempts
+    d = result.deadlock
+    assert d.detected and d.messages
+    assert all("gave up on lock" in m for m in d.messages)
+    assert d.seconds < timeout + 2.0  # detected by the timeouts, never waited out
+    assert d.ordered_ok
+    text = race.render(result)
+    assert "expected" in text and "observed" in text and "detected" in text
+    assert "time.sleep(0)" in text  # says how the lost updates were provoked
+    assert json.loads(json.dumps(result.to_dict()))["deadlock"]["detected"] is True
+
+
+def test_race_command_line():
+    argv = "race --chunks 10 --chunk-size 50 --attempts 1 --timeout 0.1 --threads-only --json"
+    status, text = run_main(*argv.split())
+    assert status == 0
+    out = json.loads(text)
+    assert {v["kind"] for v in out["variants"]} == {"threads"}
+    assert out["deadlock"]["detected"] is True
+
+
+# --------------------------------------------------------------------------------------
+# Command line, sizes, baselines
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--bogus"],
+        ["--workers", "0"],
+        ["--workers", "two"],
+        ["--kernels", "fortran"],
+        ["--backends", "threads,mpi"],
+        ["--algorithms", "sieve,magic"],
+        ["--schedules", "guided"],
+        ["--start-methods", "teleport"],
+        ["--sections", "everything"],
+        ["--size", "0s"],
+        ["--size", "sieve=lots"],
+        ["--size", "cubes=100"],
+        ["--repeat", "0"],
+        ["--warmup", "-1"],
+        ["compare", "only-one.json"],
+        ["compare", "missing-a.json", "missing-b.json"],
+        ["report"],
+        ["report", "missing.json"],
+        ["race", "--timeout", "-1"],
+        ["race", "--workers", "1"],
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "bench", "--workers", "0"],
+        [sys.executable, "-m", "perfectly", "bench", "--kernels", "nope"],
+    ],
+)
+def test_entry_points_reject_bad_flags(command):
+    if command[2] == "bench" and not (ROOT / "bench" / "__main__.py").exists():
+        pytest.skip("not run from a checkout")
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_perfectly_bench_help_names_the_engine():
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfectly", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert "--baselines" in proc.stdout and "--quick" in proc.stdout
+
+
+def test_parse_size_forms():
+    assert sizing.parse_size("0.5s") == sizing.SizeSpec(target=0.5)
+    spec = sizing.parse_size("1e7")
+    assert spec.fixed == (("sieve", 10**7),) and spec.match_sieve
+    spec = sizing.parse_size("sieve=2**20, python-trial=2e4")
+    assert dict(spec.fixed) == {"sieve": 2**20, "python-trial": 20_000}
+    assert sizing.nice(123_456) == 100_000 and sizing.nice(2_600_000) == 2_000_000
+
+
+@pytest.mark.skipif(not COMPILED, reason="calibrates the compiled kernel")
+def test_calibrated_sizes_are_near_the_target():
+    sizes = sizing.resolve(sizing.SizeSpec(target=0.02), ("sieve", "python-trial"))
+    assert set(sizes.calibrated) == {"sieve", "python-trial"}
+    assert sizes.trial == 0 and sizes.sieve >= 10_000 and sizes.python_trial >= 100
+    seconds = min(
+        _time(lambda: perfectly.search(1, sizes.sieve + 1, backend="serial")) for _ in range(3)
+    )
+    assert 0.002 < seconds < 0.2  # within 10× of the target on a busy machine
+
+
+def _time(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def test_numpy_baseline_agrees_with_the_kernel():
+    from perfectly.benchmark import baselines
+
+    for lo, hi in ((1, 2), (1, 5000), (10_007, 30_011)):
+        c = perfectly.census(lo, hi)
+        total, abundant, deficient, perfect = baselines.run("numpy", lo, hi, 1)
+        assert (total, abundant, deficient, perfect) == (
+            c.sigma_sum,
+            c.abundant,
+            c.deficient,
+            len(c.perfect),
+        )
+
+
+def test_numba_baseline_agrees_with_the_kernel():
+    pytest.importorskip("numba")
+    from perfectly.benchmark import baselines
+
+    assert "numba" in baselines.available()
+    for workers in (1, 2):
+        c = perfectly.census(3, 70_001)
+        total, abundant, deficient, perfect = baselines.run("numba", 3, 70_001, workers)
+        assert total == c.sigma_sum % 2**64
+        assert (abundant, deficient, perfect) == (c.abundant, c.deficient, len(c.perfect))
+
+
+def test_crossover_analysis_interpolates():
+    def record(size, backend, seconds):
+        scenario = Scenario(
+            "crossover", "compiled-nogil", backend, 2, "sieve", "dynamic", 1, size + 1
+        )
+        m = Measurement(scenario, f"n{size}")
+        m.runs = [Run(seconds, 0.0, 0.0, (seconds,), (1,), 1, None)] * 3
+        return m
+
+    ms = []
+    timings = {  # size: (serial, threads) seconds
+        10**3: (1e-4, 1e-2),
+        10**4: (1e-3, 1.05e-2),
+        10**5: (1e-2, 1.5e-2),
+        10**6: (1e-1, 6e-2),
+        10**7: (1.0, 0.51),
+    }
+    for size, (serial, threads) in timings.items():
+        ms += [record(size, "serial", serial), record(size, "threads", threads)]
+    (c,) = analysis.crossovers(analysis.scenario_records(ms))
+    assert c["measured"] == 10**6
+    assert 10**5 < c["estimate"] < 10**6
+    assert not math.isnan(c["speedups"][0])
