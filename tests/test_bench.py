@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPILED = perfectly.build_info()["core"] == "compiled"
 START = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
 KERNELS = ("python", "compiled-gil", "compiled-nogil") if COMPILED else ("python",)
-BACKENDS = ("serial", "threads", "thread", "processes", "thread-pool", "process-pool")
+BACKENDS = ("serial", "threads", "_thread", "processes", "thread-pool", "process-pool")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Python 3.12+ warns when a process with threads forks; the harness forks on purpose.
 FORK_WARNING = "ignore:This process .* is multi-threaded:DeprecationWarning"

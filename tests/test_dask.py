@@ -241,7 +241,7 @@ def test_dask_bad_scheduler_address():
     assert time.monotonic() - start < 15
 
 
-@pytest.mark.parametrize("backend", ["serial", "threads", "thread", "processes", "process-pool"])
+@pytest.mark.parametrize("backend", ["serial", "threads", "_thread", "processes", "process-pool"])
 @pytest.mark.parametrize("name", ["scheduler", "security"])
 def test_dask_options_refused_elsewhere(backend, name):
     value = "tcp://127.0.0.1:8786" if name == "scheduler" else object()

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(60)
 
 START_METHODS = tuple(multiprocessing.get_all_start_methods())
 PROCESS_BACKENDS = ("processes", "process-pool")
-THREAD_BACKENDS = ("serial", "threads", "thread", "thread-pool")
+THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
 KILL_START_METHODS = tuple(m for m in ("fork", "spawn") if m in START_METHODS)
 
 LO_, HI_, CHUNK = 1, 20_000, 1000
@@ -237,7 +237,7 @@ def test_progress_that_raises_stops_the_workers(clean):
     def progress(done, total):
         raise Stop
 
-    for backend in ("threads", "thread", "processes", "thread-pool", "process-pool"):
+    for backend in ("threads", "_thread", "processes", "thread-pool", "process-pool"):
         began = time.perf_counter()
         with pytest.raises(Stop):
             perfectly.search(1, 10**11, backend=backend, workers=2, progress=progress)
@@ -320,7 +320,7 @@ def test_timeout_python_trial(clean, backend):
     assert_no_workers_left(clean["children"], clean["threads"])
 
 
-@pytest.mark.parametrize("backend", ["threads", "thread", "processes", "process-pool"])
+@pytest.mark.parametrize("backend", ["threads", "_thread", "processes", "process-pool"])
 def test_timeout_compiled_sieve(clean, backend):
     began = time.perf_counter()
     with pytest.raises(TimeoutError):
@@ -373,7 +373,7 @@ CTRL_C_CASES = [
     pytest.param("processes", None, id="processes"),
     pytest.param("process-pool", None, id="process-pool"),
     pytest.param("threads", None, id="threads"),
-    pytest.param("thread", None, id="thread"),
+    pytest.param("_thread", None, id="_thread"),
 ]
 if "spawn" in START_METHODS:
     CTRL_C_CASES.append(pytest.param("processes", "spawn", id="processes-spawn"))

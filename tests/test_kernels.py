@@ -9,19 +9,16 @@ import numpy as np
 import pytest
 import sympy
 
-ALGORITHMS = ["sieve", "trial"]
+METHODS = ["sieve", "trial"]
 
 
 def _is_compiled(mod) -> bool:
     return mod.__name__.endswith("_kernel")
 
 
-def _fill(mod, lo, width, algorithm, aliquot=False, release_gil=True):
+def _fill(mod, lo, width, method, aliquot=False, release_gil=True):
     out = np.zeros(width, dtype=np.uint64)
-    assert (
-        mod.fill_sigma(lo, out, algorithm=algorithm, aliquot=aliquot, release_gil=release_gil)
-        is None
-    )
+    assert mod.fill_sigma(lo, out, method=method, aliquot=aliquot, release_gil=release_gil) is None
     return out
 
 
@@ -55,24 +52,24 @@ def _windows(compiled):
     return w
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("aliquot", [False, True])
-def test_fill_sigma_windows(kernels, brute, algorithm, aliquot):
+def test_fill_sigma_windows(kernels, brute, method, aliquot):
     for lo, hi in _windows(_is_compiled(kernels)):
         want = np.array(brute.sigma_window(lo, hi), dtype=np.uint64)
         if aliquot:
             want = want - np.arange(lo, hi, dtype=np.uint64)
-        got = _fill(kernels, lo, hi - lo, algorithm, aliquot)
+        got = _fill(kernels, lo, hi - lo, method, aliquot)
         np.testing.assert_array_equal(got, want, err_msg=f"{lo},{hi}")
-        got2 = _fill(kernels, lo, hi - lo, algorithm, aliquot, release_gil=False)
+        got2 = _fill(kernels, lo, hi - lo, method, aliquot, release_gil=False)
         np.testing.assert_array_equal(got2, want, err_msg=f"nogil=False {lo},{hi}")
 
 
 def test_fill_sigma_empty_output(kernels):
     out = np.zeros(0, dtype=np.uint64)
-    for algorithm in ALGORITHMS:
-        kernels.fill_sigma(5, out, algorithm=algorithm)
-        kernels.fill_sigma(2**40, out, algorithm=algorithm, aliquot=True)
+    for method in METHODS:
+        kernels.fill_sigma(5, out, method=method)
+        kernels.fill_sigma(2**40, out, method=method, aliquot=True)
 
 
 def test_fill_sigma_writes_only_its_array(kernels, brute):
@@ -80,13 +77,13 @@ def test_fill_sigma_writes_only_its_array(kernels, brute):
     buf = np.full(1200, 0xDEADBEEF, dtype=np.uint64)
     view = buf[100:1100]
     assert view.flags.c_contiguous and view.flags.writeable
-    kernels.fill_sigma(5000, view, algorithm="sieve")
+    kernels.fill_sigma(5000, view, method="sieve")
     np.testing.assert_array_equal(view, np.array(brute.sigma_window(5000, 6000), dtype=np.uint64))
     assert (buf[:100] == 0xDEADBEEF).all() and (buf[1100:] == 0xDEADBEEF).all()
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_summarize(kernels, brute, algorithm):
+@pytest.mark.parametrize("method", METHODS)
+def test_summarize(kernels, brute, method):
     wins = [
         (1, 20_001),
         (1, 2),
@@ -100,7 +97,7 @@ def test_summarize(kernels, brute, algorithm):
     for lo, hi in wins:
         want = _brute_summary(brute, lo, hi)
         for rg in (True, False):
-            total, ab, de, found = kernels.summarize(lo, hi, algorithm=algorithm, release_gil=rg)
+            total, ab, de, found = kernels.summarize(lo, hi, method=method, release_gil=rg)
             assert total == want[0], (lo, hi)
             assert (ab, de) == want[1:3], (lo, hi)
             assert [tuple(x) for x in found] == want[3], (lo, hi)
@@ -108,7 +105,7 @@ def test_summarize(kernels, brute, algorithm):
 
 def test_summarize_known_entries(kernels):
     hi = 600_001 if _is_compiled(kernels) else 35_000
-    _, _, _, found = kernels.summarize(1, hi, algorithm="sieve")
+    _, _, _, found = kernels.summarize(1, hi, method="sieve")
     found = [tuple(x) for x in found]
     for entry in [
         (6, 2),
@@ -179,9 +176,9 @@ def test_kernels_agree_with_each_other(brute):
     for _ in range(6):
         lo = rng.randrange(1, 2**30)
         width = rng.randrange(1, 150)
-        for algorithm, aliquot in [("sieve", False), ("sieve", True), ("trial", False)]:
-            a = _fill(k, lo, width, algorithm, aliquot)
-            b = _fill(r, lo, width, algorithm, aliquot)
+        for method, aliquot in [("sieve", False), ("sieve", True), ("trial", False)]:
+            a = _fill(k, lo, width, method, aliquot)
+            b = _fill(r, lo, width, method, aliquot)
             np.testing.assert_array_equal(a, b)
         ks, rs = k.summarize(lo, lo + width), r.summarize(lo, lo + width)
         assert tuple(ks[:3]) == tuple(rs[:3])

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(120)
 
 START_METHODS = tuple(multiprocessing.get_all_start_methods())
 PROCESS_BACKENDS = ("processes", "process-pool")
-THREAD_BACKENDS = ("serial", "threads", "thread", "thread-pool")
+THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
 ALL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
 SCHEDULES = ("static", "dynamic", "guided")
 CHUNK_SIZES = (None, 997, 5000)
@@ -641,7 +641,7 @@ def test_bad_arguments(backend_spy, backend, args, kwargs, exc, match):
     _assert_nothing_started(backend_spy)
 
 
-@pytest.mark.parametrize("backend", ["serial", "threads", "thread", "thread-pool"])
+@pytest.mark.parametrize("backend", ["serial", "threads", "_thread", "thread-pool"])
 @pytest.mark.parametrize("start_method", START_METHODS)
 def test_start_method_for_a_non_process_backend(backend_spy, backend, start_method):
     with pytest.raises(ValueError, match="start_method"):
@@ -667,3 +667,10 @@ def test_bad_arguments_with_real_backends():
                 perfectly.search(1, 10**9, backend=backend, **kwargs)
             assert multiprocessing.active_children() == []
             assert worker_threads() == []
+
+
+def test_old_thread_backend_name_is_a_deprecated_alias(brute):
+    with pytest.warns(DeprecationWarning, match="backend='_thread'"):
+        result = perfectly.search(1, 3000, backend="thread", workers=2)
+    assert result.backend == "_thread"
+    assert result.census == brute_census(brute, 1, 3000)

@@ -10,7 +10,7 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.math cimport sqrt
 
 from perfectly._validate import (
-    check_algorithm,
+    check_method,
     check_amicable_hi,
     check_range,
     check_range_count,
@@ -880,12 +880,12 @@ def is_prime(n):
     return bool(r)
 
 
-def fill_sigma(lo, uint64_t[::1] out, algorithm="sieve", bint aliquot=False,
+def fill_sigma(lo, uint64_t[::1] out, method="sieve", bint aliquot=False,
                bint release_gil=True):
     """Write σ(lo + i) (or s(lo + i) when ``aliquot``) into the uint64 buffer ``out``."""
     cdef Py_ssize_t count = out.shape[0]
     lo, hi = check_range_count(lo, count)
-    cdef bint trial = check_algorithm(algorithm) == "trial"
+    cdef bint trial = check_method(method) == "trial"
     if trial:
         check_trial_hi(hi)
     if count == 0:
@@ -901,10 +901,10 @@ def fill_sigma(lo, uint64_t[::1] out, algorithm="sieve", bint aliquot=False,
     raise_for(rc, bad)
 
 
-def summarize(lo, hi, algorithm="sieve", bint release_gil=True):
+def summarize(lo, hi, method="sieve", bint release_gil=True):
     """Fold σ over [lo, hi): (Σσ, abundant, deficient, [(n, k) with σ(n) = k·n, k ≥ 2])."""
     lo, hi = check_range(lo, hi)
-    cdef bint trial = check_algorithm(algorithm) == "trial"
+    cdef bint trial = check_method(method) == "trial"
     if trial:
         check_trial_hi(hi)
     cdef Summary* S = <Summary*>calloc(1, sizeof(Summary))

@@ -7,6 +7,7 @@ check of Σσ.
 """
 
 from perfectly._core import build_info
+from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import (
     Classification,
     aliquot,
@@ -15,9 +16,8 @@ from perfectly.arithmetic import (
     sigma,
     sum_sigma,
 )
-from perfectly.backends import BACKENDS, ChunkError, WorkerLostError
+from perfectly.backends import ChunkError, WorkerLostError
 from perfectly.census import Census, census
-from perfectly.planning import SCHEDULES
 from perfectly.ranges import (
     aliquot_range,
     amicable_pairs,
@@ -31,7 +31,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BACKENDS",
+    "KERNELS",
+    "METHODS",
     "SCHEDULES",
+    "START_METHODS",
     "Census",
     "ChunkError",
     "Classification",

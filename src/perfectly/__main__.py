@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from perfectly._cli_numbers import parse_int
+from perfectly._validate import BACKENDS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import aliquot, classify, sigma
-from perfectly.backends import BACKENDS, START_METHODS
 from perfectly.census import Census
-from perfectly.planning import SCHEDULES
 from perfectly.search import SearchResult, search
 
 

@@ -14,8 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from perfectly import _reference
-
-KERNELS = ("compiled", "python")
+from perfectly._validate import KERNELS
 
 
 def _load() -> tuple[ModuleType, str]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from perfectly._validate import (
     WIDE_LIMIT,
-    check_algorithm,
     check_amicable_hi,
+    check_method,
     check_range,
     check_range_count,
     check_single,
@@ -225,13 +225,13 @@ def _sigma_blocks(lo: int, hi: int, trial: bool) -> Any:
 def fill_sigma(
     lo: Any,
     out: MutableSequence[Any],
-    algorithm: str = "sieve",
+    method: str = "sieve",
     aliquot: bool = False,
     release_gil: bool = True,
 ) -> None:
     """Write σ(lo + i) (or s(lo + i) when ``aliquot``) into the uint64 buffer ``out``."""
     lo_i, hi = check_range_count(lo, len(out))
-    trial = check_algorithm(algorithm) == "trial"
+    trial = check_method(method) == "trial"
     if trial:
         check_trial_hi(hi)
     for start, values in _sigma_blocks(lo_i, hi, trial):
@@ -244,11 +244,11 @@ def fill_sigma(
 
 
 def summarize(
-    lo: Any, hi: Any, algorithm: str = "sieve", release_gil: bool = True
+    lo: Any, hi: Any, method: str = "sieve", release_gil: bool = True
 ) -> tuple[int, int, int, list[tuple[int, int]]]:
     """Fold σ over [lo, hi): (Σσ, abundant, deficient, [(n, k) with σ(n) = k·n, k ≥ 2])."""
     lo_i, hi_i = check_range(lo, hi)
-    trial = check_algorithm(algorithm) == "trial"
+    trial = check_method(method) == "trial"
     if trial:
         check_trial_hi(hi_i)
     total = abundant = deficient = 0

@@ -8,13 +8,31 @@ answer.
 
 from __future__ import annotations
 
+import multiprocessing
 import operator
+import os
+import warnings
 
 #: Exclusive upper bound of every range: numbers are unsigned 64-bit.
 RANGE_LIMIT = 2**64
 #: Below this every σ(n) fits in 64 bits; the trial and amicable jobs stop here.
 WIDE_LIMIT = 2**61
-ALGORITHMS = ("sieve", "trial")
+
+# One name per idea, everywhere: the API, the kernel, the CLI and the benchmark.
+#: Range algorithms (``method=``).
+METHODS = ("sieve", "trial")
+#: Kernels (``kernel=``): the compiled extension or the pure-Python one.
+KERNELS = ("compiled", "python")
+#: How a range is cut and handed out (``schedule=``).
+SCHEDULES = ("static", "dynamic", "guided")
+#: Where chunks run (``backend=``).
+BACKENDS = ("serial", "threads", "_thread", "processes", "thread-pool", "process-pool", "dask")
+#: Backends that run chunks in other processes (they take ``start_method=``).
+PROCESS_BACKENDS = ("processes", "process-pool")
+#: Old backend names still accepted, with a ``DeprecationWarning``.
+DEPRECATED_BACKENDS = {"thread": "_thread"}
+#: The ``multiprocessing`` start methods this platform has.
+START_METHODS = tuple(multiprocessing.get_all_start_methods())
 
 
 def as_int(value: object, name: str) -> int:
@@ -56,13 +74,51 @@ def check_range_count(lo: object, count: int) -> tuple[int, int]:
     return check_range(lo_i, lo_i + count)
 
 
-def check_algorithm(value: object, name: str = "algorithm") -> str:
-    """One of ``ALGORITHMS``."""
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else an error naming ``name``."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {ALGORITHMS}, not {type(value).__name__}")
-    if value not in ALGORITHMS:
-        raise ValueError(f"{name} must be one of {ALGORITHMS}, got {value!r}")
+        raise TypeError(f"{name} must be a str, one of {choices}, not {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_method(value: object, name: str = "method") -> str:
+    """One of ``METHODS``."""
+    return check_choice(value, name, METHODS)
+
+
+def check_backend(value: object) -> str:
+    """One of ``BACKENDS``; a deprecated alias is accepted with a warning."""
+    if isinstance(value, str) and value in DEPRECATED_BACKENDS:
+        new = DEPRECATED_BACKENDS[value]
+        message = f"backend={value!r} is deprecated, use backend={new!r}"
+        warnings.warn(message, DeprecationWarning, stacklevel=3)
+        return new
+    return check_choice(value, "backend", BACKENDS)
+
+
+def check_start_method(value: object) -> str | None:
+    """None (the platform's default), or one of ``START_METHODS``."""
+    return None if value is None else check_choice(value, "start_method", START_METHODS)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: object) -> int:
+    """``None`` or ``-1``: every CPU this process may use; else an int ≥ 1."""
+    if workers is None or (not isinstance(workers, bool) and workers == -1):
+        return available_cpus()
+    count = as_int(workers, "workers")
+    if count < 1:
+        raise ValueError(f"workers must be ≥ 1, -1 or None, got {count}")
+    return count
 
 
 def check_trial_hi(hi: int) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from perfectly._core import kernel_module
-from perfectly._validate import check_algorithm, check_amicable_hi, check_range, check_trial_hi
+from perfectly._validate import check_amicable_hi, check_method, check_range, check_trial_hi
 
 #: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt.
 SERIAL_CHUNK = 1 << 24
@@ -129,7 +129,7 @@ def census(
     Census
     """
     lo, hi = check_range(lo, hi)
-    method = check_algorithm(method, "method")
+    method = check_method(method)
     if method == "trial":
         check_trial_hi(hi)
     if amicable:

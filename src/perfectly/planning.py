@@ -12,9 +12,7 @@ import dataclasses
 import math
 from collections.abc import Iterator
 
-from perfectly._validate import as_int
-
-SCHEDULES = ("static", "dynamic", "guided")
+from perfectly._validate import SCHEDULES, as_int, check_choice
 
 #: Numbers per sieve chunk by default: about 0.1 s of work for the compiled kernel.
 SIEVE_CHUNK = 1 << 24
@@ -39,11 +37,7 @@ class Chunk:
 
 def check_schedule(schedule: object) -> str:
     """One of ``SCHEDULES``, or a ``ValueError``/``TypeError`` naming ``schedule``."""
-    if not isinstance(schedule, str):
-        raise TypeError(f"schedule must be a str, one of {SCHEDULES}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    return schedule
+    return check_choice(schedule, "schedule", SCHEDULES)
 
 
 def check_chunk_size(chunk_size: object) -> int | None:

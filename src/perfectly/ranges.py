@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from perfectly._core import kernel_module
-from perfectly._validate import check_algorithm, check_range, check_trial_hi
+from perfectly._validate import check_method, check_range, check_trial_hi
 from perfectly.census import census
 
 
@@ -48,7 +48,7 @@ def _fill(
     lo: int, hi: int, method: str, kernel: str | None, aliquot: bool
 ) -> npt.NDArray[np.uint64]:
     lo, hi = check_range(lo, hi)
-    method = check_algorithm(method, "method")
+    method = check_method(method)
     if method == "trial":
         check_trial_hi(hi)
     out = np.empty(hi - lo, dtype=np.uint64)

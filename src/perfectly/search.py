@@ -9,24 +9,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from perfectly._core import KERNELS, kernel_module
+from perfectly._core import kernel_module
 from perfectly._validate import (
+    KERNELS,
+    PROCESS_BACKENDS,
     as_int,
-    check_algorithm,
     check_amicable_hi,
+    check_backend,
+    check_method,
     check_range,
+    check_start_method,
     check_trial_hi,
+    check_workers,
 )
 from perfectly._work import Job
 from perfectly.aggregate import Aggregator
 from perfectly.arithmetic import sum_sigma
-from perfectly.backends import (
-    BACKENDS,
-    PROCESS_BACKENDS,
-    RunContext,
-    check_backend,
-    check_start_method,
-)
+from perfectly.backends import BACKENDS, RunContext
 from perfectly.census import Census
 from perfectly.journal import Journal, stored_params
 from perfectly.planning import check_chunk_size, check_schedule, default_chunk_size, plan
@@ -76,24 +75,6 @@ class SearchResult:
         return fields
 
 
-def check_workers(workers: object) -> int:
-    """``None`` or ``-1``: every CPU this process may use; else an int ≥ 1."""
-    if workers is None or (not isinstance(workers, bool) and workers == -1):
-        return available_cpus()
-    count = as_int(workers, "workers")
-    if count < 1:
-        raise ValueError(f"workers must be ≥ 1, -1 or None, got {count}")
-    return count
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def search(
     lo: int,
     hi: int,
@@ -121,7 +102,7 @@ def search(
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
     backend : str
-        Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"thread"``
+        Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"_thread"``
         (``_thread``), ``"processes"`` (``multiprocessing``), ``"thread-pool"`` or
         ``"process-pool"`` (``concurrent.futures``), or ``"dask"`` (``distributed``).
     workers : int or None
@@ -176,7 +157,7 @@ def search(
     count = check_workers(workers)
     if backend == "serial":
         count = 1  # the serial backend runs in the calling thread, whatever workers says
-    method = check_algorithm(method, "method")
+    method = check_method(method)
     if method == "trial":
         check_trial_hi(hi)
     if amicable:

@@ -24,19 +24,7 @@ from perfectly._work import ChunkResult, Job, Task, worker_loop
 from perfectly.backends._base import RunContext
 from perfectly.backends._driver import drive
 
-START_METHODS = tuple(multiprocessing.get_all_start_methods())
 JOIN_TIMEOUT = 1.0
-
-
-def check_start_method(start_method: object) -> str | None:
-    """None (the platform's default), or a start method available here."""
-    if start_method is None:
-        return None
-    if start_method not in START_METHODS:
-        raise ValueError(
-            f"start_method must be one of {START_METHODS} or None, got {start_method!r}"
-        )
-    return str(start_method)
 
 
 def _process_main(slot: int, job: Job, tasks: Any, results: Any, tally: Any) -> None:

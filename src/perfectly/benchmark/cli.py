@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from perfectly.backends import BACKENDS, START_METHODS
+from perfectly._validate import BACKENDS, START_METHODS, available_cpus
 from perfectly.benchmark import sizing
 from perfectly.benchmark.matrix import (
-    ALGORITHMS,
     KERNELS,
+    METHODS,
     SCHEDULES,
     SECTIONS,
     Params,
@@ -26,7 +26,6 @@ from perfectly.benchmark.matrix import (
     crossover_ladder,
     default_workers,
 )
-from perfectly.search import available_cpus
 
 DEFAULT_OUTPUT = "bench-results"
 
@@ -125,8 +124,8 @@ def params_from(args: argparse.Namespace) -> Params:
         raise ValueError("--kernels: the compiled kernel is not available here; use python")
     backends = args.backends or tuple(BACKENDS)
     check_choices(backends, tuple(BACKENDS), "backends")
-    algorithms = args.algorithms or ALGORITHMS
-    check_choices(algorithms, ALGORITHMS, "algorithms")
+    algorithms = args.algorithms or METHODS
+    check_choices(algorithms, METHODS, "algorithms")
     schedules = args.schedules or SCHEDULES
     check_choices(schedules, SCHEDULES, "schedules")
     start_methods = args.start_methods or START_METHODS
@@ -146,7 +145,7 @@ def params_from(args: argparse.Namespace) -> Params:
         kernels=tuple(k for k in KERNELS if k in kernels),
         backends=tuple(b for b in BACKENDS if b in backends),
         workers=args.workers or default_workers(cpus),
-        algorithms=tuple(a for a in ALGORITHMS if a in algorithms),
+        algorithms=tuple(a for a in METHODS if a in algorithms),
         schedules=tuple(s for s in SCHEDULES if s in schedules),
         start_methods=tuple(m for m in START_METHODS if m in start_methods),
         sections=tuple(s for s in SECTIONS if s in sections),

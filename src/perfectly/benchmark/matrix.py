@@ -34,7 +34,7 @@ import multiprocessing
 from typing import Any
 
 from perfectly._core import build_info
-from perfectly.backends import BACKENDS, PROCESS_BACKENDS
+from perfectly._validate import BACKENDS, PROCESS_BACKENDS
 from perfectly.benchmark.sizing import Sizes
 
 KERNELS = ("python", "compiled-gil", "compiled-nogil")
@@ -51,15 +51,15 @@ KERNEL_ARGS: dict[str, dict[str, Any]] = {
     "compiled-gil": {"kernel": "compiled", "release_gil": False},
     "compiled-nogil": {"kernel": "compiled", "release_gil": True},
 }
-ALGORITHMS = ("sieve", "trial")
+METHODS = ("sieve", "trial")
 SCHEDULES = ("dynamic", "static")
 SECTIONS = ("scaling", "start-methods", "overhead", "messages", "crossover", "baselines")
-THREAD_BACKENDS = ("threads", "thread", "thread-pool")
+THREAD_BACKENDS = ("threads", "_thread", "thread-pool")
 BASELINE_BACKENDS = ("numpy", "numba")
 BACKEND_LABELS = {
     "serial": "serial",
     "threads": "threads",
-    "thread": "_thread",
+    "_thread": "_thread",
     "thread-pool": "thread-pool",
     "processes": "processes",
     "process-pool": "process-pool",

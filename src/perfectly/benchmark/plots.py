@@ -24,7 +24,7 @@ KERNEL_ORDER = KERNELS
 Record = dict[str, Any]
 STYLES = {
     "threads": ("tab:blue", "-", "o"),
-    "thread": ("tab:cyan", "-", "^"),
+    "_thread": ("tab:cyan", "-", "^"),
     "thread-pool": ("tab:green", "-", "s"),
     "processes": ("tab:red", "--", "o"),
     "process-pool": ("tab:orange", "--", "s"),

@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from perfectly._core import build_info
-from perfectly.backends import START_METHODS
-from perfectly.search import available_cpus
+from perfectly._validate import START_METHODS, available_cpus
 
 SCHEMA = "perfectly-bench/1"
 
