@@ -10,22 +10,18 @@ import json
 import math
 import multiprocessing
 import os
-import threading
 
-import numpy as np
 import pytest
+from conftest import LOCAL_BACKENDS as ALL_BACKENDS
+from conftest import PROCESS_BACKENDS, START_METHODS, worker_threads
 
 import perfectly
-from perfectly.backends import BACKENDS
+from perfectly import parallel
 from perfectly.census import Census
 from perfectly.planning import plan
 
 pytestmark = pytest.mark.timeout(120)
 
-START_METHODS = tuple(multiprocessing.get_all_start_methods())
-PROCESS_BACKENDS = ("processes", "process-pool")
-THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
-ALL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
 SCHEDULES = ("static", "dynamic", "guided")
 CHUNK_SIZES = (None, 997, 5000)
 WORKERS = (1, 2, 3)
@@ -55,41 +51,11 @@ _EXPECTED: dict[tuple[int, int, bool], Census] = {}
 
 
 def brute_census(brute, lo: int, hi: int, amicable: bool = False) -> Census:
-    """The census of [lo, hi) from the brute-force σ table of conftest."""
+    """The census of [lo, hi) from the brute-force helpers of conftest."""
     key = (lo, hi, amicable)
-    if key in _EXPECTED:
-        return _EXPECTED[key]
-    limit = max(hi, 2)
-    table = brute.sigma_table(limit)
-
-    def sig(m: int) -> int:
-        return int(table[m]) if m <= limit else brute.sigma_loop(m)
-
-    n = np.arange(lo, hi, dtype=np.int64)
-    s = np.asarray(table[lo:hi], dtype=np.int64)
-    perfect = tuple(int(x) for x in n[s == 2 * n])
-    mask = (s % n == 0) & (s // n >= 3)
-    multiple = tuple((int(x), int(k)) for x, k in zip(n[mask], s[mask] // n[mask], strict=True))
-    pairs = None
-    if amicable:
-        pairs = []
-        for a in range(lo, hi):
-            b = sig(a) - a
-            if b > a and sig(b) - b == a:
-                pairs.append((a, b))
-        pairs = tuple(pairs)
-    result = Census(
-        lo=lo,
-        hi=hi,
-        sigma_sum=sum(int(x) for x in s),
-        abundant=int(np.count_nonzero(s > 2 * n)),
-        deficient=int(np.count_nonzero(s < 2 * n)),
-        perfect=perfect,
-        multiply_perfect=multiple,
-        amicable=pairs,
-    )
-    _EXPECTED[key] = result
-    return result
+    if key not in _EXPECTED:
+        _EXPECTED[key] = Census(**brute.census(lo, hi, amicable))
+    return _EXPECTED[key]
 
 
 def check_census(brute, result, lo, hi, amicable=False, *, method="sieve"):
@@ -99,10 +65,6 @@ def check_census(brute, result, lo, hi, amicable=False, *, method="sieve"):
     assert serial == expected, "the serial census disagrees with brute force"
     assert result.census == expected
     assert result.census == serial
-
-
-def worker_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("perfectly-worker")]
 
 
 def check_summary(result, *, backend, workers, schedule, lo, hi, chunk_size, method="sieve"):
@@ -599,6 +561,11 @@ BAD_ARGS = [
     ("trial-too-high", (2**61, 2**61 + 10), {"method": "trial"}, OverflowError, r"\bhi\b"),
     ("amicable-too-high", (2**61, 2**61 + 10), {"amicable": True}, OverflowError, r"\bhi\b"),
     ("progress-not-callable", (1, 100), {"progress": 5}, TypeError, r"\bprogress\b"),
+    ("kernel-int", (1, 100), {"kernel": 1}, TypeError, r"\bkernel\b"),
+    ("release-gil-int", (1, 100), {"release_gil": 1}, TypeError, r"\brelease_gil\b"),
+    ("amicable-str", (1, 100), {"amicable": "yes"}, TypeError, r"\bamicable\b"),
+    ("options-list", (1, 100), {"backend_options": [1]}, TypeError, r"backend_options"),
+    ("options-unknown", (1, 100), {"backend_options": {"x": 1}}, ValueError, r"backend_options"),
 ]
 
 
@@ -608,18 +575,18 @@ class BackendReached(Exception):
 
 @pytest.fixture
 def backend_spy(monkeypatch):
-    """Replace every backend by a spy: a search that reaches a backend is recorded."""
+    """Replace every executor by a spy: a search that makes an executor is recorded."""
     called = []
 
     def make(name):
-        def spy(ctx):
+        def spy(*args, **kwargs):
             called.append(name)
             raise BackendReached(f"backend {name!r} was started: the arguments were accepted")
 
         return spy
 
-    for name in list(BACKENDS):
-        monkeypatch.setitem(BACKENDS, name, make(name))
+    for name in list(parallel.EXECUTORS):
+        monkeypatch.setitem(parallel.EXECUTORS, name, make(name))
     return called
 
 

@@ -11,10 +11,25 @@ manager. It never decides what runs next, never retries and never merges: the lo
 from __future__ import annotations
 
 import abc
+import queue
 from types import TracebackType
+from typing import TypeVar
 
 from perfectly._validate import check_workers
 from perfectly.parallel._task import Event, Task
+
+T = TypeVar("T")
+
+
+def drain(q: queue.Queue[T], timeout: float = 0.0) -> list[T]:
+    """Everything on ``q``, waiting up to ``timeout`` s for the first item."""
+    items: list[T] = []
+    try:
+        items.append(q.get(block=timeout > 0, timeout=max(timeout, 0.0) or None))
+        while True:
+            items.append(q.get_nowait())
+    except queue.Empty:
+        return items
 
 
 class Executor(abc.ABC):

@@ -12,9 +12,10 @@ tasks elsewhere, and a task it gives up on (``KilledWorker``) is reported lost.
 
 from __future__ import annotations
 
+import queue
 from typing import Any
 
-from perfectly.parallel._executor import Executor
+from perfectly.parallel._executor import Executor, drain
 from perfectly.parallel._task import (
     ChunkResult,
     Event,
@@ -60,6 +61,7 @@ class DaskExecutor(Executor):
         self._client: Any = None
         self._cluster: Any = None  # one this executor started, and closes
         self._futures: dict[Any, tuple[int, int]] = {}
+        self._done: queue.Queue[Any] = queue.Queue()  # futures, as they finish
 
     def _start(self) -> None:
         distributed = self._distributed = _import_distributed()
@@ -91,23 +93,19 @@ class DaskExecutor(Executor):
     def submit(self, slot: int, task: Task) -> None:
         future = self._client.submit(_dask_task, task, pure=False)
         self._futures[future] = (slot, task.chunk.index)
+        future.add_done_callback(self._done.put)
 
     def wait(self, timeout: float) -> list[Event]:
-        distributed = self._distributed
-        try:
-            done, _ = distributed.wait(
-                list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED"
-            )
-        except TimeoutError:
-            return []
         events: list[Event] = []
-        for future in done:
+        for future in drain(self._done, timeout):
+            if future not in self._futures:
+                continue  # cancelled by a shutdown
             slot, index = self._futures.pop(future)
             if future.status == "finished":
                 events.append(Finished(slot, future.result()))
                 continue
             error = future.exception() if future.status == "error" else None
-            if error is None or isinstance(error, distributed.KilledWorker):
+            if error is None or isinstance(error, self._distributed.KilledWorker):
                 events.append(Lost(slot, index))
             else:
                 events.append(Failed(slot, index, error))

@@ -74,7 +74,11 @@ class _PoolExecutor(Executor):
 
     def submit(self, slot: int, task: Task) -> None:
         assert self._pool is not None, "start() the executor first"
-        future = self._pool.submit(_pool_task, task, self._pickled)
+        try:
+            future = self._pool.submit(_pool_task, task, self._pickled)
+        except BrokenProcessPool as exc:  # broken before wait() saw it: lost like the rest
+            future = cf.Future()
+            future.set_exception(exc)
         self._futures[future] = (slot, task.chunk.index)
 
     def wait(self, timeout: float) -> list[Event]:

@@ -13,7 +13,7 @@ import queue
 import threading
 from typing import Any
 
-from perfectly.parallel._executor import Executor
+from perfectly.parallel._executor import Executor, drain
 from perfectly.parallel._task import Event, Task, worker_loop
 
 JOIN_TIMEOUT = 2.0
@@ -51,29 +51,15 @@ class ThreadExecutor(Executor):
         self._tasks[slot].put(task)
 
     def wait(self, timeout: float) -> list[Event]:
-        try:
-            first = self._messages.get(block=timeout > 0, timeout=max(timeout, 0.0) or None)
-        except queue.Empty:
-            return []
-        return [first, *_take_all(self._messages)]
+        return drain(self._messages, timeout)
 
     def _stop(self, cancel: bool) -> None:
         for tasks in self._tasks:
             if cancel:
-                _take_all(tasks)  # the worker stops after its current chunk
+                drain(tasks)  # the worker stops after its current chunk
             tasks.put(None)
         for handle in self._handles:
             self._join(handle)
-
-
-def _take_all(q: queue.Queue[Any]) -> list[Any]:
-    """Everything queued on ``q`` now, without waiting."""
-    items = []
-    while True:
-        try:
-            items.append(q.get_nowait())
-        except queue.Empty:
-            return items
 
 
 class ThreadModuleExecutor(ThreadExecutor):
