@@ -10,10 +10,12 @@ import json
 import math
 import multiprocessing
 import os
+import subprocess
+import sys
 
 import pytest
+from conftest import CHILD_ENV, COMPILED, PROCESS_BACKENDS, START_METHODS, worker_threads
 from conftest import LOCAL_BACKENDS as ALL_BACKENDS
-from conftest import PROCESS_BACKENDS, START_METHODS, worker_threads
 
 import perfectly
 from perfectly import parallel
@@ -641,3 +643,40 @@ def test_old_thread_backend_name_is_a_deprecated_alias(brute):
         result = perfectly.search(1, 3000, backend="thread", workers=2)
     assert result.backend == "_thread"
     assert result.census == brute_census(brute, 1, 3000)
+
+
+def test_kernel_default_is_the_active_one(brute):
+    result = perfectly.search(1, 3000, workers=2)
+    assert result.kernel == ("compiled" if COMPILED else "python")
+    assert result.census == brute_census(brute, 1, 3000)
+
+
+PURE_PYTHON = """
+import perfectly
+for backend in ("threads", "processes"):
+    r = perfectly.search(1, 3000, backend=backend, workers=2)
+    print(r.kernel, r.census.perfect, r.census.sigma_sum)
+try:
+    perfectly.search(1, 10, kernel="compiled")
+except RuntimeError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_pure_python_install_searches_by_default(brute):
+    """With ``PERFECTLY_NO_EXTENSIONS=1`` search() works with its defaults, and asking
+    for the compiled kernel is a clear error."""
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PURE_PYTHON],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**CHILD_ENV, "PERFECTLY_NO_EXTENSIONS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    total = int(brute.sigma_table(3000)[1:3000].sum())
+    assert proc.stdout.splitlines() == [
+        f"python (6, 28, 496) {total}",
+        f"python (6, 28, 496) {total}",
+        "refused: the compiled kernel is not available here (PERFECTLY_NO_EXTENSIONS=1)",
+    ]
