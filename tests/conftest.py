@@ -241,6 +241,13 @@ def still_running(pid: int, start: str) -> bool:
     return fields is not None and fields[19] == start and fields[0] not in "ZX"
 
 
+def end_process(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
 def worker_threads() -> list[threading.Thread]:
     """This process's live worker threads (named ``perfectly-worker-N``)."""
     return [

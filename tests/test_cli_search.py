@@ -19,7 +19,7 @@ import time
 
 import pytest
 from conftest import CHILD_ENV as ENV
-from conftest import CLI, children_of, run_cli, still_running
+from conftest import CLI, children_of, end_process, run_cli, still_running
 
 from perfectly import census, sum_sigma
 from perfectly.journal import Journal
@@ -225,20 +225,30 @@ def _read_all(fd, proc, timeout):
     return out.decode("utf-8", "replace")
 
 
-@pytest.mark.timeout(60)
-def test_progress_bar_on_a_terminal():
+def _on_a_terminal(args, stderr=None):
+    """Run the CLI with stdout on a pseudo-terminal of 100 columns, and stderr too
+    unless ``stderr`` says where it goes: (process, what the terminal showed)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
         proc = subprocess.Popen(
-            [*CLI, *BAR_ARGS], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=ENV
+            [*CLI, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave if stderr is None else stderr,
+            env=ENV,
         )
     finally:
         os.close(slave)
     try:
-        out = _read_all(master, proc, 50)
+        return proc, _read_all(master, proc, 50)
     finally:
         os.close(master)
+
+
+@pytest.mark.timeout(60)
+def test_progress_bar_on_a_terminal():
+    proc, out = _on_a_terminal(BAR_ARGS)
     assert proc.returncode == 0, out
     assert "n/s" in out and "%|" in out, out
     assert "100%" in out, out
@@ -257,21 +267,7 @@ def test_no_progress_bar_without_a_terminal():
 
 @pytest.mark.timeout(60)
 def test_no_progress_bar_when_only_stdout_is_a_terminal():
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [*CLI, *BAR_ARGS, "--json"],
-            stdin=subprocess.DEVNULL,
-            stdout=slave,
-            stderr=subprocess.PIPE,
-            env=ENV,
-        )
-    finally:
-        os.close(slave)
-    try:
-        out = _read_all(master, proc, 50)
-    finally:
-        os.close(master)
+    proc, out = _on_a_terminal([*BAR_ARGS, "--json"], stderr=subprocess.PIPE)
     err = proc.stderr.read()
     proc.stderr.close()
     assert proc.returncode == 0
@@ -307,21 +303,29 @@ def _wait_for(predicate, proc, timeout):
     return False
 
 
-@pytest.mark.timeout(90)
-def test_ctrl_c_then_resume(tmp_path, big_census):
-    path = tmp_path / "run.journal"
+def _interrupt(command, ready, timeout, settle=0.0):
+    """Run ``command``; Ctrl-C once ``ready(proc)`` (and ``settle`` s more).
+
+    Returns (exit status, stdout, stderr).
+    """
     proc = subprocess.Popen(
-        big_command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
     )
     try:
-        assert _wait_for(lambda: _journal_rows(path) >= 3, proc, 60), proc.communicate()
+        assert _wait_for(lambda: ready(proc), proc, timeout), proc.communicate()
+        time.sleep(settle)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+        end_process(proc)
+    return proc.returncode, out, err
+
+
+@pytest.mark.timeout(90)
+def test_ctrl_c_then_resume(tmp_path, big_census):
+    path = tmp_path / "run.journal"
+    status, out, err = _interrupt(big_command(path), lambda _: _journal_rows(path) >= 3, 60)
+    assert status == 130, err
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 1, err
@@ -338,23 +342,9 @@ def test_ctrl_c_then_resume(tmp_path, big_census):
 
 @pytest.mark.timeout(60)
 def test_ctrl_c_without_journal_suggests_one():
-    proc = subprocess.Popen(
-        [*CLI, "search", "1", "1e9", "--backend", "processes", "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    try:
-        assert _wait_for(lambda: len(children_of(proc.pid)) >= 2, proc, 30), proc.communicate()
-        time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    command = [*CLI, "search", "1", "1e9", "--backend", "processes", "--workers", "2"]
+    status, out, err = _interrupt(command, lambda p: len(children_of(p.pid)) >= 2, 30, 0.2)
+    assert status == 130, err
     assert out == ""
     assert len(err.splitlines()) == 1 and "--journal" in err, err
 

@@ -58,6 +58,11 @@ def client(cluster):
         yield c
 
 
+def _dask(scheduler, lo, hi, **kwargs):
+    """``search`` on the Dask cluster of ``scheduler`` (a client or an address)."""
+    return search(lo, hi, backend="dask", backend_options={"scheduler": scheduler}, **kwargs)
+
+
 def _assert_usable(client):
     """The run left the cluster running: two workers, and it still runs tasks."""
     assert client.status == "running"
@@ -81,15 +86,7 @@ def _assert_usable(client):
     ],
 )
 def test_dask_client_matches_census(client, lo, hi, chunk_size, amicable):
-    result = search(
-        lo,
-        hi,
-        backend="dask",
-        backend_options={"scheduler": client},
-        workers=2,
-        chunk_size=chunk_size,
-        amicable=amicable,
-    )
+    result = _dask(client, lo, hi, workers=2, chunk_size=chunk_size, amicable=amicable)
     assert result.verified
     assert result.backend == "dask"
     assert result.census == census(lo, hi, amicable=amicable)
@@ -98,14 +95,7 @@ def test_dask_client_matches_census(client, lo, hi, chunk_size, amicable):
 
 
 def test_dask_small_ranges_against_brute(client, brute):
-    result = search(
-        1,
-        20_000,
-        backend="dask",
-        backend_options={"scheduler": client},
-        chunk_size=1_500,
-        amicable=True,
-    )
+    result = _dask(client, 1, 20_000, chunk_size=1_500, amicable=True)
     want = brute.census(1, 20_000, amicable=True)
     assert result.census.perfect == (6, 28, 496, 8128) == want["perfect"]
     assert result.census.sigma_sum == want["sigma_sum"]
@@ -116,14 +106,7 @@ def test_dask_small_ranges_against_brute(client, brute):
 def test_dask_scheduler_address(cluster, client):
     address = cluster.scheduler_address
     assert isinstance(address, str) and address.startswith("tcp://127.0.0.1:")
-    result = search(
-        1,
-        2_000_001,
-        backend="dask",
-        backend_options={"scheduler": address},
-        workers=2,
-        chunk_size=100_000,
-    )
+    result = _dask(address, 1, 2_000_001, workers=2, chunk_size=100_000)
     assert result.census == census(1, 2_000_001)
     assert result.chunks == 20
     _assert_usable(client)
@@ -132,15 +115,7 @@ def test_dask_scheduler_address(cluster, client):
 def test_dask_schedules(client):
     want = census(1, 1_000_000, amicable=True)
     for schedule in ("static", "dynamic", "guided"):
-        got = search(
-            1,
-            1_000_000,
-            backend="dask",
-            backend_options={"scheduler": client},
-            workers=2,
-            schedule=schedule,
-            amicable=True,
-        )
+        got = _dask(client, 1, 1_000_000, workers=2, schedule=schedule, amicable=True)
         assert got.census == want, schedule
     _assert_usable(client)
 
@@ -190,14 +165,8 @@ def test_dask_worker_killed_mid_run(client):
 
     def run():
         try:
-            box["result"] = search(
-                lo,
-                hi,
-                backend="dask",
-                backend_options={"scheduler": client},
-                workers=2,
-                chunk_size=1_000_000,
-                progress=progress,
+            box["result"] = _dask(
+                client, lo, hi, workers=2, chunk_size=1_000_000, progress=progress
             )
         except BaseException as exc:  # reported by the main thread
             box["error"] = exc
@@ -258,11 +227,10 @@ def test_dask_deadline_while_a_chunk_runs(client):
     trial division), not only when a chunk finishes."""
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="timeout"):
-        search(
+        _dask(
+            client,
             10**6,
             10**6 + 120_000,
-            backend="dask",
-            backend_options={"scheduler": client},
             workers=2,
             kernel="python",
             method="trial",

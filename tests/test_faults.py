@@ -14,6 +14,7 @@ forkserver's server may predate the test, so process backends use fork and spawn
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import select
@@ -30,6 +31,7 @@ from conftest import (
     THREAD_BACKENDS,
     children_of,
     cmdline,
+    end_process,
     still_running,
     wait_for,
     worker_threads,
@@ -260,20 +262,20 @@ def test_killed_worker_is_retried(brute, monkeypatch, clean, backend, start_meth
 
 
 @pytest.mark.parametrize(("backend", "start_method"), PROCESS_PARAMS)
-def test_worker_killed_every_time_is_lost(monkeypatch, clean, backend, start_method):
+@pytest.mark.parametrize(("kind", "retries"), [("kill-always", 1), ("kill", 0)])
+def test_worker_lost_more_often_than_retries_allow(
+    monkeypatch, tmp_path, clean, backend, start_method, kind, retries
+):
+    """Killed on every try (or once, with no retries): WorkerLostError after retries + 1
+    tries of the chunk."""
+    log = tmp_path / "faults.log"
+    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
     began = time.perf_counter()
-    with pytest.raises(perfectly.WorkerLostError, match="retries=1"):
-        search_with_fault(monkeypatch, f"kill-always@{BAD_LO}", backend, start_method, retries=1)
+    with pytest.raises(perfectly.WorkerLostError, match=f"retries={retries}"):
+        search_with_fault(monkeypatch, f"{kind}@{BAD_LO}", backend, start_method, retries=retries)
     assert time.perf_counter() - began < BOUND
-    assert_no_workers_left(clean["children"])
-
-
-@pytest.mark.parametrize(("backend", "start_method"), PROCESS_PARAMS)
-def test_killed_worker_without_retries_is_lost(monkeypatch, clean, backend, start_method):
-    began = time.perf_counter()
-    with pytest.raises(perfectly.WorkerLostError, match="retries=0"):
-        search_with_fault(monkeypatch, f"kill@{BAD_LO}", backend, start_method, retries=0)
-    assert time.perf_counter() - began < BOUND
+    tries = [f"{kind} {BAD_LO} {attempt}" for attempt in range(retries + 1)]
+    assert log.read_text().splitlines() == tries
     assert_no_workers_left(clean["children"])
 
 
@@ -341,26 +343,41 @@ print("finished", flush=True)
 """
 
 
-def start_long_search(backend, start_method, *python_options):
+@contextlib.contextmanager
+def long_search(backend, start_method, *python_options):
+    """A child Python running a long search, once it has started: (process, its children).
+
+    On the way out the child and whatever it started are killed if still running.
+    """
     proc = subprocess.Popen(
         [sys.executable, *python_options, "-c", LONG_SEARCH, backend, start_method or "default"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),
     )
-    ready, _, _ = select.select([proc.stdout], [], [], 40)
-    line = proc.stdout.readline() if ready else b""
-    if line.strip() != b"started":
-        proc.kill()
-        _, err = proc.communicate()
-        pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
-    return proc
+    kids = {}
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 40)
+        line = proc.stdout.readline() if ready else b""
+        if line.strip() != b"started":
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
+        kids = children_of(proc.pid)
+        yield proc, kids
+    finally:
+        end_process(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+        for pid, start in kids.items():
+            if still_running(pid, start):
+                os.kill(pid, signal.SIGKILL)
 
 
-def _kill_leftovers(pids: dict[int, str]) -> None:
-    for pid, start in pids.items():
-        if still_running(pid, start):
-            os.kill(pid, signal.SIGKILL)
+def assert_gone(kids):
+    """The processes ``kids`` (pid -> start time) exit within 5 s."""
+    gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
+    assert gone, {p: cmdline(p) for p, s in kids.items() if still_running(p, s)}
 
 
 CTRL_C_CASES = [
@@ -375,9 +392,7 @@ if "spawn" in START_METHODS:
 
 @pytest.mark.parametrize(("backend", "start_method"), CTRL_C_CASES)
 def test_ctrl_c(backend, start_method):
-    proc = start_long_search(backend, start_method, "-W", "error")
-    kids = children_of(proc.pid)
-    try:
+    with long_search(backend, start_method, "-W", "error") as (proc, kids):
         if backend in PROCESS_BACKENDS:
             assert len(kids) >= 2, kids  # the two workers, at least
         began = time.perf_counter()
@@ -394,35 +409,17 @@ def test_ctrl_c(backend, start_method):
         assert "finished" not in out
         assert "KeyboardInterrupt" in err, err[-2000:]
         assert "leaked" not in err and "resource_tracker" not in err, err[-2000:]
-        gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
-        assert gone, {p: cmdline(p) for p, s in kids.items() if still_running(p, s)}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-        _kill_leftovers(kids)
+        assert_gone(kids)
 
 
 @pytest.mark.parametrize("backend", PROCESS_BACKENDS)
 def test_parent_killed_leaves_no_orphans(backend):
     """SIGKILL the searching process: its worker processes must exit on their own."""
-    proc = start_long_search(backend, None)
-    kids = children_of(proc.pid)
-    try:
+    with long_search(backend, None) as (proc, kids):
         assert len(kids) >= 2, kids
         proc.kill()
         proc.wait(timeout=10)
-        gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
-        assert gone, {p: cmdline(p) for p, s in kids.items() if still_running(p, s)}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-        _kill_leftovers(kids)
+        assert_gone(kids)
 
 
 # --------------------------------------------------------------------------

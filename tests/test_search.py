@@ -173,6 +173,20 @@ def _matrix_params():
                             id=f"{backend}-w{workers}-{schedule}-c{chunk_size}",
                         )
                     )
+    # forkserver and spawn start slowly: a smaller matrix
+    for start_method in (m for m in START_METHODS if m != "fork"):
+        for backend in PROCESS_BACKENDS:
+            for schedule, chunk_size in (("dynamic", 997), ("static", None)):
+                params.append(
+                    pytest.param(
+                        backend,
+                        start_method,
+                        2,
+                        schedule,
+                        chunk_size,
+                        id=f"{backend}-{start_method}-{schedule}",
+                    )
+                )
     return params
 
 
@@ -181,62 +195,16 @@ def _matrix_params():
 )
 def test_matrix_equals_serial_census(brute, backend, start_method, workers, schedule, chunk_size):
     amicable = chunk_size == 997  # a third of the matrix also looks for amicable pairs
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=workers,
-        schedule=schedule,
-        chunk_size=chunk_size,
-        start_method=start_method,
-        amicable=amicable,
-    )
+    run = dict(backend=backend, workers=workers, schedule=schedule, chunk_size=chunk_size)
+    result = perfectly.search(LO, HI, start_method=start_method, amicable=amicable, **run)
     check_census(brute, result, LO, HI, amicable)
     assert result.census.perfect == KNOWN_PERFECT
     if amicable:
         assert (220, 284) in result.census.amicable
-    check_summary(
-        result,
-        backend=backend,
-        workers=workers,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=chunk_size,
-    )
+    check_summary(result, lo=LO, hi=HI, **run)
     if start_method is not None:
         assert result.start_method == start_method
     assert worker_threads() == []
-    assert multiprocessing.active_children() == []
-
-
-@pytest.mark.parametrize("start_method", [m for m in START_METHODS if m != "fork"])
-@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
-@pytest.mark.parametrize(("schedule", "chunk_size"), [("dynamic", 997), ("static", None)])
-def test_slow_start_methods(brute, backend, start_method, schedule, chunk_size):
-    """forkserver and spawn start slowly: a smaller matrix."""
-    amicable = schedule == "dynamic"
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        schedule=schedule,
-        chunk_size=chunk_size,
-        start_method=start_method,
-        amicable=amicable,
-    )
-    check_census(brute, result, LO, HI, amicable)
-    check_summary(
-        result,
-        backend=backend,
-        workers=2,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=chunk_size,
-    )
-    assert result.start_method == start_method
     assert multiprocessing.active_children() == []
 
 
@@ -264,18 +232,15 @@ def _start(backend):
     return "fork" if backend in PROCESS_BACKENDS and "fork" in START_METHODS else None
 
 
+def _search(backend, lo, hi, **kwargs):
+    """``perfectly.search`` on ``backend``, with fork for the process backends."""
+    return perfectly.search(lo, hi, backend=backend, start_method=_start(backend), **kwargs)
+
+
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize(("lo", "hi"), OTHER_RANGES)
 def test_other_ranges(brute, backend, lo, hi):
-    result = perfectly.search(
-        lo,
-        hi,
-        backend=backend,
-        workers=3,
-        chunk_size=997,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, lo, hi, workers=3, chunk_size=997, amicable=True)
     check_census(brute, result, lo, hi, amicable=True)
     if (lo, hi) == (200, 12_300):
         assert result.census.perfect == (496, 8128)
@@ -290,16 +255,15 @@ def test_other_ranges(brute, backend, lo, hi):
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_python_kernel(brute, backend, schedule):
     lo, hi = 1, 3000
-    result = perfectly.search(
+    result = _search(
+        backend,
         lo,
         hi,
-        backend=backend,
         workers=2,
         schedule=schedule,
         chunk_size=500,
         kernel="python",
         amicable=True,
-        start_method=_start(backend),
     )
     check_census(brute, result, lo, hi, amicable=True)
     assert result.kernel == "python"
@@ -309,16 +273,7 @@ def test_python_kernel(brute, backend, schedule):
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_release_gil_false(brute, backend):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        chunk_size=2000,
-        release_gil=False,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, LO, HI, workers=2, chunk_size=2000, release_gil=False, amicable=True)
     check_census(brute, result, LO, HI, amicable=True)
     assert result.release_gil is False
 
@@ -326,41 +281,16 @@ def test_release_gil_false(brute, backend):
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_trial_method(brute, backend, schedule):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=3,
-        schedule=schedule,
-        method="trial",
-        start_method=_start(backend),
-    )
+    run = dict(workers=3, schedule=schedule, method="trial")
+    result = _search(backend, LO, HI, **run)
     check_census(brute, result, LO, HI, method="trial")
-    check_summary(
-        result,
-        backend=backend,
-        workers=3,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=None,
-        method="trial",
-    )
+    check_summary(result, backend=backend, lo=LO, hi=HI, chunk_size=None, **run)
 
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_trial_python_kernel(brute, backend):
     lo, hi = 1, 2000
-    result = perfectly.search(
-        lo,
-        hi,
-        backend=backend,
-        workers=2,
-        method="trial",
-        kernel="python",
-        chunk_size=300,
-        start_method=_start(backend),
-    )
+    result = _search(backend, lo, hi, workers=2, method="trial", kernel="python", chunk_size=300)
     check_census(brute, result, lo, hi, method="trial")
 
 
@@ -374,13 +304,8 @@ def test_workers_default_is_every_cpu(brute, workers):
 
 def test_more_workers_than_numbers(brute):
     for backend in ALL_BACKENDS:
-        result = perfectly.search(
-            5,
-            8,
-            backend=backend,
-            workers=3 if backend in PROCESS_BACKENDS else 8,
-            chunk_size=1,
-            start_method=_start(backend),
+        result = _search(
+            backend, 5, 8, workers=3 if backend in PROCESS_BACKENDS else 8, chunk_size=1
         )
         check_census(brute, result, 5, 8)
         assert result.chunks == 3
@@ -396,14 +321,13 @@ def test_more_workers_than_numbers(brute):
 @pytest.mark.parametrize("amicable", [False, True])
 def test_empty_range(backend, schedule, amicable):
     calls = []
-    result = perfectly.search(
+    result = _search(
+        backend,
         7,
         7,
-        backend=backend,
         workers=2,
         schedule=schedule,
         amicable=amicable,
-        start_method=_start(backend),
         progress=lambda d, t: calls.append((d, t)),
     )
     census = result.census
@@ -430,14 +354,13 @@ def test_empty_range_at_one_and_at_the_top():
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_progress(backend, schedule):
     calls = []
-    result = perfectly.search(
+    result = _search(
+        backend,
         LO,
         HI,
-        backend=backend,
         workers=2,
         schedule=schedule,
         chunk_size=997,
-        start_method=_start(backend),
         progress=lambda d, t: calls.append((d, t)),
     )
     assert calls, "progress was never called"
@@ -451,15 +374,7 @@ def test_progress(backend, schedule):
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_to_dict_round_trips(brute, backend):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        chunk_size=3000,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, LO, HI, workers=2, chunk_size=3000, amicable=True)
     data = json.loads(json.dumps(result.to_dict()))
     expected = brute_census(brute, LO, HI, amicable=True)
     census = data["census"]

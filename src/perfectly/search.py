@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from perfectly import _validate as v
@@ -48,9 +48,7 @@ class SearchResult:
     @property
     def imbalance(self) -> float:
         """Load imbalance: max / mean of the workers' busy time (1.0 is perfect)."""
-        busy = [b for b in self.worker_busy if b > 0] or [0.0]
-        mean = sum(busy) / len(busy)
-        return max(busy) / mean if mean > 0 else 1.0
+        return imbalance(self.worker_busy)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -60,6 +58,13 @@ class SearchResult:
         fields["worker_chunks"] = list(self.worker_chunks)
         fields["imbalance"] = self.imbalance
         return fields
+
+
+def imbalance(worker_busy: Iterable[float]) -> float:
+    """max / mean of the busy time of the workers that did any work (1.0: none, or even)."""
+    busy = [b for b in worker_busy if b > 0] or [0.0]
+    mean = sum(busy) / len(busy)
+    return max(busy) / mean if mean > 0 else 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import abc
 import queue
-from types import TracebackType
 from typing import TypeVar
 
 from perfectly._validate import check_workers
@@ -65,12 +64,7 @@ class Executor(abc.ABC):
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         self.shutdown(cancel=exc_type is not None)
 
     @abc.abstractmethod

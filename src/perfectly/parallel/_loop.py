@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 
 from perfectly.parallel._executor import Executor
 from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Job, Task
@@ -87,12 +86,7 @@ class Run:
         self.startup = time.perf_counter() - began
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         began = time.perf_counter()
         self.executor.shutdown(cancel=not self._finished)
         self.shutdown = time.perf_counter() - began

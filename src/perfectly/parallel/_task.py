@@ -132,6 +132,14 @@ def run_task(task: Task, worker: int | str) -> ChunkResult:
     return ChunkResult(chunk, census, worker, time.perf_counter() - start)
 
 
+def run_pickled(task: Task, worker: int | str) -> ChunkResult:
+    """``run_task`` for a worker whose pool pickles what it raises: errors made ``portable``."""
+    try:
+        return run_task(task, worker)
+    except Exception as exc:
+        raise portable(exc) from None
+
+
 def portable(exc: BaseException) -> BaseException:
     """``exc`` if it survives a trip through pickle, else a ``WorkerError`` with its text."""
     try:

@@ -16,16 +16,7 @@ import queue
 from typing import Any
 
 from perfectly.parallel._executor import Executor, drain
-from perfectly.parallel._task import (
-    ChunkResult,
-    Event,
-    Failed,
-    Finished,
-    Lost,
-    Task,
-    portable,
-    run_task,
-)
+from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
 
 CONNECT_TIMEOUT = "5s"
 
@@ -33,10 +24,7 @@ CONNECT_TIMEOUT = "5s"
 def _dask_task(task: Task) -> ChunkResult:
     from distributed import get_worker
 
-    try:
-        return run_task(task, worker=get_worker().address)
-    except Exception as exc:
-        raise portable(exc) from None
+    return run_pickled(task, get_worker().address)
 
 
 def _import_distributed() -> Any:

@@ -26,19 +26,15 @@ from perfectly.parallel._task import (
     Finished,
     Lost,
     Task,
-    portable,
+    run_pickled,
     run_task,
 )
 
 
 def _pool_task(task: Task, pickled: bool) -> ChunkResult:
     """Run a task in a pool worker, which names itself by its process and thread."""
-    try:
-        return run_task(task, worker=f"{os.getpid()}:{threading.get_ident()}")
-    except Exception as exc:
-        if not pickled:
-            raise
-        raise portable(exc) from None
+    worker = f"{os.getpid()}:{threading.get_ident()}"
+    return run_pickled(task, worker) if pickled else run_task(task, worker)
 
 
 def _watch_parent() -> None:
