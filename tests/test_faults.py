@@ -156,7 +156,7 @@ def test_unpicklable_error_comes_back_as_text(monkeypatch, clean, backend, start
         search_with_fault(monkeypatch, f"raise-unpicklable@{BAD_LO}", backend, start_method)
     cause = info.value.__cause__
     if backend in PROCESS_BACKENDS:
-        assert type(cause) is WorkerError
+        assert type(cause) is WorkerError, (repr(cause), str(cause.__cause__)[-3000:])
         assert str(cause).startswith("_Unpicklable: injected unpicklable fault")
     else:
         assert type(cause).__name__ == "_Unpicklable"

@@ -106,92 +106,43 @@ def search(
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
-    Parameters
+    Parameters (the README's "Parallel search" has them all in a table)
     ----------
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
-    backend : str
-        Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"_thread"``
-        (``_thread``), ``"processes"`` (``multiprocessing``), ``"thread-pool"`` or
-        ``"process-pool"`` (``concurrent.futures``), or ``"dask"`` (``distributed``).
-    workers : int or None
-        Worker count; None or -1 for every CPU this process may use.
-    method : {"sieve", "trial"}
-        The range algorithm.
-    schedule : {"static", "dynamic", "guided"}
-        How the range is cut and handed out (see :mod:`perfectly.planning`).
-    chunk_size : int or None
-        Numbers per chunk for ``dynamic`` (the base size for ``guided``); None picks
-        about 0.1 s of work and at least 8 chunks per worker.
-    release_gil : bool
-        Whether the compiled kernel releases the GIL (False only to measure the GIL).
-    kernel : {"compiled", "python"} or None
-        None for the active kernel (the compiled one where it is installed); "python"
-        for the pure-Python one (always holds the GIL).
+    backend, workers
+        Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
+        how many workers, None or -1 for every CPU this process may use.
+    method, schedule, chunk_size
+        ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
+        ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
+    kernel, release_gil
+        None for the active kernel (compiled where installed), ``"compiled"`` or
+        ``"python"``; False holds the GIL in the compiled kernel, to measure it.
     start_method : str or None
-        For process backends: ``"fork"``, ``"forkserver"`` or ``"spawn"``; None for
-        the platform's default. Scripts using spawn or forkserver need the
-        ``if __name__ == "__main__":`` guard.
-    retries : int
-        How often a chunk whose worker was killed is run again on a fresh worker (a
-        chunk that raised is never run again).
-    timeout : float or None
-        Seconds; past it every worker is stopped and ``TimeoutError`` is raised.
-    progress : callable or None
-        Called as ``progress(numbers_done, numbers_total)`` after each chunk.
-    amicable : bool
-        Also find amicable pairs (``hi ≤ 2**61``).
-    journal : path or None
-        An SQLite file recording each finished chunk; a search run again with the same
-        arguments and journal skips the chunks it holds (see :mod:`perfectly.journal`).
+        Process backends only: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (None: the
+        default). With the last two a script needs ``if __name__ == "__main__":``.
+    retries, timeout
+        Re-runs of a chunk whose worker died (never of one that raised); seconds
+        before every worker is stopped and ``TimeoutError`` raised.
+    progress, amicable, journal
+        ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
+        file that a rerun resumes from (see :mod:`perfectly.journal`).
     backend_options : dict or None
-        Options of one backend. ``"dask"``: ``scheduler`` (an address such as
-        ``"tcp://host:8786"`` or a ``distributed.Client``; None starts a
-        ``LocalCluster`` of ``workers`` processes) and ``security`` (a
-        ``distributed.Security`` for TLS: a scheduler's port is unauthenticated
-        without it).
+        Dask: ``scheduler`` (an address or a ``Client``; None: a ``LocalCluster`` of
+        ``workers`` processes) and ``security`` (a ``distributed.Security``).
 
-    Returns
-    -------
-    SearchResult
-
-    Raises
-    ------
-    ChunkError
-        A chunk raised; its ``__cause__`` is the original exception.
-    WorkerLostError
-        A worker died more often than ``retries`` allows.
-    VerificationError
-        The merged Σσ disagrees with ``sum_sigma`` (never returned as a result).
+    Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
+    ``WorkerLostError`` (a worker died more often than ``retries`` allows) and
+    ``VerificationError`` (Σσ disagrees with ``sum_sigma``: never a result).
     """
     started = time.perf_counter()
     s = _checked(**locals())
     chunks = _plan(s, journal)
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
-    identity = {**chunks.identity(), "amicable": s.job.amicable}
-    with Journal(journal, identity) if journal is not None else contextlib.nullcontext() as book:
+    with _open_journal(journal, chunks, s.job.amicable) as book:
         resumed = _resume(book, merged)
-        done = merged.indices()
-        todo = (c for c in chunks if c.index not in done)
-        executor = make_executor(
-            s.backend, s.workers, start_method=s.start_method, options=s.backend_options
-        )
-        run = Run(
-            executor,
-            s.job,
-            todo,
-            pinned=chunks.pinned,
-            retries=s.retries,
-            timeout=s.timeout,
-            started=started,
-        )
-        with run:
-            for result in run:
-                if book is not None:
-                    book.record(result)
-                merged.add(result.chunk.index, result.census)
-                if s.progress is not None:
-                    s.progress(merged.numbers_done, s.hi - s.lo)
+        run = _run(s, chunks, merged, book, started)
     census = _verified(merged.census())
     return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
 
@@ -242,6 +193,15 @@ def _plan(s: _Settings, journal: str | os.PathLike[str] | None) -> Plan:
     )
 
 
+def _open_journal(
+    journal: str | os.PathLike[str] | None, chunks: Plan, amicable: bool
+) -> contextlib.AbstractContextManager[Journal | None]:
+    """The journal for this plan (refused if it was made for another), or None."""
+    if journal is None:
+        return contextlib.nullcontext()
+    return Journal(journal, {**chunks.identity(), "amicable": amicable})
+
+
 def _resume(book: Journal | None, merged: Aggregator) -> int:
     """Take the journal's finished chunks; how many there were."""
     if book is None:
@@ -251,6 +211,33 @@ def _resume(book: Journal | None, merged: Aggregator) -> int:
         merged.add(result.chunk.index, result.census)
         count += 1
     return count
+
+
+def _run(
+    s: _Settings, chunks: Plan, merged: Aggregator, book: Journal | None, started: float
+) -> Run:
+    """Run the chunks not merged yet; journal and merge each result as it arrives."""
+    done = merged.indices()
+    executor = make_executor(
+        s.backend, s.workers, start_method=s.start_method, options=s.backend_options
+    )
+    run = Run(
+        executor,
+        s.job,
+        (c for c in chunks if c.index not in done),
+        pinned=chunks.pinned,
+        retries=s.retries,
+        timeout=s.timeout,
+        started=started,
+    )
+    with run:
+        for result in run:
+            if book is not None:
+                book.record(result)
+            merged.add(result.chunk.index, result.census)
+            if s.progress is not None:
+                s.progress(merged.numbers_done, s.hi - s.lo)
+    return run
 
 
 def _verified(census: Census) -> Census:
