@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from perfectly.parallel._executor import Executor
-from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Job, Task
+from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Job, Lost, Task
 from perfectly.planning import Chunk
 
 DEPTH = 2  # tasks in flight per worker slot: one running, one ready
@@ -133,13 +133,20 @@ class Run:
         if isinstance(event, Failed):
             chunk = self._sent[event.slot][event.index].chunk
             raise chunk_error(chunk, event.error) from event.error
-        sent = self._sent[event.slot]
-        lost = [sent.pop(event.index)] if event.index is not None else list(sent.values())
-        if event.index is None:
-            sent.clear()
-        again = [self._tried_again(lost[0]), *lost[1:]] if lost else []
-        (self._own[event.slot] if self.pinned else self._again).extendleft(reversed(again))
+        self._requeue(event)
         return None
+
+    def _requeue(self, event: Lost) -> None:
+        """Put a lost worker's tasks back in line; the one it was running counts a try."""
+        sent = self._sent[event.slot]
+        if event.index is None:
+            lost = list(sent.values())  # oldest first: the first one was running
+            sent.clear()
+        else:
+            lost = [sent.pop(event.index)]
+        if lost:
+            lost[0] = self._tried_again(lost[0])
+        (self._own[event.slot] if self.pinned else self._again).extendleft(reversed(lost))
 
     def _tried_again(self, task: Task) -> Task:
         """The task a lost worker was running, with one try more, if retries allow."""
