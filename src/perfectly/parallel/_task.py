@@ -137,7 +137,10 @@ def run_pickled(task: Task, worker: int | str) -> ChunkResult:
     try:
         return run_task(task, worker)
     except Exception as exc:
-        raise portable(exc) from None
+        error = portable(exc)
+    # raised outside the handler, so that a WorkerError has no unpicklable __context__
+    # (tblib, which distributed installs, pickles the context too)
+    raise error
 
 
 def portable(exc: BaseException) -> BaseException:
