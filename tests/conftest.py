@@ -44,6 +44,22 @@ CHILD_ENV["PYTHONPATH"] = os.pathsep.join(
     if p
 )
 CLI = [sys.executable, "-m", "perfectly"]
+#: OEIS A063990 / A002025-A002046: the 13 amicable pairs with a < 10**5.
+AMICABLE_BELOW_1E5 = (
+    (220, 284),
+    (1184, 1210),
+    (2620, 2924),
+    (5020, 5564),
+    (6232, 6368),
+    (10744, 10856),
+    (12285, 14595),
+    (17296, 18416),
+    (63020, 76084),
+    (66928, 66992),
+    (67095, 71145),
+    (69615, 87633),
+    (79750, 88730),
+)
 
 
 def pytest_configure(config):

@@ -14,7 +14,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CHILD_ENV, COMPILED, PROCESS_BACKENDS, START_METHODS, worker_threads
+from conftest import (
+    AMICABLE_BELOW_1E5,
+    CHILD_ENV,
+    COMPILED,
+    PROCESS_BACKENDS,
+    START_METHODS,
+    worker_threads,
+)
 from conftest import LOCAL_BACKENDS as ALL_BACKENDS
 
 import perfectly
@@ -33,16 +40,7 @@ LO, HI = 1, 20_000
 # 3-perfect numbers below 10**4, the first amicable pairs (smaller member < 20000).
 KNOWN_PERFECT = (6, 28, 496, 8128)
 KNOWN_TRIPERFECT = ((120, 3), (672, 3))
-KNOWN_AMICABLE = (
-    (220, 284),
-    (1184, 1210),
-    (2620, 2924),
-    (5020, 5564),
-    (6232, 6368),
-    (10744, 10856),
-    (12285, 14595),
-    (17296, 18416),
-)
+KNOWN_AMICABLE = tuple(p for p in AMICABLE_BELOW_1E5 if p[0] < HI)
 
 
 # --------------------------------------------------------------------------
