@@ -1,8 +1,10 @@
-"""Shared fixtures for the perfectly test suite.
+"""Shared fixtures, constants and helpers for the perfectly test suite.
 
-Only fixtures live here (``kernels`` plus a ``brute`` namespace of independent
-brute-force helpers); nothing in this file changes pytest's behaviour globally
-apart from registering the ``slow`` marker so it is not an unknown mark.
+Fixtures: ``kernels`` and a ``brute`` namespace of independent brute-force helpers.
+Constants and helpers that test modules import (``from conftest import …``): the
+backend groupings, ``COMPILED``, ``run_cli`` and the /proc helpers that find worker
+processes. Nothing in this file changes pytest's behaviour globally apart from
+registering the ``slow`` marker so it is not an unknown mark.
 
 The brute-force helpers never call into ``perfectly``: they compute divisor
 sums with plain divisor loops / additive numpy sieves so the package can be
@@ -13,10 +15,51 @@ from __future__ import annotations
 
 import functools
 import math
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+import perfectly
+
+#: Whether the compiled kernel is the active one.
+COMPILED = perfectly.build_info()["core"] == "compiled"
+START_METHODS = tuple(multiprocessing.get_all_start_methods())
+#: The backends that run on this machine alone, by what they start.
+THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
+PROCESS_BACKENDS = ("processes", "process-pool")
+LOCAL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
+#: The environment for a child Python: this very ``perfectly``, and no test fault.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+CHILD_ENV["PYTHONPATH"] = os.pathsep.join(
+    p
+    for p in (str(Path(perfectly.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH"))
+    if p
+)
+CLI = [sys.executable, "-m", "perfectly"]
+#: OEIS A063990 / A002025-A002046: the 13 amicable pairs with a < 10**5.
+AMICABLE_BELOW_1E5 = (
+    (220, 284),
+    (1184, 1210),
+    (2620, 2924),
+    (5020, 5564),
+    (6232, 6368),
+    (10744, 10856),
+    (12285, 14595),
+    (17296, 18416),
+    (63020, 76084),
+    (66928, 66992),
+    (67095, 71145),
+    (69615, 87633),
+    (79750, 88730),
+)
 
 
 def pytest_configure(config):
@@ -120,6 +163,7 @@ def brute():
         sigma_loop=sigma_loop,
         sigma_numpy=sigma_numpy,
         sigma_window=sigma_window,
+        census=brute_census,
     )
 
 
@@ -132,3 +176,107 @@ def brute():
 def kernels(request):
     """Each kernel module in turn; the compiled one is skipped if unavailable."""
     return pytest.importorskip(request.param)
+
+
+def brute_census(lo: int, hi: int, amicable: bool = False) -> dict:
+    """The census of [lo, hi) (``Census`` fields as plain data) from the σ table."""
+    limit = max(hi, 2)
+    table = sigma_table(limit)
+
+    def sig(m: int) -> int:
+        return int(table[m]) if m <= limit else sigma_loop(m)
+
+    n = np.arange(lo, hi, dtype=np.int64)
+    s = np.asarray(table[lo:hi], dtype=np.int64)
+    mask = (s % n == 0) & (s // n >= 3)
+    pairs = None
+    if amicable:
+        pairs = []
+        for a in range(lo, hi):
+            b = sig(a) - a
+            if b > a and sig(b) - b == a:
+                pairs.append((a, b))
+        pairs = tuple(pairs)
+    return dict(
+        lo=lo,
+        hi=hi,
+        sigma_sum=sum(int(x) for x in s),
+        abundant=int(np.count_nonzero(s > 2 * n)),
+        deficient=int(np.count_nonzero(s < 2 * n)),
+        perfect=tuple(int(x) for x in n[s == 2 * n]),
+        multiply_perfect=tuple(
+            (int(x), int(k)) for x, k in zip(n[mask], s[mask] // n[mask], strict=True)
+        ),
+        amicable=pairs,
+    )
+
+
+# --------------------------------------------------------------------------
+# Child processes: the CLI, and finding workers through /proc
+# --------------------------------------------------------------------------
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m perfectly ARGS`` in a child Python, output captured as text."""
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=CHILD_ENV
+    )
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state first), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def children_of(ppid: int) -> dict[int, str]:
+    """Live (non-zombie) processes whose parent is ``ppid``: pid -> start time."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        fields = proc_stat(int(entry)) if entry.isdigit() else None
+        if fields is not None and int(fields[1]) == ppid and fields[0] not in "ZX":
+            found[int(entry)] = fields[19]
+    return found
+
+
+def still_running(pid: int, start: str) -> bool:
+    """Whether the process ``pid`` that started at ``start`` still runs (zombies don't)."""
+    fields = proc_stat(pid)
+    return fields is not None and fields[19] == start and fields[0] not in "ZX"
+
+
+def end_process(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def worker_threads() -> list[threading.Thread]:
+    """This process's live worker threads (named ``perfectly-worker-N``)."""
+    return [
+        t for t in threading.enumerate() if t.name.startswith("perfectly-worker") and t.is_alive()
+    ]
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    """Whether ``predicate()`` became true within ``timeout`` s (polled every 50 ms)."""
+    end = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)

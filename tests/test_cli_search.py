@@ -14,21 +14,15 @@ import signal
 import sqlite3
 import struct
 import subprocess
-import sys
 import termios
 import time
 
 import pytest
+from conftest import CHILD_ENV as ENV
+from conftest import CLI, children_of, end_process, run_cli, still_running
 
-import perfectly
 from perfectly import census, sum_sigma
 from perfectly.journal import Journal
-
-# The CLI runs the same package as these tests import (the working tree's).
-SRC = os.path.dirname(os.path.dirname(perfectly.__file__))
-ENV = {**os.environ, "PYTHONPATH": SRC}
-ENV.pop("PERFECTLY_TEST_FAULT", None)
-CLI = [sys.executable, "-m", "perfectly"]
 
 JSON_KEYS = {
     "lo",
@@ -53,10 +47,6 @@ CENSUS_KEYS = ("sigma_sum", "perfect", "abundant", "deficient", "multiply_perfec
 # 3–4 s for a whole run on this (busy, 2-core) machine.
 BIG_HI = 100_000_001
 BIG_CHUNK = 1_000_000
-
-
-def run_cli(*args, timeout=60):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def big_command(journal=None):
@@ -235,20 +225,30 @@ def _read_all(fd, proc, timeout):
     return out.decode("utf-8", "replace")
 
 
-@pytest.mark.timeout(60)
-def test_progress_bar_on_a_terminal():
+def _on_a_terminal(args, stderr=None):
+    """Run the CLI with stdout on a pseudo-terminal of 100 columns, and stderr too
+    unless ``stderr`` says where it goes: (process, what the terminal showed)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
         proc = subprocess.Popen(
-            [*CLI, *BAR_ARGS], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=ENV
+            [*CLI, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave if stderr is None else stderr,
+            env=ENV,
         )
     finally:
         os.close(slave)
     try:
-        out = _read_all(master, proc, 50)
+        return proc, _read_all(master, proc, 50)
     finally:
         os.close(master)
+
+
+@pytest.mark.timeout(60)
+def test_progress_bar_on_a_terminal():
+    proc, out = _on_a_terminal(BAR_ARGS)
     assert proc.returncode == 0, out
     assert "n/s" in out and "%|" in out, out
     assert "100%" in out, out
@@ -267,21 +267,7 @@ def test_no_progress_bar_without_a_terminal():
 
 @pytest.mark.timeout(60)
 def test_no_progress_bar_when_only_stdout_is_a_terminal():
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [*CLI, *BAR_ARGS, "--json"],
-            stdin=subprocess.DEVNULL,
-            stdout=slave,
-            stderr=subprocess.PIPE,
-            env=ENV,
-        )
-    finally:
-        os.close(slave)
-    try:
-        out = _read_all(master, proc, 50)
-    finally:
-        os.close(master)
+    proc, out = _on_a_terminal([*BAR_ARGS, "--json"], stderr=subprocess.PIPE)
     err = proc.stderr.read()
     proc.stderr.close()
     assert proc.returncode == 0
@@ -317,21 +303,29 @@ def _wait_for(predicate, proc, timeout):
     return False
 
 
-@pytest.mark.timeout(90)
-def test_ctrl_c_then_resume(tmp_path, big_census):
-    path = tmp_path / "run.journal"
+def _interrupt(command, ready, timeout, settle=0.0):
+    """Run ``command``; Ctrl-C once ``ready(proc)`` (and ``settle`` s more).
+
+    Returns (exit status, stdout, stderr).
+    """
     proc = subprocess.Popen(
-        big_command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
     )
     try:
-        assert _wait_for(lambda: _journal_rows(path) >= 3, proc, 60), proc.communicate()
+        assert _wait_for(lambda: ready(proc), proc, timeout), proc.communicate()
+        time.sleep(settle)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+        end_process(proc)
+    return proc.returncode, out, err
+
+
+@pytest.mark.timeout(90)
+def test_ctrl_c_then_resume(tmp_path, big_census):
+    path = tmp_path / "run.journal"
+    status, out, err = _interrupt(big_command(path), lambda _: _journal_rows(path) >= 3, 60)
+    assert status == 130, err
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 1, err
@@ -348,23 +342,9 @@ def test_ctrl_c_then_resume(tmp_path, big_census):
 
 @pytest.mark.timeout(60)
 def test_ctrl_c_without_journal_suggests_one():
-    proc = subprocess.Popen(
-        [*CLI, "search", "1", "1e9", "--backend", "processes", "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    try:
-        assert _wait_for(lambda: len(_children(proc.pid)) >= 2, proc, 30), proc.communicate()
-        time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    command = [*CLI, "search", "1", "1e9", "--backend", "processes", "--workers", "2"]
+    status, out, err = _interrupt(command, lambda p: len(children_of(p.pid)) >= 2, 30, 0.2)
+    assert status == 130, err
     assert out == ""
     assert len(err.splitlines()) == 1 and "--journal" in err, err
 
@@ -372,33 +352,6 @@ def test_ctrl_c_without_journal_suggests_one():
 # --------------------------------------------------------------------------
 # SIGKILL at random moments, then resume
 # --------------------------------------------------------------------------
-
-
-def _stat(pid):
-    """(state, ppid, start time) of a process, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def _children(pid):
-    """{child pid: start time} of the live children of ``pid``."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (info := _stat(int(entry))) is not None:
-            state, ppid, started = info
-            if ppid == pid and state != "Z":
-                found[int(entry)] = started
-    return found
-
-
-def _running(pid, started):
-    info = _stat(pid)
-    return info is not None and info[2] == started and info[0] != "Z"
 
 
 def _check_journal(path, hi, chunk):
@@ -417,12 +370,13 @@ def _check_journal(path, hi, chunk):
         journal.close()
     seen = set()
     for r in results:
-        c = r.chunk
+        c, part = r.chunk, r.census
         assert c.index not in seen
         seen.add(c.index)
         assert c.lo == 1 + c.index * chunk and c.hi == min(c.lo + chunk, hi)
-        assert r.sigma_sum == sum_sigma(c.hi - 1) - sum_sigma(c.lo - 1), c
-        assert r.abundant + r.deficient + sum(k == 2 for _, k in r.found) == c.count
+        assert (part.lo, part.hi) == (c.lo, c.hi)
+        assert part.sigma_sum == sum_sigma(c.hi - 1) - sum_sigma(c.lo - 1), c
+        assert part.abundant + part.deficient + len(part.perfect) == c.count
     return len(results)
 
 
@@ -454,7 +408,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, big_census):
             end = time.monotonic() + delay
             children = {}
             while time.monotonic() < end and proc.poll() is None:
-                children.update(_children(proc.pid))
+                children.update(children_of(proc.pid))
                 time.sleep(0.01)
             if proc.poll() is not None:  # finished before its kill moment
                 assert proc.returncode == 0, log.read_text()
@@ -463,7 +417,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, big_census):
                 assert data["chunks"] == 100 and data["verified"] is True
                 finished += 1
                 break
-            children.update(_children(proc.pid))
+            children.update(children_of(proc.pid))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             killed_at = time.monotonic()
@@ -474,7 +428,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, big_census):
             # worker processes whose parent died must exit on their own
             for pid, started, when in orphans:
                 if time.monotonic() - when > 10:
-                    assert not _running(pid, started), (
+                    assert not still_running(pid, started), (
                         f"worker {pid} still runs {time.monotonic() - when:.1f} s "
                         "after its parent CLI was SIGKILLed"
                     )
@@ -499,7 +453,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, big_census):
     assert finished == series
     assert orphans, "no worker process was ever seen (kill moments all too early?)"
     end = max(when for _, _, when in orphans) + 10
-    while time.monotonic() < end and any(_running(p, s) for p, s, _ in orphans):
+    while time.monotonic() < end and any(still_running(p, s) for p, s, _ in orphans):
         time.sleep(0.1)
-    left = [p for p, s, _ in orphans if _running(p, s)]
+    left = [p for p, s, _ in orphans if still_running(p, s)]
     assert not left, f"worker processes left running after their parent was SIGKILLed: {left}"

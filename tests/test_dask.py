@@ -19,7 +19,12 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from perfectly import census, search  # noqa: E402
+from conftest import children_of, cmdline  # noqa: E402
+
+from perfectly import Census, ChunkError, census, search  # noqa: E402
+from perfectly.parallel import DaskExecutor, Job, Run  # noqa: E402
+from perfectly.parallel._task import FAULT_ENV, FAULT_LOG_ENV, InjectedFault  # noqa: E402
+from perfectly.planning import plan  # noqa: E402
 
 pytestmark = [
     # distributed starts a scheduler HTTP server on port 8787 even with
@@ -53,28 +58,17 @@ def client(cluster):
         yield c
 
 
+def _dask(scheduler, lo, hi, **kwargs):
+    """``search`` on the Dask cluster of ``scheduler`` (a client or an address)."""
+    return search(lo, hi, backend="dask", backend_options={"scheduler": scheduler}, **kwargs)
+
+
 def _assert_usable(client):
     """The run left the cluster running: two workers, and it still runs tasks."""
     assert client.status == "running"
     client.wait_for_workers(2, timeout=60)
     assert len(client.scheduler_info()["workers"]) == 2
     assert client.submit(sum, [1, 2, 3], pure=False).result(timeout=30) == 6
-
-
-def _brute_perfect(brute, lo, hi):
-    table = brute.sigma_table(hi)
-    return tuple(n for n in range(lo, hi) if table[n] == 2 * n)
-
-
-def _brute_amicable(brute, lo, hi, limit):
-    """Pairs (a, b), a < b, lo ≤ a < hi, σ(a) − a = b and σ(b) − b = a (b < limit)."""
-    table = brute.sigma_table(limit)
-    pairs = []
-    for a in range(lo, hi):
-        b = int(table[a]) - a
-        if a < b < limit and int(table[b]) - b == a:
-            pairs.append((a, b))
-    return tuple(pairs)
 
 
 @pytest.mark.parametrize(
@@ -92,15 +86,7 @@ def _brute_amicable(brute, lo, hi, limit):
     ],
 )
 def test_dask_client_matches_census(client, lo, hi, chunk_size, amicable):
-    result = search(
-        lo,
-        hi,
-        backend="dask",
-        scheduler=client,
-        workers=2,
-        chunk_size=chunk_size,
-        amicable=amicable,
-    )
+    result = _dask(client, lo, hi, workers=2, chunk_size=chunk_size, amicable=amicable)
     assert result.verified
     assert result.backend == "dask"
     assert result.census == census(lo, hi, amicable=amicable)
@@ -109,18 +95,18 @@ def test_dask_client_matches_census(client, lo, hi, chunk_size, amicable):
 
 
 def test_dask_small_ranges_against_brute(client, brute):
-    result = search(1, 20_000, backend="dask", scheduler=client, chunk_size=1_500, amicable=True)
-    table = brute.sigma_table(20_000)
-    assert result.census.perfect == (6, 28, 496, 8128) == _brute_perfect(brute, 1, 20_000)
-    assert result.census.sigma_sum == int(table[1:20_000].sum())
-    assert result.census.amicable == _brute_amicable(brute, 1, 20_000, 40_000)
+    result = _dask(client, 1, 20_000, chunk_size=1_500, amicable=True)
+    want = brute.census(1, 20_000, amicable=True)
+    assert result.census.perfect == (6, 28, 496, 8128) == want["perfect"]
+    assert result.census.sigma_sum == want["sigma_sum"]
+    assert result.census.amicable == want["amicable"]
     assert result.census.amicable[:2] == ((220, 284), (1184, 1210))
 
 
 def test_dask_scheduler_address(cluster, client):
     address = cluster.scheduler_address
     assert isinstance(address, str) and address.startswith("tcp://127.0.0.1:")
-    result = search(1, 2_000_001, backend="dask", scheduler=address, workers=2, chunk_size=100_000)
+    result = _dask(address, 1, 2_000_001, workers=2, chunk_size=100_000)
     assert result.census == census(1, 2_000_001)
     assert result.chunks == 20
     _assert_usable(client)
@@ -129,39 +115,17 @@ def test_dask_scheduler_address(cluster, client):
 def test_dask_schedules(client):
     want = census(1, 1_000_000, amicable=True)
     for schedule in ("static", "dynamic", "guided"):
-        got = search(
-            1,
-            1_000_000,
-            backend="dask",
-            scheduler=client,
-            workers=2,
-            schedule=schedule,
-            amicable=True,
-        )
+        got = _dask(client, 1, 1_000_000, workers=2, schedule=schedule, amicable=True)
         assert got.census == want, schedule
     _assert_usable(client)
 
 
 def _child_pids():
-    """Live (non-zombie) processes whose parent is this one, by /proc."""
-    me = os.getpid()
-    pids = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
-        # multiprocessing's resource tracker is a per-interpreter singleton that
-        # lives as long as this process does: not something a run leaves behind.
-        if int(ppid) == me and state != "Z" and b"resource_tracker" not in cmdline:
-            pids.add(int(entry))
-    return pids
+    """Live children of this process, but multiprocessing's resource tracker: a
+    per-interpreter singleton that lives as long as this process does, not something
+    a run leaves behind."""
+    kids = children_of(os.getpid())
+    return {pid for pid in kids if "resource_tracker" not in cmdline(pid)}
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
@@ -201,14 +165,8 @@ def test_dask_worker_killed_mid_run(client):
 
     def run():
         try:
-            box["result"] = search(
-                lo,
-                hi,
-                backend="dask",
-                scheduler=client,
-                workers=2,
-                chunk_size=1_000_000,
-                progress=progress,
+            box["result"] = _dask(
+                client, lo, hi, workers=2, chunk_size=1_000_000, progress=progress
             )
         except BaseException as exc:  # reported by the main thread
             box["error"] = exc
@@ -237,7 +195,7 @@ def test_dask_bad_scheduler_address():
     address = "tcp://127.0.0.1:1"
     start = time.monotonic()
     with pytest.raises(ConnectionError, match=re.escape(address)):
-        search(1, 1_000, backend="dask", scheduler=address)
+        search(1, 1_000, backend="dask", backend_options={"scheduler": address})
     assert time.monotonic() - start < 15
 
 
@@ -246,5 +204,50 @@ def test_dask_bad_scheduler_address():
 def test_dask_options_refused_elsewhere(backend, name):
     value = "tcp://127.0.0.1:8786" if name == "scheduler" else object()
     with pytest.raises(ValueError, match=name) as info:
-        search(1, 100, backend=backend, **{name: value})
+        search(1, 100, backend=backend, backend_options={name: value})
     assert repr(backend) in str(info.value)
+
+
+def test_dask_worker_ids_are_slots(client):
+    """Results name workers 0 … n-1 (not hashes of addresses), and the executor leaves a
+    given client running."""
+    job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    chunks = plan(1, 20_001, schedule="dynamic", workers=2, chunk_size=1_000, method="sieve")
+    with Run(DaskExecutor(2, scheduler=client), job, chunks) as run:
+        results = list(run)
+    assert sorted(r.chunk.index for r in results) == list(range(20))
+    assert {r.worker for r in results} <= {0, 1}
+    assert set(run.busy) <= {0, 1} and sum(run.done.values()) == 20
+    assert Census.merge(r.census for r in results) == census(1, 20_001)
+    _assert_usable(client)
+
+
+def test_dask_deadline_while_a_chunk_runs(client):
+    """The deadline is kept while waiting for a long chunk (about 4 s of pure-Python
+    trial division), not only when a chunk finishes."""
+    began = time.monotonic()
+    with pytest.raises(TimeoutError, match="timeout"):
+        _dask(
+            client,
+            10**6,
+            10**6 + 120_000,
+            workers=2,
+            kernel="python",
+            method="trial",
+            chunk_size=120_000,
+            timeout=0.5,
+        )
+    assert time.monotonic() - began < 2.5
+    _assert_usable(client)
+
+
+def test_dask_does_not_rerun_a_chunk_that_raised(monkeypatch, tmp_path):
+    """An embedded cluster (its workers inherit the fault variables): the chunk that
+    raises runs once, and its ChunkError chains the original exception."""
+    log = tmp_path / "faults.log"
+    monkeypatch.setenv(FAULT_ENV, "raise@5001")
+    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
+    with pytest.raises(ChunkError, match=r"\[5001, 6001\)") as info:
+        search(1, 20_001, backend="dask", workers=1, chunk_size=1_000, retries=3)
+    assert type(info.value.__cause__) is InjectedFault
+    assert log.read_text().splitlines() == ["raise 5001 0"]

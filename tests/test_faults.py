@@ -3,8 +3,9 @@ timeout, Ctrl-C, a parent killed from outside. Each must end promptly, with the
 documented error (or, after a retry, the exact census), and leave no worker behind.
 
 Faults are injected with the test-only ``PERFECTLY_TEST_FAULT`` variable (see
-``perfectly._work``): "raise@LO", "kill@LO" (first attempt only) or "kill-always@LO"
-act on the chunk that starts at LO. With ``schedule="dynamic"`` and an explicit
+``perfectly.parallel._task``): "raise@LO", "raise-unpicklable@LO", "kill@LO" (first
+attempt only) or "kill-always@LO" act on the chunk that starts at LO, and log each
+attempt to the file ``PERFECTLY_TEST_FAULT_LOG`` names. With ``schedule="dynamic"`` and an explicit
 ``chunk_size``, chunk i of [LO_, HI_) starts at LO_ + i * CHUNK.
 
 Environment variables reach worker processes only if set before they start; a
@@ -13,26 +14,34 @@ forkserver's server may predate the test, so process backends use fork and spawn
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import select
 import signal
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
+from conftest import (
+    CHILD_ENV,
+    PROCESS_BACKENDS,
+    START_METHODS,
+    THREAD_BACKENDS,
+    children_of,
+    cmdline,
+    end_process,
+    still_running,
+    wait_for,
+    worker_threads,
+)
 
 import perfectly
-from perfectly._work import FAULT_ENV
+from perfectly.parallel._task import FAULT_ENV, FAULT_LOG_ENV, InjectedFault, WorkerError
 
 pytestmark = pytest.mark.timeout(60)
 
-START_METHODS = tuple(multiprocessing.get_all_start_methods())
-PROCESS_BACKENDS = ("processes", "process-pool")
-THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
 KILL_START_METHODS = tuple(m for m in ("fork", "spawn") if m in START_METHODS)
 
 LO_, HI_, CHUNK = 1, 20_000, 1000
@@ -60,56 +69,14 @@ PROCESS_PARAMS = [
 # --------------------------------------------------------------------------
 
 
-def worker_threads():
-    return [
-        t for t in threading.enumerate() if t.name.startswith("perfectly-worker") and t.is_alive()
-    ]
-
-
 def os_thread_count() -> int:
     """Threads of this process as the kernel sees them (``_thread`` ones included)."""
     return len(os.listdir("/proc/self/task"))
 
 
-def _stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (state first), or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            text = f.read()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def children_of(ppid: int) -> dict[int, str]:
-    """Live (non-zombie) processes whose parent is ``ppid``: pid -> start time."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        fields = _stat(int(entry))
-        if fields and int(fields[1]) == ppid and fields[0] not in "ZX":
-            found[int(entry)] = fields[19]
-    return found
-
-
-def still_running(pid: int, start: str) -> bool:
-    """Whether the process ``pid`` that started at ``start`` still runs (zombies don't)."""
-    fields = _stat(pid)
-    return fields is not None and fields[19] == start and fields[0] not in "ZX"
-
-
 def _helper_process(pid: int) -> bool:
     """multiprocessing's long-lived helpers: the forkserver and the resource tracker."""
-    line = _cmdline(pid)
+    line = cmdline(pid)
     return "forkserver" in line or "resource_tracker" in line
 
 
@@ -122,25 +89,17 @@ def stray_children(before: dict[int, str]) -> dict[int, str]:
     }
 
 
-def wait_for(predicate, timeout: float = GRACE) -> bool:
-    end = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-
-
 def assert_no_workers_left(before_children, before_threads=None):
     """No worker thread, no multiprocessing child, no new OS child, within GRACE s."""
-    assert wait_for(lambda: not worker_threads()), worker_threads()
-    assert wait_for(lambda: not multiprocessing.active_children()), (
+    assert wait_for(lambda: not worker_threads(), GRACE), worker_threads()
+    assert wait_for(lambda: not multiprocessing.active_children(), GRACE), (
         multiprocessing.active_children()
     )
-    assert wait_for(lambda: not stray_children(before_children)), stray_children(before_children)
+    assert wait_for(lambda: not stray_children(before_children), GRACE), stray_children(
+        before_children
+    )
     if before_threads is not None:
-        assert wait_for(lambda: os_thread_count() <= before_threads), (
+        assert wait_for(lambda: os_thread_count() <= before_threads, GRACE), (
             f"{os_thread_count()} OS threads, {before_threads} before the search"
         )
 
@@ -155,11 +114,7 @@ def clean():
 
 def child_env(**extra) -> dict[str, str]:
     """An environment for a child Python that imports this very ``perfectly``."""
-    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
-    src = str(Path(perfectly.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
+    return {**CHILD_ENV, **extra}
 
 
 def search_with_fault(monkeypatch, spec, backend, start_method, **kwargs):
@@ -175,15 +130,36 @@ def search_with_fault(monkeypatch, spec, backend, start_method, **kwargs):
 
 
 @pytest.mark.parametrize(("backend", "start_method"), _backend_params())
-def test_chunk_raises(monkeypatch, clean, backend, start_method):
+def test_chunk_raises(monkeypatch, tmp_path, clean, backend, start_method):
+    """ChunkError names the chunk, chains the original exception, and the chunk that
+    raised ran once, with retries=1 (a raise is not a lost worker)."""
+    log = tmp_path / "faults.log"
+    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
     began = time.perf_counter()
     with pytest.raises(perfectly.ChunkError) as info:
-        search_with_fault(monkeypatch, f"raise@{BAD_LO}", backend, start_method)
+        search_with_fault(monkeypatch, f"raise@{BAD_LO}", backend, start_method, retries=1)
     elapsed = time.perf_counter() - began
     message = str(info.value)
     assert f"[{BAD_LO}, {BAD_HI})" in message
     assert "InjectedFault" in message
+    assert type(info.value.__cause__) is InjectedFault
+    assert str(info.value.__cause__) == f"injected fault in chunk starting at {BAD_LO}"
+    assert log.read_text().splitlines() == [f"raise {BAD_LO} 0"]
     assert elapsed < BOUND
+    assert_no_workers_left(clean["children"], clean["threads"])
+
+
+@pytest.mark.parametrize(("backend", "start_method"), _backend_params(("fork",)))
+def test_unpicklable_error_comes_back_as_text(monkeypatch, clean, backend, start_method):
+    """An exception that cannot be pickled: a process sends its type and text instead."""
+    with pytest.raises(perfectly.ChunkError, match="_Unpicklable") as info:
+        search_with_fault(monkeypatch, f"raise-unpicklable@{BAD_LO}", backend, start_method)
+    cause = info.value.__cause__
+    if backend in PROCESS_BACKENDS:
+        assert type(cause) is WorkerError, (repr(cause), str(cause.__cause__)[-3000:])
+        assert str(cause).startswith("_Unpicklable: injected unpicklable fault")
+    else:
+        assert type(cause).__name__ == "_Unpicklable"
     assert_no_workers_left(clean["children"], clean["threads"])
 
 
@@ -286,20 +262,20 @@ def test_killed_worker_is_retried(brute, monkeypatch, clean, backend, start_meth
 
 
 @pytest.mark.parametrize(("backend", "start_method"), PROCESS_PARAMS)
-def test_worker_killed_every_time_is_lost(monkeypatch, clean, backend, start_method):
+@pytest.mark.parametrize(("kind", "retries"), [("kill-always", 1), ("kill", 0)])
+def test_worker_lost_more_often_than_retries_allow(
+    monkeypatch, tmp_path, clean, backend, start_method, kind, retries
+):
+    """Killed on every try (or once, with no retries): WorkerLostError after retries + 1
+    tries of the chunk."""
+    log = tmp_path / "faults.log"
+    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
     began = time.perf_counter()
-    with pytest.raises(perfectly.WorkerLostError, match="retries=1"):
-        search_with_fault(monkeypatch, f"kill-always@{BAD_LO}", backend, start_method, retries=1)
+    with pytest.raises(perfectly.WorkerLostError, match=f"retries={retries}"):
+        search_with_fault(monkeypatch, f"{kind}@{BAD_LO}", backend, start_method, retries=retries)
     assert time.perf_counter() - began < BOUND
-    assert_no_workers_left(clean["children"])
-
-
-@pytest.mark.parametrize(("backend", "start_method"), PROCESS_PARAMS)
-def test_killed_worker_without_retries_is_lost(monkeypatch, clean, backend, start_method):
-    began = time.perf_counter()
-    with pytest.raises(perfectly.WorkerLostError, match="retries=0"):
-        search_with_fault(monkeypatch, f"kill@{BAD_LO}", backend, start_method, retries=0)
-    assert time.perf_counter() - began < BOUND
+    tries = [f"{kind} {BAD_LO} {attempt}" for attempt in range(retries + 1)]
+    assert log.read_text().splitlines() == tries
     assert_no_workers_left(clean["children"])
 
 
@@ -317,6 +293,26 @@ def test_timeout_python_trial(clean, backend):
         )
     elapsed = time.perf_counter() - began
     assert 0.4 < elapsed < 5.0, elapsed  # "within about 3 s", with room for a busy machine
+    assert_no_workers_left(clean["children"], clean["threads"])
+
+
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_timeout_while_one_long_chunk_runs(clean, backend):
+    """The deadline is kept while the loop waits, not only between chunks: one chunk of
+    several seconds (pure-Python trial division) is stopped at the deadline."""
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        perfectly.search(
+            2**40,
+            2**40 + 200_000,
+            backend=backend,
+            workers=1,
+            kernel="python",
+            method="trial",
+            chunk_size=200_000,
+            timeout=0.5,
+        )
+    assert time.perf_counter() - began < 2.5
     assert_no_workers_left(clean["children"], clean["threads"])
 
 
@@ -347,26 +343,41 @@ print("finished", flush=True)
 """
 
 
-def start_long_search(backend, start_method, *python_options):
+@contextlib.contextmanager
+def long_search(backend, start_method, *python_options):
+    """A child Python running a long search, once it has started: (process, its children).
+
+    On the way out the child and whatever it started are killed if still running.
+    """
     proc = subprocess.Popen(
         [sys.executable, *python_options, "-c", LONG_SEARCH, backend, start_method or "default"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),
     )
-    ready, _, _ = select.select([proc.stdout], [], [], 40)
-    line = proc.stdout.readline() if ready else b""
-    if line.strip() != b"started":
-        proc.kill()
-        _, err = proc.communicate()
-        pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
-    return proc
+    kids = {}
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 40)
+        line = proc.stdout.readline() if ready else b""
+        if line.strip() != b"started":
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
+        kids = children_of(proc.pid)
+        yield proc, kids
+    finally:
+        end_process(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+        for pid, start in kids.items():
+            if still_running(pid, start):
+                os.kill(pid, signal.SIGKILL)
 
 
-def _kill_leftovers(pids: dict[int, str]) -> None:
-    for pid, start in pids.items():
-        if still_running(pid, start):
-            os.kill(pid, signal.SIGKILL)
+def assert_gone(kids):
+    """The processes ``kids`` (pid -> start time) exit within 5 s."""
+    gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
+    assert gone, {p: cmdline(p) for p, s in kids.items() if still_running(p, s)}
 
 
 CTRL_C_CASES = [
@@ -381,9 +392,7 @@ if "spawn" in START_METHODS:
 
 @pytest.mark.parametrize(("backend", "start_method"), CTRL_C_CASES)
 def test_ctrl_c(backend, start_method):
-    proc = start_long_search(backend, start_method, "-W", "error")
-    kids = children_of(proc.pid)
-    try:
+    with long_search(backend, start_method, "-W", "error") as (proc, kids):
         if backend in PROCESS_BACKENDS:
             assert len(kids) >= 2, kids  # the two workers, at least
         began = time.perf_counter()
@@ -400,35 +409,17 @@ def test_ctrl_c(backend, start_method):
         assert "finished" not in out
         assert "KeyboardInterrupt" in err, err[-2000:]
         assert "leaked" not in err and "resource_tracker" not in err, err[-2000:]
-        gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
-        assert gone, {p: _cmdline(p) for p, s in kids.items() if still_running(p, s)}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-        _kill_leftovers(kids)
+        assert_gone(kids)
 
 
 @pytest.mark.parametrize("backend", PROCESS_BACKENDS)
 def test_parent_killed_leaves_no_orphans(backend):
     """SIGKILL the searching process: its worker processes must exit on their own."""
-    proc = start_long_search(backend, None)
-    kids = children_of(proc.pid)
-    try:
+    with long_search(backend, None) as (proc, kids):
         assert len(kids) >= 2, kids
         proc.kill()
         proc.wait(timeout=10)
-        gone = wait_for(lambda: not any(still_running(p, s) for p, s in kids.items()), 5.0)
-        assert gone, {p: _cmdline(p) for p, s in kids.items() if still_running(p, s)}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-        _kill_leftovers(kids)
+        assert_gone(kids)
 
 
 # --------------------------------------------------------------------------

@@ -177,10 +177,7 @@ def test_truncated_journal_refused(tmp_path):
     shutil.copy(real, broken)
     with open(broken, "r+b") as f:
         f.truncate(os.path.getsize(broken) // 2)
-    digest, listing = _sha(broken), set(os.listdir(tmp_path))
-    with pytest.raises(JournalError, match=r"broken\.sqlite"):
-        _make_journal(broken, chunk_size=2_000)
-    _assert_untouched(broken, digest, listing)
+    _assert_refused(broken, r"broken\.sqlite", chunk_size=2_000)
 
 
 @pytest.mark.parametrize(
@@ -201,30 +198,36 @@ def test_non_sqlite_file_refused(tmp_path, content):
     _assert_untouched(path, _sha(path), listing)
 
 
+def _write(path, *statements):
+    """Run SQL ``statements`` on the database at ``path``, and commit."""
+    db = sqlite3.connect(path)
+    try:
+        for sql in statements:
+            db.execute(sql)
+        db.commit()
+    finally:
+        db.close()
+
+
+def _assert_refused(path, match, **kw):
+    """A search with the journal at ``path`` is refused, and the file left untouched."""
+    digest, listing = _sha(path), set(os.listdir(path.parent))
+    with pytest.raises(JournalError, match=match):
+        _make_journal(path, **kw)
+    _assert_untouched(path, digest, listing)
+
+
 def test_other_sqlite_database_refused(tmp_path):
     path = tmp_path / "j.sqlite"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE notes (body TEXT)")
-    db.execute("INSERT INTO notes VALUES ('hello')")
-    db.commit()
-    db.close()
-    digest, listing = _sha(path), set(os.listdir(tmp_path))
-    with pytest.raises(JournalError, match="not a perfectly journal"):
-        _make_journal(path)
-    _assert_untouched(path, digest, listing)
+    _write(path, "CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('hello')")
+    _assert_refused(path, "not a perfectly journal")
 
 
 def test_newer_format_refused(tmp_path):
     path = tmp_path / "j.sqlite"
     _make_journal(path)
-    db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value='99' WHERE key='format'")
-    db.commit()
-    db.close()
-    digest, listing = _sha(path), set(os.listdir(tmp_path))
-    with pytest.raises(JournalError, match="99"):
-        _make_journal(path)
-    _assert_untouched(path, digest, listing)
+    _write(path, "UPDATE meta SET value='99' WHERE key='format'")
+    _assert_refused(path, "99")
 
 
 def test_tampered_sigma_is_not_returned(tmp_path):

@@ -10,22 +10,27 @@ import json
 import math
 import multiprocessing
 import os
-import threading
+import subprocess
+import sys
 
-import numpy as np
 import pytest
+from conftest import (
+    AMICABLE_BELOW_1E5,
+    CHILD_ENV,
+    COMPILED,
+    PROCESS_BACKENDS,
+    START_METHODS,
+    worker_threads,
+)
+from conftest import LOCAL_BACKENDS as ALL_BACKENDS
 
 import perfectly
-from perfectly.backends import BACKENDS
+from perfectly import parallel
 from perfectly.census import Census
 from perfectly.planning import plan
 
 pytestmark = pytest.mark.timeout(120)
 
-START_METHODS = tuple(multiprocessing.get_all_start_methods())
-PROCESS_BACKENDS = ("processes", "process-pool")
-THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
-ALL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
 SCHEDULES = ("static", "dynamic", "guided")
 CHUNK_SIZES = (None, 997, 5000)
 WORKERS = (1, 2, 3)
@@ -35,16 +40,7 @@ LO, HI = 1, 20_000
 # 3-perfect numbers below 10**4, the first amicable pairs (smaller member < 20000).
 KNOWN_PERFECT = (6, 28, 496, 8128)
 KNOWN_TRIPERFECT = ((120, 3), (672, 3))
-KNOWN_AMICABLE = (
-    (220, 284),
-    (1184, 1210),
-    (2620, 2924),
-    (5020, 5564),
-    (6232, 6368),
-    (10744, 10856),
-    (12285, 14595),
-    (17296, 18416),
-)
+KNOWN_AMICABLE = tuple(p for p in AMICABLE_BELOW_1E5 if p[0] < HI)
 
 
 # --------------------------------------------------------------------------
@@ -55,41 +51,11 @@ _EXPECTED: dict[tuple[int, int, bool], Census] = {}
 
 
 def brute_census(brute, lo: int, hi: int, amicable: bool = False) -> Census:
-    """The census of [lo, hi) from the brute-force σ table of conftest."""
+    """The census of [lo, hi) from the brute-force helpers of conftest."""
     key = (lo, hi, amicable)
-    if key in _EXPECTED:
-        return _EXPECTED[key]
-    limit = max(hi, 2)
-    table = brute.sigma_table(limit)
-
-    def sig(m: int) -> int:
-        return int(table[m]) if m <= limit else brute.sigma_loop(m)
-
-    n = np.arange(lo, hi, dtype=np.int64)
-    s = np.asarray(table[lo:hi], dtype=np.int64)
-    perfect = tuple(int(x) for x in n[s == 2 * n])
-    mask = (s % n == 0) & (s // n >= 3)
-    multiple = tuple((int(x), int(k)) for x, k in zip(n[mask], s[mask] // n[mask], strict=True))
-    pairs = None
-    if amicable:
-        pairs = []
-        for a in range(lo, hi):
-            b = sig(a) - a
-            if b > a and sig(b) - b == a:
-                pairs.append((a, b))
-        pairs = tuple(pairs)
-    result = Census(
-        lo=lo,
-        hi=hi,
-        sigma_sum=sum(int(x) for x in s),
-        abundant=int(np.count_nonzero(s > 2 * n)),
-        deficient=int(np.count_nonzero(s < 2 * n)),
-        perfect=perfect,
-        multiply_perfect=multiple,
-        amicable=pairs,
-    )
-    _EXPECTED[key] = result
-    return result
+    if key not in _EXPECTED:
+        _EXPECTED[key] = Census(**brute.census(lo, hi, amicable))
+    return _EXPECTED[key]
 
 
 def check_census(brute, result, lo, hi, amicable=False, *, method="sieve"):
@@ -99,10 +65,6 @@ def check_census(brute, result, lo, hi, amicable=False, *, method="sieve"):
     assert serial == expected, "the serial census disagrees with brute force"
     assert result.census == expected
     assert result.census == serial
-
-
-def worker_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("perfectly-worker")]
 
 
 def check_summary(result, *, backend, workers, schedule, lo, hi, chunk_size, method="sieve"):
@@ -209,6 +171,20 @@ def _matrix_params():
                             id=f"{backend}-w{workers}-{schedule}-c{chunk_size}",
                         )
                     )
+    # forkserver and spawn start slowly: a smaller matrix
+    for start_method in (m for m in START_METHODS if m != "fork"):
+        for backend in PROCESS_BACKENDS:
+            for schedule, chunk_size in (("dynamic", 997), ("static", None)):
+                params.append(
+                    pytest.param(
+                        backend,
+                        start_method,
+                        2,
+                        schedule,
+                        chunk_size,
+                        id=f"{backend}-{start_method}-{schedule}",
+                    )
+                )
     return params
 
 
@@ -217,62 +193,16 @@ def _matrix_params():
 )
 def test_matrix_equals_serial_census(brute, backend, start_method, workers, schedule, chunk_size):
     amicable = chunk_size == 997  # a third of the matrix also looks for amicable pairs
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=workers,
-        schedule=schedule,
-        chunk_size=chunk_size,
-        start_method=start_method,
-        amicable=amicable,
-    )
+    run = dict(backend=backend, workers=workers, schedule=schedule, chunk_size=chunk_size)
+    result = perfectly.search(LO, HI, start_method=start_method, amicable=amicable, **run)
     check_census(brute, result, LO, HI, amicable)
     assert result.census.perfect == KNOWN_PERFECT
     if amicable:
         assert (220, 284) in result.census.amicable
-    check_summary(
-        result,
-        backend=backend,
-        workers=workers,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=chunk_size,
-    )
+    check_summary(result, lo=LO, hi=HI, **run)
     if start_method is not None:
         assert result.start_method == start_method
     assert worker_threads() == []
-    assert multiprocessing.active_children() == []
-
-
-@pytest.mark.parametrize("start_method", [m for m in START_METHODS if m != "fork"])
-@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
-@pytest.mark.parametrize(("schedule", "chunk_size"), [("dynamic", 997), ("static", None)])
-def test_slow_start_methods(brute, backend, start_method, schedule, chunk_size):
-    """forkserver and spawn start slowly: a smaller matrix."""
-    amicable = schedule == "dynamic"
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        schedule=schedule,
-        chunk_size=chunk_size,
-        start_method=start_method,
-        amicable=amicable,
-    )
-    check_census(brute, result, LO, HI, amicable)
-    check_summary(
-        result,
-        backend=backend,
-        workers=2,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=chunk_size,
-    )
-    assert result.start_method == start_method
     assert multiprocessing.active_children() == []
 
 
@@ -300,18 +230,15 @@ def _start(backend):
     return "fork" if backend in PROCESS_BACKENDS and "fork" in START_METHODS else None
 
 
+def _search(backend, lo, hi, **kwargs):
+    """``perfectly.search`` on ``backend``, with fork for the process backends."""
+    return perfectly.search(lo, hi, backend=backend, start_method=_start(backend), **kwargs)
+
+
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize(("lo", "hi"), OTHER_RANGES)
 def test_other_ranges(brute, backend, lo, hi):
-    result = perfectly.search(
-        lo,
-        hi,
-        backend=backend,
-        workers=3,
-        chunk_size=997,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, lo, hi, workers=3, chunk_size=997, amicable=True)
     check_census(brute, result, lo, hi, amicable=True)
     if (lo, hi) == (200, 12_300):
         assert result.census.perfect == (496, 8128)
@@ -326,16 +253,15 @@ def test_other_ranges(brute, backend, lo, hi):
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_python_kernel(brute, backend, schedule):
     lo, hi = 1, 3000
-    result = perfectly.search(
+    result = _search(
+        backend,
         lo,
         hi,
-        backend=backend,
         workers=2,
         schedule=schedule,
         chunk_size=500,
         kernel="python",
         amicable=True,
-        start_method=_start(backend),
     )
     check_census(brute, result, lo, hi, amicable=True)
     assert result.kernel == "python"
@@ -345,16 +271,7 @@ def test_python_kernel(brute, backend, schedule):
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_release_gil_false(brute, backend):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        chunk_size=2000,
-        release_gil=False,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, LO, HI, workers=2, chunk_size=2000, release_gil=False, amicable=True)
     check_census(brute, result, LO, HI, amicable=True)
     assert result.release_gil is False
 
@@ -362,41 +279,16 @@ def test_release_gil_false(brute, backend):
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_trial_method(brute, backend, schedule):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=3,
-        schedule=schedule,
-        method="trial",
-        start_method=_start(backend),
-    )
+    run = dict(workers=3, schedule=schedule, method="trial")
+    result = _search(backend, LO, HI, **run)
     check_census(brute, result, LO, HI, method="trial")
-    check_summary(
-        result,
-        backend=backend,
-        workers=3,
-        schedule=schedule,
-        lo=LO,
-        hi=HI,
-        chunk_size=None,
-        method="trial",
-    )
+    check_summary(result, backend=backend, lo=LO, hi=HI, chunk_size=None, **run)
 
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_trial_python_kernel(brute, backend):
     lo, hi = 1, 2000
-    result = perfectly.search(
-        lo,
-        hi,
-        backend=backend,
-        workers=2,
-        method="trial",
-        kernel="python",
-        chunk_size=300,
-        start_method=_start(backend),
-    )
+    result = _search(backend, lo, hi, workers=2, method="trial", kernel="python", chunk_size=300)
     check_census(brute, result, lo, hi, method="trial")
 
 
@@ -410,13 +302,8 @@ def test_workers_default_is_every_cpu(brute, workers):
 
 def test_more_workers_than_numbers(brute):
     for backend in ALL_BACKENDS:
-        result = perfectly.search(
-            5,
-            8,
-            backend=backend,
-            workers=3 if backend in PROCESS_BACKENDS else 8,
-            chunk_size=1,
-            start_method=_start(backend),
+        result = _search(
+            backend, 5, 8, workers=3 if backend in PROCESS_BACKENDS else 8, chunk_size=1
         )
         check_census(brute, result, 5, 8)
         assert result.chunks == 3
@@ -432,14 +319,13 @@ def test_more_workers_than_numbers(brute):
 @pytest.mark.parametrize("amicable", [False, True])
 def test_empty_range(backend, schedule, amicable):
     calls = []
-    result = perfectly.search(
+    result = _search(
+        backend,
         7,
         7,
-        backend=backend,
         workers=2,
         schedule=schedule,
         amicable=amicable,
-        start_method=_start(backend),
         progress=lambda d, t: calls.append((d, t)),
     )
     census = result.census
@@ -466,14 +352,13 @@ def test_empty_range_at_one_and_at_the_top():
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_progress(backend, schedule):
     calls = []
-    result = perfectly.search(
+    result = _search(
+        backend,
         LO,
         HI,
-        backend=backend,
         workers=2,
         schedule=schedule,
         chunk_size=997,
-        start_method=_start(backend),
         progress=lambda d, t: calls.append((d, t)),
     )
     assert calls, "progress was never called"
@@ -487,15 +372,7 @@ def test_progress(backend, schedule):
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_to_dict_round_trips(brute, backend):
-    result = perfectly.search(
-        LO,
-        HI,
-        backend=backend,
-        workers=2,
-        chunk_size=3000,
-        amicable=True,
-        start_method=_start(backend),
-    )
+    result = _search(backend, LO, HI, workers=2, chunk_size=3000, amicable=True)
     data = json.loads(json.dumps(result.to_dict()))
     expected = brute_census(brute, LO, HI, amicable=True)
     census = data["census"]
@@ -599,6 +476,11 @@ BAD_ARGS = [
     ("trial-too-high", (2**61, 2**61 + 10), {"method": "trial"}, OverflowError, r"\bhi\b"),
     ("amicable-too-high", (2**61, 2**61 + 10), {"amicable": True}, OverflowError, r"\bhi\b"),
     ("progress-not-callable", (1, 100), {"progress": 5}, TypeError, r"\bprogress\b"),
+    ("kernel-int", (1, 100), {"kernel": 1}, TypeError, r"\bkernel\b"),
+    ("release-gil-int", (1, 100), {"release_gil": 1}, TypeError, r"\brelease_gil\b"),
+    ("amicable-str", (1, 100), {"amicable": "yes"}, TypeError, r"\bamicable\b"),
+    ("options-list", (1, 100), {"backend_options": [1]}, TypeError, r"backend_options"),
+    ("options-unknown", (1, 100), {"backend_options": {"x": 1}}, ValueError, r"backend_options"),
 ]
 
 
@@ -608,18 +490,18 @@ class BackendReached(Exception):
 
 @pytest.fixture
 def backend_spy(monkeypatch):
-    """Replace every backend by a spy: a search that reaches a backend is recorded."""
+    """Replace every executor by a spy: a search that makes an executor is recorded."""
     called = []
 
     def make(name):
-        def spy(ctx):
+        def spy(*args, **kwargs):
             called.append(name)
             raise BackendReached(f"backend {name!r} was started: the arguments were accepted")
 
         return spy
 
-    for name in list(BACKENDS):
-        monkeypatch.setitem(BACKENDS, name, make(name))
+    for name in list(parallel.EXECUTORS):
+        monkeypatch.setitem(parallel.EXECUTORS, name, make(name))
     return called
 
 
@@ -674,3 +556,40 @@ def test_old_thread_backend_name_is_a_deprecated_alias(brute):
         result = perfectly.search(1, 3000, backend="thread", workers=2)
     assert result.backend == "_thread"
     assert result.census == brute_census(brute, 1, 3000)
+
+
+def test_kernel_default_is_the_active_one(brute):
+    result = perfectly.search(1, 3000, workers=2)
+    assert result.kernel == ("compiled" if COMPILED else "python")
+    assert result.census == brute_census(brute, 1, 3000)
+
+
+PURE_PYTHON = """
+import perfectly
+for backend in ("threads", "processes"):
+    r = perfectly.search(1, 3000, backend=backend, workers=2)
+    print(r.kernel, r.census.perfect, r.census.sigma_sum)
+try:
+    perfectly.search(1, 10, kernel="compiled")
+except RuntimeError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_pure_python_install_searches_by_default(brute):
+    """With ``PERFECTLY_NO_EXTENSIONS=1`` search() works with its defaults, and asking
+    for the compiled kernel is a clear error."""
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PURE_PYTHON],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**CHILD_ENV, "PERFECTLY_NO_EXTENSIONS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    total = int(brute.sigma_table(3000)[1:3000].sum())
+    assert proc.stdout.splitlines() == [
+        f"python (6, 28, 496) {total}",
+        f"python (6, 28, 496) {total}",
+        "refused: the compiled kernel is not available here (PERFECTLY_NO_EXTENSIONS=1)",
+    ]

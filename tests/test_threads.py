@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import COMPILED
 
 import perfectly
 
-COMPILED = perfectly.build_info()["core"] == "compiled"
 WIDTH = 200_000 if COMPILED else 5_000
 
 

@@ -16,8 +16,8 @@ from perfectly.arithmetic import (
     sigma,
     sum_sigma,
 )
-from perfectly.backends import ChunkError, WorkerLostError
 from perfectly.census import Census, census
+from perfectly.parallel import ChunkError, WorkerLostError
 from perfectly.ranges import (
     aliquot_range,
     amicable_pairs,

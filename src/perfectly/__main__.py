@@ -151,7 +151,7 @@ def _search(args: argparse.Namespace) -> int:
             schedule=args.schedule,
             chunk_size=args.chunk_size,
             start_method=args.start_method,
-            scheduler=args.scheduler,
+            backend_options=None if args.scheduler is None else {"scheduler": args.scheduler},
             journal=args.journal,
             amicable=args.amicable,
             progress=progress,

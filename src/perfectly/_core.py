@@ -49,6 +49,11 @@ def kernel_module(name: str | None) -> ModuleType:
     raise ValueError(f"kernel must be one of {KERNELS} or None, got {name!r}")
 
 
+def kernel_name(name: str | None) -> str:
+    """The kernel ``name`` stands for, None meaning the active one; errors as ``kernel_module``."""
+    return "python" if kernel_module(name) is _reference else "compiled"
+
+
 def build_info() -> dict[str, Any]:
     """Which core is active and how it was built, for bug reports and benchmark metadata."""
     gil = getattr(sys, "_is_gil_enabled", None)

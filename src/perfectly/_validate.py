@@ -12,6 +12,8 @@ import multiprocessing
 import operator
 import os
 import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
 
 #: Exclusive upper bound of every range: numbers are unsigned 64-bit.
 RANGE_LIMIT = 2**64
@@ -33,6 +35,8 @@ PROCESS_BACKENDS = ("processes", "process-pool")
 DEPRECATED_BACKENDS = {"thread": "_thread"}
 #: The ``multiprocessing`` start methods this platform has.
 START_METHODS = tuple(multiprocessing.get_all_start_methods())
+#: Options a backend takes in ``search(..., backend_options={...})``.
+BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {"dask": ("scheduler", "security")}
 
 
 def as_int(value: object, name: str) -> int:
@@ -98,9 +102,86 @@ def check_backend(value: object) -> str:
     return check_choice(value, "backend", BACKENDS)
 
 
-def check_start_method(value: object) -> str | None:
-    """None (the platform's default), or one of ``START_METHODS``."""
-    return None if value is None else check_choice(value, "start_method", START_METHODS)
+def check_start_method(value: object, backend: str | None = None) -> str | None:
+    """None (the platform's default), or one of ``START_METHODS``; only a process
+    backend takes one (when ``backend`` is given)."""
+    if value is None:
+        return None
+    method = check_choice(value, "start_method", START_METHODS)
+    if backend is not None and backend not in PROCESS_BACKENDS:
+        raise ValueError(f"start_method only applies to {PROCESS_BACKENDS}, not {backend!r}")
+    return method
+
+
+def check_schedule(value: object) -> str:
+    """One of ``SCHEDULES``."""
+    return check_choice(value, "schedule", SCHEDULES)
+
+
+def check_kernel(value: object) -> str | None:
+    """None (the active kernel), or one of ``KERNELS``."""
+    return None if value is None else check_choice(value, "kernel", KERNELS)
+
+
+def check_chunk_size(value: object) -> int | None:
+    """None (the plan picks one), or an int ≥ 1."""
+    if value is None:
+        return None
+    size = as_int(value, "chunk_size")
+    if size < 1:
+        raise ValueError(f"chunk_size must be ≥ 1 or None, got {size}")
+    return size
+
+
+def check_retries(value: object) -> int:
+    """An int ≥ 0."""
+    retries = as_int(value, "retries")
+    if retries < 0:
+        raise ValueError(f"retries must be ≥ 0, got {retries}")
+    return retries
+
+
+def check_timeout(value: object) -> float | None:
+    """None (no limit), or a number of seconds > 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {value!r}")
+    if not value > 0:  # NaN too
+        raise ValueError(f"timeout must be > 0 seconds or None, got {value!r}")
+    return float(value)
+
+
+def check_flag(value: object, name: str) -> bool:
+    """True or False, nothing else (no truthy stand-ins)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def check_progress(value: object) -> Callable[[int, int], object] | None:
+    """None, or a callable ``progress(done, total)``."""
+    if value is not None and not callable(value):
+        raise TypeError("progress must be callable or None")
+    return value
+
+
+def check_backend_options(backend: str, options: object) -> dict[str, Any]:
+    """The options a backend takes, as a dict; others name the backend that takes them."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"backend_options must be a dict or None, not {type(options).__name__}")
+    allowed = BACKEND_OPTIONS.get(backend, ())
+    for key in options:
+        if key in allowed:
+            continue
+        owners = [name for name, keys in BACKEND_OPTIONS.items() if key in keys]
+        if owners:
+            where = " or ".join(f"backend={name!r}" for name in owners)
+            raise ValueError(f"backend_options {key!r} only applies to {where}, not {backend!r}")
+        raise ValueError(f"backend {backend!r} takes backend_options {allowed}, not {key!r}")
+    return dict(options)
 
 
 def available_cpus() -> int:

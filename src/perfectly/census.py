@@ -1,14 +1,23 @@
-"""Range summaries: the census of [lo, hi) and how two adjacent censuses merge."""
+"""Range summaries: the census of [lo, hi), how censuses of chunks merge, and the
+serial ``census()``.
+
+``Census`` is the one summary type: the kernel wrapper (:func:`summarize`) makes one per
+chunk, workers send it back, the journal stores it, and :meth:`Census.merge` is the one
+place where parts become the whole.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 from perfectly._core import kernel_module
 from perfectly._validate import check_amicable_hi, check_method, check_range, check_trial_hi
+from perfectly.planning import plan
 
 #: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt.
 SERIAL_CHUNK = 1 << 24
@@ -37,24 +46,35 @@ class Census:
         """How many numbers the census covers."""
         return self.hi - self.lo
 
+    @property
+    def found(self) -> tuple[tuple[int, int], ...]:
+        """(n, k) with σ(n) = k·n, k ≥ 2, as the kernel reports them."""
+        return tuple(sorted([(n, 2) for n in self.perfect] + list(self.multiply_perfect)))
+
+    @classmethod
+    def empty(cls, lo: int, hi: int, *, amicable: bool) -> Census:
+        """The census of an empty range [lo, lo)."""
+        return cls(lo, hi, 0, 0, 0, (), (), () if amicable else None)
+
     @classmethod
     def from_summary(
         cls,
         lo: int,
         hi: int,
-        summary: tuple[int, int, int, list[tuple[int, int]]],
+        summary: tuple[int, int, int, Iterable[tuple[int, int]]],
         amicable: Iterable[tuple[int, int]] | None = None,
     ) -> Census:
         """A census from a kernel's ``summarize(lo, hi)`` (and ``amicable``) output."""
         total, abundant, deficient, found = summary
+        found = [(int(n), int(k)) for n, k in found]
         return cls(
             lo=lo,
             hi=hi,
             sigma_sum=int(total),
             abundant=int(abundant),
             deficient=int(deficient),
-            perfect=tuple(int(n) for n, k in found if k == 2),
-            multiply_perfect=tuple((int(n), int(k)) for n, k in found if k >= 3),
+            perfect=tuple(n for n, k in found if k == 2),
+            multiply_perfect=tuple((n, k) for n, k in found if k >= 3),
             amicable=None if amicable is None else tuple((int(a), int(b)) for a, b in amicable),
         )
 
@@ -101,6 +121,18 @@ class Census:
         }
 
 
+def summarize(
+    kernel: ModuleType, lo: int, hi: int, method: str, *, amicable: bool, release_gil: bool = True
+) -> Census:
+    """The kernel wrapper: the census of one chunk, computed by ``kernel``."""
+    return Census.from_summary(
+        lo,
+        hi,
+        kernel.summarize(lo, hi, method, release_gil),
+        kernel.amicable(lo, hi, release_gil) if amicable else None,
+    )
+
+
 def census(
     lo: int,
     hi: int,
@@ -135,19 +167,56 @@ def census(
     if amicable:
         check_amicable_hi(hi)
     k = kernel_module(kernel)
-    parts = [
-        Census.from_summary(
-            start,
-            stop,
-            k.summarize(start, stop, method),
-            k.amicable(start, stop) if amicable else None,
-        )
-        for start, stop in _chunks(lo, hi, SERIAL_CHUNK)
-    ]
-    if not parts:
-        return Census(lo, hi, 0, 0, 0, (), (), () if amicable else None)
-    return Census.merge(parts)
+    chunks = plan(lo, hi, schedule="dynamic", workers=1, chunk_size=SERIAL_CHUNK, method=method)
+    parts = [summarize(k, c.lo, c.hi, method, amicable=amicable) for c in chunks]
+    return Census.merge(parts) if parts else Census.empty(lo, hi, amicable=amicable)
 
 
-def _chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, hi)) for start in range(lo, hi, size)]
+class Aggregator:
+    """Collects the censuses of a plan's chunks, in any order, into one ``Census``.
+
+    ``add`` may be called from any thread (a ``threading.Lock`` guards the parts). A
+    chunk added twice is an error, and so is a census asked for before every number of
+    [lo, hi) was covered exactly once; the merge itself is :meth:`Census.merge`, so
+    every backend, worker count, schedule and chunk size gives the identical census.
+    """
+
+    def __init__(self, lo: int, hi: int, *, amicable: bool) -> None:
+        self.lo, self.hi = lo, hi
+        self._amicable = amicable
+        self._lock = threading.Lock()
+        self._parts: dict[int, Census] = {}
+        self._numbers = 0
+
+    def add(self, index: int, part: Census) -> None:
+        """Take the census of chunk ``index``."""
+        if not (self.lo <= part.lo <= part.hi <= self.hi):
+            raise ValueError(f"chunk [{part.lo}, {part.hi}) is outside [{self.lo}, {self.hi})")
+        with self._lock:
+            if index in self._parts:
+                raise ValueError(f"chunk {index} [{part.lo}, {part.hi}) merged twice")
+            self._parts[index] = part
+            self._numbers += part.count
+
+    def indices(self) -> set[int]:
+        """Indices of the chunks taken so far."""
+        with self._lock:
+            return set(self._parts)
+
+    @property
+    def numbers_done(self) -> int:
+        """How many numbers of the range are covered so far."""
+        with self._lock:
+            return self._numbers
+
+    def census(self) -> Census:
+        """The merged census; every number of [lo, hi) must have been covered."""
+        with self._lock:
+            if self._numbers != self.hi - self.lo:
+                raise RuntimeError(
+                    f"only {self._numbers} of the {self.hi - self.lo} numbers of "
+                    f"[{self.lo}, {self.hi}) were merged"
+                )
+            if not self._parts:
+                return Census.empty(self.lo, self.hi, amicable=self._amicable)
+            return Census.merge(self._parts.values())

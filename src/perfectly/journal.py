@@ -15,7 +15,8 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from perfectly._work import ChunkResult
+from perfectly.census import Census
+from perfectly.parallel import ChunkResult
 from perfectly.planning import Chunk
 
 FORMAT = 1
@@ -116,21 +117,18 @@ class Journal:
         """The chunks this journal holds."""
         rows = self._db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
         for idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy in rows:
-            yield ChunkResult(
-                chunk=Chunk(int(idx), int(lo), int(hi)),
-                sigma_sum=int(total),
-                abundant=int(abundant),
-                deficient=int(deficient),
-                found=tuple((int(n), int(k)) for n, k in json.loads(found)),
-                amicable=None if pairs is None else tuple(tuple(p) for p in json.loads(pairs)),
-                worker=int(worker),
-                busy=float(busy),
+            census = Census.from_summary(
+                int(lo),
+                int(hi),
+                (int(total), int(abundant), int(deficient), json.loads(found)),
+                None if pairs is None else json.loads(pairs),
             )
+            yield ChunkResult(Chunk(int(idx), int(lo), int(hi)), census, int(worker), float(busy))
 
     def record(self, result: ChunkResult) -> None:
         """Record one finished chunk, in one transaction."""
-        c = result.chunk
-        pairs = None if result.amicable is None else json.dumps(result.amicable)
+        c, census = result.chunk, result.census
+        pairs = None if census.amicable is None else json.dumps(census.amicable)
         with self._db:
             self._db.execute(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -138,10 +136,10 @@ class Journal:
                     c.index,
                     str(c.lo),
                     str(c.hi),
-                    str(result.sigma_sum),
-                    str(result.abundant),
-                    str(result.deficient),
-                    json.dumps(result.found),
+                    str(census.sigma_sum),
+                    str(census.abundant),
+                    str(census.deficient),
+                    json.dumps(census.found),
                     pairs,
                     result.worker,
                     result.busy,
@@ -150,3 +148,9 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -6,29 +6,16 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from perfectly._core import kernel_module
-from perfectly._validate import (
-    KERNELS,
-    PROCESS_BACKENDS,
-    as_int,
-    check_amicable_hi,
-    check_backend,
-    check_method,
-    check_range,
-    check_start_method,
-    check_trial_hi,
-    check_workers,
-)
-from perfectly._work import Job
-from perfectly.aggregate import Aggregator
+from perfectly import _validate as v
+from perfectly._core import kernel_name
 from perfectly.arithmetic import sum_sigma
-from perfectly.backends import BACKENDS, RunContext
-from perfectly.census import Census
+from perfectly.census import Aggregator, Census
 from perfectly.journal import Journal, stored_params
-from perfectly.planning import check_chunk_size, check_schedule, default_chunk_size, plan
+from perfectly.parallel import Job, Run, make_executor
+from perfectly.planning import Plan, plan
 
 
 class VerificationError(ArithmeticError):
@@ -53,17 +40,15 @@ class SearchResult:
     wall: float  # seconds, the whole search
     startup: float  # seconds starting workers
     shutdown: float  # seconds stopping them
-    worker_busy: tuple[float, ...]  # seconds of kernel work, per worker
-    worker_chunks: tuple[int, ...]  # chunks run, per worker
+    worker_busy: tuple[float, ...]  # seconds of kernel work, per worker that ran a chunk
+    worker_chunks: tuple[int, ...]  # chunks run, per worker (resumed ones not included)
     retried: int  # chunks run again after their worker died
     resumed: int = 0  # chunks taken from the journal, not run
 
     @property
     def imbalance(self) -> float:
         """Load imbalance: max / mean of the workers' busy time (1.0 is perfect)."""
-        busy = [b for b in self.worker_busy if b > 0] or [0.0]
-        mean = sum(busy) / len(busy)
-        return max(busy) / mean if mean > 0 else 1.0
+        return imbalance(self.worker_busy)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -73,6 +58,31 @@ class SearchResult:
         fields["worker_chunks"] = list(self.worker_chunks)
         fields["imbalance"] = self.imbalance
         return fields
+
+
+def imbalance(worker_busy: Iterable[float]) -> float:
+    """max / mean of the busy time of the workers that did any work (1.0: none, or even)."""
+    busy = [b for b in worker_busy if b > 0] or [0.0]
+    mean = sum(busy) / len(busy)
+    return max(busy) / mean if mean > 0 else 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    """A search's arguments, checked (see ``search`` for each)."""
+
+    lo: int
+    hi: int
+    backend: str
+    workers: int
+    job: Job
+    schedule: str
+    chunk_size: int | None
+    start_method: str | None
+    retries: int
+    timeout: float | None
+    progress: Callable[[int, int], object] | None
+    backend_options: dict[str, Any]
 
 
 def search(
@@ -85,183 +95,184 @@ def search(
     schedule: str = "dynamic",
     chunk_size: int | None = None,
     release_gil: bool = True,
-    kernel: str = "compiled",
+    kernel: str | None = None,
     start_method: str | None = None,
     retries: int = 1,
     timeout: float | None = None,
     progress: Callable[[int, int], object] | None = None,
     amicable: bool = False,
     journal: str | os.PathLike[str] | None = None,
-    scheduler: Any = None,
-    security: Any = None,
+    backend_options: dict[str, Any] | None = None,
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
-    Parameters
+    Parameters (the README's "Parallel search" has them all in a table)
     ----------
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
-    backend : str
-        Where chunks run: ``"serial"``, ``"threads"`` (``threading``), ``"_thread"``
-        (``_thread``), ``"processes"`` (``multiprocessing``), ``"thread-pool"`` or
-        ``"process-pool"`` (``concurrent.futures``), or ``"dask"`` (``distributed``).
-    workers : int or None
-        Worker count; None or -1 for every CPU this process may use.
-    method : {"sieve", "trial"}
-        The range algorithm.
-    schedule : {"static", "dynamic", "guided"}
-        How the range is cut and handed out (see :mod:`perfectly.planning`).
-    chunk_size : int or None
-        Numbers per chunk for ``dynamic`` (the base size for ``guided``); None picks
-        about 0.1 s of work and at least 8 chunks per worker.
-    release_gil : bool
-        Whether the compiled kernel releases the GIL (False only to measure the GIL).
-    kernel : {"compiled", "python"}
-        The compiled kernel, or the pure-Python one (always holds the GIL).
+    backend, workers
+        Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
+        how many workers, None or -1 for every CPU this process may use.
+    method, schedule, chunk_size
+        ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
+        ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
+    kernel, release_gil
+        None for the active kernel (compiled where installed), ``"compiled"`` or
+        ``"python"``; False holds the GIL in the compiled kernel, to measure it.
     start_method : str or None
-        For process backends: ``"fork"``, ``"forkserver"`` or ``"spawn"``; None for
-        the platform's default.
-    retries : int
-        How often a chunk whose worker was killed is run again on a fresh worker.
-    timeout : float or None
-        Seconds; past it every worker is stopped and ``TimeoutError`` is raised.
-    progress : callable or None
-        Called as ``progress(numbers_done, numbers_total)`` after each chunk.
-    amicable : bool
-        Also find amicable pairs (``hi ≤ 2**61``).
-    journal : path or None
-        An SQLite file recording each finished chunk; a search run again with the same
-        arguments and journal skips the chunks it holds (see :mod:`perfectly.journal`).
-    scheduler : str, distributed.Client or None
-        ``backend="dask"`` only: a scheduler address such as ``"tcp://host:8786"`` or a
-        ``Client``; None starts a ``LocalCluster`` of ``workers`` processes.
-    security : distributed.Security or None
-        ``backend="dask"`` only: TLS settings (a scheduler's TCP port is
-        unauthenticated without them).
+        Process backends only: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (None: the
+        default). With the last two a script needs ``if __name__ == "__main__":``.
+    retries, timeout
+        Re-runs of a chunk whose worker died (never of one that raised); seconds
+        before every worker is stopped and ``TimeoutError`` raised.
+    progress, amicable, journal
+        ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
+        file that a rerun resumes from (see :mod:`perfectly.journal`).
+    backend_options : dict or None
+        Dask: ``scheduler`` (an address or a ``Client``; None: a ``LocalCluster`` of
+        ``workers`` processes) and ``security`` (a ``distributed.Security``).
 
-    Returns
-    -------
-    SearchResult
-
-    Raises
-    ------
-    ChunkError
-        A chunk raised; the message names its range and the original error.
-    WorkerLostError
-        A worker died more often than ``retries`` allows.
-    VerificationError
-        The merged Σσ disagrees with ``sum_sigma`` (never returned as a result).
+    Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
+    ``WorkerLostError`` (a worker died more often than ``retries`` allows) and
+    ``VerificationError`` (Σσ disagrees with ``sum_sigma``: never a result).
     """
-    lo, hi = check_range(lo, hi)
-    backend = check_backend(backend)
-    count = check_workers(workers)
-    if backend == "serial":
-        count = 1  # the serial backend runs in the calling thread, whatever workers says
-    method = check_method(method)
-    if method == "trial":
-        check_trial_hi(hi)
-    if amicable:
-        check_amicable_hi(hi)
-    schedule = check_schedule(schedule)
-    size = check_chunk_size(chunk_size)
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    kernel_module(kernel)  # fails early if the compiled kernel is missing
-    method_start = check_start_method(start_method)
-    if method_start is not None and backend not in PROCESS_BACKENDS:
-        raise ValueError(f"start_method only applies to {PROCESS_BACKENDS}, not {backend!r}")
-    retries = as_int(retries, "retries")
-    if retries < 0:
-        raise ValueError(f"retries must be ≥ 0, got {retries}")
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
-    for name, flag in (("release_gil", release_gil), ("amicable", amicable)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, not {flag!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError("progress must be callable or None")
-    if backend != "dask" and (scheduler is not None or security is not None):
-        raise ValueError(f"scheduler and security only apply to backend='dask', not {backend!r}")
-
     started = time.perf_counter()
-    if journal is not None and size is None and schedule != "static":
-        stored = stored_params(journal)  # resume with the journal's default chunk size,
-        if stored is not None and isinstance(stored.get("chunk_size"), int):  # whatever
-            size = stored["chunk_size"]  # the worker count now
-    chunk_size = size or default_chunk_size(lo, hi, count, method)
-    if schedule == "static":
-        chunk_size = -(-(hi - lo) // count) if hi > lo else 0
-    ctx = RunContext(
-        job=Job(method=method, kernel=kernel, release_gil=bool(release_gil), amicable=amicable),
-        chunks=plan(lo, hi, schedule=schedule, workers=count, chunk_size=size, method=method),
-        workers=count,
-        static=schedule == "static",
-        retries=retries,
-        deadline=None if timeout is None else started + timeout,
-        timeout=timeout,
-        start_method=method_start,
-        scheduler=scheduler,
-        security=security,
+    s = _checked(**locals())
+    chunks = _plan(s, journal)
+    merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
+    with _open_journal(journal, chunks, s.job.amicable) as book:
+        resumed = _resume(book, merged)
+        run = _run(s, chunks, merged, book, started)
+    census = _verified(merged.census())
+    return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
+
+
+def _checked(**args: Any) -> _Settings:
+    """Every argument of ``search`` checked, before anything starts (``started`` aside)."""
+    lo, hi = v.check_range(args["lo"], args["hi"])
+    backend = v.check_backend(args["backend"])
+    workers = v.check_workers(args["workers"])
+    method = v.check_method(args["method"])
+    amicable = v.check_flag(args["amicable"], "amicable")
+    if method == "trial":
+        v.check_trial_hi(hi)
+    if amicable:
+        v.check_amicable_hi(hi)
+    job = Job(
+        method=method,
+        kernel=kernel_name(v.check_kernel(args["kernel"])),  # fails if it is missing here
+        release_gil=v.check_flag(args["release_gil"], "release_gil"),
+        amicable=amicable,
     )
-    aggregator = Aggregator(lo, hi, amicable=amicable)
-    chunks = resumed = 0
-    book = None
-    if journal is not None:
-        identity = {
-            "lo": str(lo),
-            "hi": str(hi),
-            "method": method,
-            "amicable": amicable,
-            "schedule": schedule,
-            "chunk_size": chunk_size,
-            "plan_workers": None if schedule == "dynamic" else count,
-        }
-        book = Journal(journal, identity)
-        for result in book.finished():
-            aggregator.add(result)
-            resumed += 1
-        done = aggregator.indices()
-        ctx.chunks = (c for c in ctx.chunks if c.index not in done)
-    try:
-        with contextlib.closing(BACKENDS[backend](ctx)) as results:  # stops workers on exit
-            for result in results:
-                if book is not None:
-                    book.record(result)
-                aggregator.add(result)
-                chunks += 1
-                if progress is not None:
-                    progress(aggregator.numbers_done, hi - lo)
-    finally:
-        if book is not None:
-            book.close()
-    census = aggregator.census()
+    return _Settings(
+        lo=lo,
+        hi=hi,
+        backend=backend,
+        workers=1 if backend == "serial" else workers,  # serial: the calling thread only
+        job=job,
+        schedule=v.check_schedule(args["schedule"]),
+        chunk_size=v.check_chunk_size(args["chunk_size"]),
+        start_method=v.check_start_method(args["start_method"], backend),
+        retries=v.check_retries(args["retries"]),
+        timeout=v.check_timeout(args["timeout"]),
+        progress=v.check_progress(args["progress"]),
+        backend_options=v.check_backend_options(backend, args["backend_options"]),
+    )
+
+
+def _plan(s: _Settings, journal: str | os.PathLike[str] | None) -> Plan:
+    """The plan; resuming a journal without a chunk size takes the journal's, so that
+    a run on another number of workers still finds its chunks."""
+    size = s.chunk_size
+    if journal is not None and size is None and s.schedule != "static":
+        stored = stored_params(journal)
+        if stored is not None and isinstance(stored.get("chunk_size"), int):
+            size = stored["chunk_size"]
+    return plan(
+        s.lo, s.hi, schedule=s.schedule, workers=s.workers, chunk_size=size, method=s.job.method
+    )
+
+
+def _open_journal(
+    journal: str | os.PathLike[str] | None, chunks: Plan, amicable: bool
+) -> contextlib.AbstractContextManager[Journal | None]:
+    """The journal for this plan (refused if it was made for another), or None."""
+    if journal is None:
+        return contextlib.nullcontext()
+    return Journal(journal, {**chunks.identity(), "amicable": amicable})
+
+
+def _resume(book: Journal | None, merged: Aggregator) -> int:
+    """Take the journal's finished chunks; how many there were."""
+    if book is None:
+        return 0
+    count = 0
+    for result in book.finished():
+        merged.add(result.chunk.index, result.census)
+        count += 1
+    return count
+
+
+def _run(
+    s: _Settings, chunks: Plan, merged: Aggregator, book: Journal | None, started: float
+) -> Run:
+    """Run the chunks not merged yet; journal and merge each result as it arrives."""
+    done = merged.indices()
+    executor = make_executor(
+        s.backend, s.workers, start_method=s.start_method, options=s.backend_options
+    )
+    run = Run(
+        executor,
+        s.job,
+        (c for c in chunks if c.index not in done),
+        pinned=chunks.pinned,
+        retries=s.retries,
+        timeout=s.timeout,
+        started=started,
+    )
+    with run:
+        for result in run:
+            if book is not None:
+                book.record(result)
+            merged.add(result.chunk.index, result.census)
+            if s.progress is not None:
+                s.progress(merged.numbers_done, s.hi - s.lo)
+    return run
+
+
+def _verified(census: Census) -> Census:
+    """``census`` if its Σσ is the closed form's, else ``VerificationError``."""
+    lo, hi = census.lo, census.hi
     expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
     if census.sigma_sum != expected:
         raise VerificationError(
             f"sum of sigma over [{lo}, {hi}) is {census.sigma_sum}, "
             f"but the closed form gives {expected}"
         )
-    slots = sorted(aggregator.busy)
+    return census
+
+
+def _result(
+    s: _Settings, chunks: Plan, census: Census, run: Run, resumed: int, wall: float
+) -> SearchResult:
+    workers = sorted(run.busy)
     return SearchResult(
         census=census,
         verified=True,
-        backend=backend,
-        workers=count,
-        start_method=ctx.stats.start_method,
-        schedule=schedule,
-        method=method,
-        kernel=kernel,
-        release_gil=bool(release_gil),
-        chunk_size=chunk_size,
-        chunks=chunks + resumed,
+        backend=s.backend,
+        workers=s.workers,
+        start_method=run.executor.start_method,
+        schedule=s.schedule,
+        method=s.job.method,
+        kernel=s.job.kernel,
+        release_gil=s.job.release_gil,
+        chunk_size=chunks.chunk_size,
+        chunks=sum(run.done.values()) + resumed,
         resumed=resumed,
-        wall=time.perf_counter() - started,
-        startup=ctx.stats.startup,
-        shutdown=ctx.stats.shutdown,
-        worker_busy=tuple(aggregator.busy[s] for s in slots),
-        worker_chunks=tuple(aggregator.chunks[s] for s in slots),
-        retried=ctx.stats.retried,
+        wall=wall,
+        startup=run.startup,
+        shutdown=run.shutdown,
+        worker_busy=tuple(run.busy[w] for w in workers),
+        worker_chunks=tuple(run.done[w] for w in workers),
+        retried=run.retried,
     )

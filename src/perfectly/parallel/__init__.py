@@ -1,0 +1,77 @@
+"""Where chunks run: one executor per backend, all driven by one loop (:class:`Run`).
+
+=================  ==========================================================
+``serial``         :class:`SerialExecutor`: the calling thread
+``threads``        :class:`ThreadExecutor`: ``threading`` + ``queue.Queue``
+``_thread``        :class:`ThreadModuleExecutor`: the low-level ``_thread``
+``processes``      :class:`ProcessExecutor`: ``multiprocessing``, explicit context
+``thread-pool``    :class:`ThreadPool`: ``concurrent.futures.ThreadPoolExecutor``
+``process-pool``   :class:`ProcessPool`: ``concurrent.futures.ProcessPoolExecutor``
+``dask``           :class:`DaskExecutor`: a ``distributed`` cluster
+=================  ==========================================================
+
+An executor runs tasks and reports what happened; it computes no σ itself, merges
+nothing and knows nothing of journals or verification.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Mapping
+from typing import Any
+
+from perfectly._validate import BACKENDS, PROCESS_BACKENDS
+from perfectly.parallel._executor import Executor
+from perfectly.parallel._loop import ChunkError, Run, WorkerLostError
+from perfectly.parallel._task import ChunkResult, Job, Task, WorkerError
+from perfectly.parallel.dask import DaskExecutor
+from perfectly.parallel.pools import ProcessPool, ThreadPool
+from perfectly.parallel.processes import ProcessExecutor
+from perfectly.parallel.serial import SerialExecutor
+from perfectly.parallel.threads import ThreadExecutor, ThreadModuleExecutor
+
+EXECUTORS: dict[str, type[Executor]] = {
+    "serial": SerialExecutor,
+    "threads": ThreadExecutor,
+    "_thread": ThreadModuleExecutor,
+    "processes": ProcessExecutor,
+    "thread-pool": ThreadPool,
+    "process-pool": ProcessPool,
+    "dask": DaskExecutor,
+}
+assert tuple(EXECUTORS) == BACKENDS
+
+
+def make_executor(
+    backend: str,
+    workers: int | None,
+    *,
+    start_method: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Executor:
+    """The executor for a backend name (arguments checked by the caller)."""
+    kwargs = dict(options or {})
+    if backend in PROCESS_BACKENDS:
+        kwargs["mp_context"] = multiprocessing.get_context(start_method)
+    return EXECUTORS[backend](workers, **kwargs)
+
+
+__all__ = [
+    "EXECUTORS",
+    "ChunkError",
+    "ChunkResult",
+    "DaskExecutor",
+    "Executor",
+    "Job",
+    "ProcessExecutor",
+    "ProcessPool",
+    "Run",
+    "SerialExecutor",
+    "Task",
+    "ThreadExecutor",
+    "ThreadModuleExecutor",
+    "ThreadPool",
+    "WorkerError",
+    "WorkerLostError",
+    "make_executor",
+]

@@ -1,0 +1,109 @@
+"""Dask: chunks as tasks on a ``distributed`` cluster, for more than one machine.
+
+Options (``search(..., backend="dask", backend_options={...})``): ``scheduler``, an
+address such as ``"tcp://host:8786"`` or a ``distributed.Client`` (None starts an
+embedded ``LocalCluster`` of ``max_workers`` single-threaded processes on loopback,
+dashboard off, closed with the run; a given cluster is left running), and
+``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
+without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
+never run again; a worker lost mid-run costs only time, as the scheduler reruns its
+tasks elsewhere, and a task it gives up on (``KilledWorker``) is reported lost.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+from perfectly.parallel._executor import Executor, drain
+from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
+
+CONNECT_TIMEOUT = "5s"
+
+
+def _dask_task(task: Task) -> ChunkResult:
+    from distributed import get_worker
+
+    return run_pickled(task, get_worker().address)
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ImportError(
+            'backend="dask" needs dask.distributed: pip install "perfectly[dask]"'
+        ) from exc
+    return distributed
+
+
+class DaskExecutor(Executor):
+    """Chunks as tasks on a Dask cluster (see the module for ``scheduler``/``security``)."""
+
+    def __init__(
+        self, max_workers: int | None = None, *, scheduler: Any = None, security: Any = None
+    ) -> None:
+        super().__init__(max_workers)
+        self.scheduler, self.security = scheduler, security
+        self._distributed: Any = None
+        self._client: Any = None
+        self._cluster: Any = None  # one this executor started, and closes
+        self._futures: dict[Any, tuple[int, int]] = {}
+        self._done: queue.Queue[Any] = queue.Queue()  # futures, as they finish
+
+    def _start(self) -> None:
+        distributed = self._distributed = _import_distributed()
+        if isinstance(self.scheduler, distributed.Client):
+            self._client = self.scheduler
+        elif self.scheduler is not None:
+            try:
+                self._client = distributed.Client(
+                    self.scheduler,
+                    timeout=CONNECT_TIMEOUT,
+                    security=self.security,
+                    set_as_default=False,
+                )
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler at scheduler={self.scheduler!r}: {exc}"
+                ) from exc
+        else:
+            self._cluster = distributed.LocalCluster(
+                n_workers=self.max_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                security=self.security,
+            )
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+
+    def submit(self, slot: int, task: Task) -> None:
+        future = self._client.submit(_dask_task, task, pure=False)
+        self._futures[future] = (slot, task.chunk.index)
+        future.add_done_callback(self._done.put)
+
+    def wait(self, timeout: float) -> list[Event]:
+        events: list[Event] = []
+        for future in drain(self._done, timeout):
+            if future not in self._futures:
+                continue  # cancelled by a shutdown
+            slot, index = self._futures.pop(future)
+            if future.status == "finished":
+                events.append(Finished(slot, future.result()))
+                continue
+            error = future.exception() if future.status == "error" else None
+            if error is None or isinstance(error, self._distributed.KilledWorker):
+                events.append(Lost(slot, index))
+            else:
+                events.append(Failed(slot, index, error))
+        return events
+
+    def _stop(self, cancel: bool) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._futures.clear()
+        if self._client is not None and self._client is not self.scheduler:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()

@@ -1,0 +1,129 @@
+"""``concurrent.futures`` pools, for comparison with the hand-written backends.
+
+The pool's own queue decides which of its workers runs a task; the slot a task was
+submitted for only paces the loop. A process pool broken by a killed worker does not
+say which task killed it: every task it held is reported lost (each counts a try),
+and a fresh pool takes over. Pool processes watch their parent and exit if it dies.
+"""
+
+from __future__ import annotations
+
+import abc
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from perfectly.parallel._executor import Executor
+from perfectly.parallel._task import (
+    PARENT_CHECK,
+    ChunkResult,
+    Event,
+    Failed,
+    Finished,
+    Lost,
+    Task,
+    run_pickled,
+    run_task,
+)
+
+
+def _pool_task(task: Task, pickled: bool) -> ChunkResult:
+    """Run a task in a pool worker, which names itself by its process and thread."""
+    worker = f"{os.getpid()}:{threading.get_ident()}"
+    return run_pickled(task, worker) if pickled else run_task(task, worker)
+
+
+def _watch_parent() -> None:
+    """Pool-process initializer: exit when the parent dies (the pool would wait forever)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        while parent.is_alive():
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="perfectly-parent-watch", daemon=True).start()
+
+
+class _PoolExecutor(Executor):
+    """A ``concurrent.futures`` executor as a backend."""
+
+    _pickled = False  # whether tasks cross a process boundary
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        super().__init__(max_workers)
+        self._pool: cf.Executor | None = None
+        self._futures: dict[cf.Future[ChunkResult], tuple[int, int]] = {}
+
+    @abc.abstractmethod
+    def _make_pool(self) -> cf.Executor:
+        """A fresh pool."""
+
+    def _start(self) -> None:
+        self._pool = self._make_pool()
+
+    def submit(self, slot: int, task: Task) -> None:
+        assert self._pool is not None, "start() the executor first"
+        try:
+            future = self._pool.submit(_pool_task, task, self._pickled)
+        except BrokenProcessPool as exc:  # broken before wait() saw it: lost like the rest
+            future = cf.Future()
+            future.set_exception(exc)
+        self._futures[future] = (slot, task.chunk.index)
+
+    def wait(self, timeout: float) -> list[Event]:
+        done, _ = cf.wait(self._futures, timeout, return_when=cf.FIRST_COMPLETED)
+        events: list[Event] = []
+        for future in done:
+            slot, index = self._futures.pop(future)
+            try:
+                events.append(Finished(slot, future.result()))
+            except BrokenProcessPool:
+                events.append(Lost(slot, index))
+            except Exception as exc:
+                events.append(Failed(slot, index, exc))
+        if any(isinstance(e, Lost) for e in events):  # the pool is broken: all it held is lost
+            events += [Lost(slot, index) for slot, index in self._futures.values()]
+            self._futures.clear()
+            self._stop(cancel=True)
+            self._pool = self._make_pool()
+        return events
+
+    def _stop(self, cancel: bool) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ThreadPool(_PoolExecutor):
+    """A ``ThreadPoolExecutor`` of ``max_workers`` threads."""
+
+    def _make_pool(self) -> cf.Executor:
+        return cf.ThreadPoolExecutor(max_workers=self.max_workers)
+
+
+class ProcessPool(_PoolExecutor):
+    """A ``ProcessPoolExecutor`` with an explicit ``mp_context`` (None: the default)."""
+
+    _pickled = True
+
+    def __init__(self, max_workers: int | None = None, mp_context: Any = None) -> None:
+        super().__init__(max_workers)
+        self._context = mp_context or multiprocessing.get_context()
+        self.start_method = self._context.get_start_method()
+
+    def _make_pool(self) -> cf.Executor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self.max_workers, mp_context=self._context, initializer=_watch_parent
+        )
+
+    def _stop(self, cancel: bool) -> None:
+        if cancel and self._pool is not None:
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()  # no public way to stop a running task
+        super()._stop(cancel)

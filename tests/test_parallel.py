@@ -1,0 +1,105 @@
+"""The executors of ``perfectly.parallel`` used directly, and the one loop (``Run``)
+that drives them: the ``concurrent.futures`` shape (``max_workers``, context manager,
+``shutdown``, ``mp_context``), worker ids 0 … n-1, and a clean shutdown."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+from conftest import LOCAL_BACKENDS, PROCESS_BACKENDS, START_METHODS, wait_for, worker_threads
+
+from perfectly import Census, parallel
+from perfectly._validate import available_cpus
+from perfectly.parallel import Job, Run, Task
+from perfectly.planning import Chunk, plan
+
+pytestmark = pytest.mark.timeout(60)
+
+JOB = Job(method="sieve", kernel="python", release_gil=True, amicable=True)
+FORK = "fork" if "fork" in START_METHODS else None
+
+
+def _executor(backend, workers):
+    return parallel.make_executor(
+        backend, workers, start_method=FORK if backend in PROCESS_BACKENDS else None
+    )
+
+
+def _nothing_left():
+    assert wait_for(lambda: not worker_threads(), 3.0), worker_threads()
+    assert wait_for(lambda: not multiprocessing.active_children(), 3.0)
+
+
+@pytest.mark.parametrize("backend", LOCAL_BACKENDS)
+def test_executor_as_a_context_manager(brute, backend):
+    """Submit, wait for the message, leave the ``with``: every worker is gone, and a
+    shut-down executor cannot start again."""
+    with _executor(backend, 2) as executor:
+        executor.submit(0, Task(JOB, Chunk(7, 200, 1300)))
+        events = []
+        end = time.monotonic() + 30
+        while not events and time.monotonic() < end:
+            events = executor.wait(0.05)
+    assert len(events) == 1
+    (finished,) = events
+    assert isinstance(finished, parallel._task.Finished) and finished.slot == 0
+    assert finished.result.chunk == Chunk(7, 200, 1300)
+    assert finished.result.census == Census(**brute.census(200, 1300, amicable=True))
+    _nothing_left()
+    executor.shutdown()  # again: nothing happens
+    with pytest.raises(RuntimeError, match="shutdown"):
+        executor.start()
+
+
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_cancel_stops_a_running_chunk(backend):
+    """``shutdown(cancel=True)`` ends worker processes in the middle of a long chunk."""
+    executor = _executor(backend, 1)
+    executor.start()
+    executor.submit(0, Task(JOB, Chunk(0, 2**40, 2**40 + 10**6)))
+    time.sleep(0.2)
+    began = time.monotonic()
+    executor.shutdown(cancel=True)
+    assert time.monotonic() - began < 3.0
+    _nothing_left()
+
+
+@pytest.mark.parametrize("backend", LOCAL_BACKENDS)
+@pytest.mark.parametrize("schedule", ["static", "dynamic"])
+def test_worker_ids_are_slots(backend, schedule):
+    """Whatever a worker calls itself, results and busy times name workers 0 … n-1."""
+    executor = _executor(backend, 3)
+    n = executor.max_workers  # 1 for serial
+    assert n == (1 if backend == "serial" else 3)
+    chunks = plan(1, 30_001, schedule=schedule, workers=n, chunk_size=1_000, method="sieve")
+    with Run(executor, JOB, chunks, pinned=chunks.pinned) as run:
+        results = list(run)
+    assert sorted(r.chunk.index for r in results) == list(range(len(list(chunks))))
+    assert {r.worker for r in results} <= set(range(n))
+    assert set(run.busy) == set(run.done) <= set(range(n))
+    assert sum(run.done.values()) == len(results)
+    if schedule == "static" and backend not in ("thread-pool", "process-pool"):
+        assert sorted(run.done.items()) == [(w, 1) for w in range(n)]  # one block each
+    _nothing_left()
+
+
+@pytest.mark.parametrize("name", sorted(parallel.EXECUTORS))
+def test_max_workers(name):
+    cls = parallel.EXECUTORS[name]
+    expected = 1 if name == "serial" else available_cpus()
+    assert cls().max_workers == cls(None).max_workers == cls(-1).max_workers == expected
+    with pytest.raises(ValueError, match="workers"):
+        cls(0)
+    with pytest.raises(TypeError, match="workers"):
+        cls(True)
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+@pytest.mark.parametrize("name", ["processes", "process-pool"])
+def test_explicit_mp_context(name, start_method):
+    context = multiprocessing.get_context(start_method)
+    executor = parallel.EXECUTORS[name](2, mp_context=context)
+    assert executor.start_method == start_method
+    executor.shutdown()  # never started: nothing to stop
