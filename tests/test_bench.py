@@ -12,6 +12,7 @@ import io
 import json
 import math
 import multiprocessing
+import shutil
 import statistics
 import subprocess
 import sys
@@ -122,33 +123,35 @@ def test_smoke_json_follows_the_schema(smoke):
     assert len({r["id"] for r in doc["scenarios"]}) == len(doc["scenarios"])
 
 
-def test_smoke_every_requested_scenario_is_present(smoke):
-    doc, _, _, _ = smoke
+def assert_every_scenario(doc, kernels, backends, workers, start):
+    """Every scenario that these kernels, backends, worker counts and start method ask for
+    is in ``doc`` (ids written out here, independently of the matrix code)."""
     ids = {r["id"] for r in doc["scenarios"]}
-    sm = f":{START}" if START else ""
+    sm = f":{start}" if start else ""
     default = multiprocessing.get_context().get_start_method()
-    for kernel in KERNELS:
+    for kernel in kernels:
         for algorithm, schedule in (("sieve", "dynamic"), ("trial", "dynamic")):
             assert f"scaling/{algorithm}-{schedule}/{kernel}/serial/w1" in ids
-            for backend in BACKENDS[1:]:
-                for workers in (1, 2):
-                    method = (START or default) if backend in ("processes", "process-pool") else ""
+            for backend in backends[1:]:
+                for w in workers:
+                    method = (start or default) if backend in ("processes", "process-pool") else ""
                     suffix = f":{method}" if method else ""
-                    assert (
-                        f"scaling/{algorithm}-{schedule}/{kernel}/{backend}{suffix}/w{workers}"
-                        in ids
-                    )
-    primary = KERNELS[-1]
-    for backend in BACKENDS[1:]:  # static vs dynamic for trial, on the fastest kernel
-        method = f":{START or default}" if backend in ("processes", "process-pool") else ""
+                    assert f"scaling/{algorithm}-{schedule}/{kernel}/{backend}{suffix}/w{w}" in ids
+    primary = kernels[-1]
+    for backend in backends[1:]:  # static vs dynamic for trial, on the fastest kernel
+        method = f":{start or default}" if backend in ("processes", "process-pool") else ""
         assert f"scaling/trial-static/{primary}/{backend}{method}/w2" in ids
-    for backend in BACKENDS[1:]:
+    for backend in backends[1:]:
         method = sm if backend in ("processes", "process-pool") else ""
         assert any(i.startswith("overhead/") and f"/{backend}{method}/" in i for i in ids)
         assert any(i.startswith("messages/") and f"/{backend}{method}/" in i for i in ids)
     assert any(i.startswith("start-methods/") and "/processes" in i for i in ids)
     assert any(i.startswith("crossover/") for i in ids)
     assert all(r["workers"] == 1 for r in doc["scenarios"] if r["backend"] == "serial")
+
+
+def test_smoke_every_requested_scenario_is_present(smoke):
+    assert_every_scenario(smoke[0], KERNELS, BACKENDS, (1, 2), START)
 
 
 def test_smoke_derived_figures_follow_from_raw_timings(smoke):
@@ -379,6 +382,28 @@ def test_compare_rejects_a_file_of_another_schema(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "perfectly-bench/1" in err
 
 
+@pytest.mark.skipif(shutil.which("head") is None, reason="needs the head command")
+def test_report_into_head_ends_quietly(tmp_path):
+    """``report FILE | head -1``: a real pipe whose reader leaves early; the report is far
+    longer than a pipe holds, so the writer meets a closed pipe. No traceback."""
+    path = tmp_path / "long.json"
+    results.write(_doc({f"s{i:04}": SAME_A for i in range(2000)}), path)
+    head = subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    report = subprocess.Popen(
+        [sys.executable, "-m", "perfectly", "bench", "report", str(path)],
+        stdout=head.stdin,
+        stderr=subprocess.PIPE,
+    )
+    head.stdin.close()  # only head holds the pipe's reading end now
+    _, err = report.communicate(timeout=120)
+    first = head.stdout.read()
+    head.stdout.close()
+    head.wait(timeout=60)
+    assert first.decode().startswith("perfectly ")
+    assert err == b"", err.decode()
+    assert report.returncode == 1  # the output was cut short, as the signal docs advise
+
+
 def test_permutation_test_known_values():
     exact = stats.permutation_test([1, 2, 3, 4], [5, 6, 7, 8])
     assert exact.pvalue == pytest.approx(2 / 70) and exact.significant
@@ -578,3 +603,79 @@ def test_crossover_analysis_interpolates():
     assert c["measured"] == 10**6
     assert 10**5 < c["estimate"] < 10**6
     assert not math.isnan(c["speedups"][0])
+
+
+# --------------------------------------------------------------------------------------
+# The README's path: `pip install ".[bench]"` into a fresh venv, then `python -m bench`
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench_only_venv(tmp_path_factory):
+    """A fresh venv (no system site packages) with only ``pip install "<repo>[bench]"``:
+    matplotlib, and no dask, numba or scipy. Needs PyPI (build isolation)."""
+    if not (ROOT / "pyproject.toml").exists() or not (ROOT / "bench" / "__main__.py").exists():
+        pytest.skip("not run from a checkout")
+    venv = tmp_path_factory.mktemp("bench-venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    install = [str(python), "-m", "pip", "install", "--quiet", f"{ROOT}[bench]"]
+    proc = subprocess.run(install, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return python
+
+
+def _in_venv(python, *argv, timeout=600):
+    return subprocess.run(
+        [str(python), *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_path):
+    """The README-path test: `python -m bench --quick` right after `pip install ".[bench]"`
+    runs to the end with the default backends (no dask) and measures every default
+    scenario. A plain --quick run: what a newcomer types."""
+    python = bench_only_venv
+    for module in ("dask", "distributed", "numba", "scipy"):
+        probe = _in_venv(python, "-c", f"import {module}")
+        assert probe.returncode != 0, f"{module} should not be installed by [bench]"
+    proc = _in_venv(python, "-m", "bench", "--quick", "--no-progress", "--output", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    (path,) = tmp_path.glob("*/results.json")
+    doc = json.loads(path.read_text())
+    assert results.problems(doc) == []
+    assert doc["complete"] is True
+    default_backends = ["serial", "threads", "_thread", "processes", "thread-pool", "process-pool"]
+    assert doc["parameters"]["backends"] == default_backends
+    variants = doc["parameters"]["kernels"]
+    compiled = doc["machine"]["build"]["core"] == "compiled"
+    assert variants == (["python", "compiled-gil", "compiled-nogil"] if compiled else ["python"])
+    workers = tuple(doc["parameters"]["workers"])
+    default = doc["machine"]["default_start_method"]
+    assert_every_scenario(doc, tuple(variants), tuple(default_backends), workers, default)
+    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
+    for command in (("-m", "bench"), ("-m", "perfectly", "bench")):
+        proc = _in_venv(bench_only_venv, *command, "--backends", "serial,dask", timeout=120)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        (line,) = proc.stderr.strip().splitlines()
+        assert "dask" in line and "distributed" in line
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_readme_path_compare_without_scipy_uses_the_permutation_test(bench_only_venv, tmp_path):
+    pa, pb = tmp_path / "a.json", tmp_path / "b.json"
+    results.write(_doc({"clear": SLOW_A}), pa)
+    results.write(_doc({"clear": SLOW_B}), pb)
+    proc = _in_venv(bench_only_venv, "-m", "bench", "compare", str(pa), str(pb), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "permutation test" in proc.stdout and "1.50× slower" in proc.stdout

@@ -7,7 +7,9 @@ from an installed package. A bad command line prints one line on stderr and exit
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +30,19 @@ from perfectly.benchmark.matrix import (
 )
 
 DEFAULT_OUTPUT = "bench-results"
+#: Backends that need an optional package: they run only when --backends names them.
+OPTIONAL_BACKENDS = {"dask": ("distributed", "pip install 'perfectly[dask]'")}
+#: The default --backends: every backend that runs without optional packages.
+DEFAULT_BACKENDS = tuple(b for b in BACKENDS if b not in OPTIONAL_BACKENDS)
+
+
+def check_installed(backends: tuple[str, ...]) -> None:
+    """A ``ValueError`` naming the first backend whose optional package is missing."""
+    for backend in backends:
+        if backend in OPTIONAL_BACKENDS:
+            module, hint = OPTIONAL_BACKENDS[backend]
+            if importlib.util.find_spec(module) is None:
+                raise ValueError(f"--backends: {backend} needs {module}, not installed ({hint})")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,7 +102,12 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--kernels", type=_csv, help=f"comma-separated, from {', '.join(KERNELS)} (default: all)")
-    add("--backends", type=_csv, help=f"comma-separated, from {', '.join(BACKENDS)} (default: all)")
+    add(
+        "--backends",
+        type=_csv,
+        help=f"comma-separated, from {', '.join(BACKENDS)} "
+        f"(default: {', '.join(DEFAULT_BACKENDS)}; add dask by naming it)",
+    )
     ladder = ",".join(map(str, default_workers(cpus)))
     add("--workers", type=_workers, help=f"worker counts, e.g. 1,2,4 (default here: {ladder})")
     add("--algorithms", type=_csv, help="comma-separated, from sieve, trial (default: both)")
@@ -122,8 +142,9 @@ def params_from(args: argparse.Namespace) -> Params:
     check_choices(kernels, KERNELS, "kernels")
     if not compiled and any(k != "python" for k in kernels):
         raise ValueError("--kernels: the compiled kernel is not available here; use python")
-    backends = args.backends or tuple(BACKENDS)
+    backends = args.backends or DEFAULT_BACKENDS
     check_choices(backends, tuple(BACKENDS), "backends")
+    check_installed(backends)
     algorithms = args.algorithms or METHODS
     check_choices(algorithms, METHODS, "algorithms")
     schedules = args.schedules or SCHEDULES
@@ -248,8 +269,23 @@ def _race(argv: list[str], prog: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m bench") -> int:
-    """Run the benchmark command line; returns the exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run the benchmark command line; returns the exit status.
+
+    A reader that stops early (``… report FILE | head``) ends the output quietly, as
+    the ``signal`` module's documentation recommends for SIGPIPE.
+    """
+    try:
+        status = _dispatch(list(sys.argv[1:] if argv is None else argv), prog)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that it cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _dispatch(args: list[str], prog: str) -> int:
     if args[:1] == ["compare"]:
         return _compare(args[1:], prog)
     if args[:1] == ["race"]:
