@@ -49,6 +49,12 @@ def run_main(*argv: str) -> tuple[int, str]:
     return status, out.getvalue()
 
 
+def quiet_run(output, repeat: int) -> list[str]:
+    """Flags for a short run without warm-ups, plots or progress, written to ``output``."""
+    flags = ["--repeat", str(repeat), "--warmup", "0", "--no-plots", "--no-progress"]
+    return [*flags, "--output", str(output)]
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """One whole run with tiny ranges: (document, results path, stdout, seconds)."""
@@ -263,14 +269,7 @@ def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
         "sieve",
         "--workers",
         "1,2",
-        "--repeat",
-        "3",
-        "--warmup",
-        "0",
-        "--no-plots",
-        "--no-progress",
-        "--output",
-        str(tmp_path),
+        *quiet_run(tmp_path, repeat=3),
     )
     assert status == 130
     (path,) = tmp_path.glob("*/results.json")
@@ -870,8 +869,7 @@ def test_deprecated_flag_names_still_work(tmp_path, capsys):
     params = cli.params_from(args)
     assert params.methods == ("trial",) and params.variants == ("python",)
     old = ["--algorithms", "trial", "--kernels", "python", "--sections", "overhead"]
-    quick = ["--backends", "serial", "--repeat", "1", "--warmup", "0", "--no-plots"]
-    status = main([*FIXED_SIZES, *old, *quick, "--no-progress", "--output", str(tmp_path)])
+    status = main([*FIXED_SIZES, *old, "--backends", "serial", *quiet_run(tmp_path, repeat=1)])
     assert status == 0
     err = capsys.readouterr().err
     assert "--algorithms is deprecated, use --methods" in err
@@ -885,14 +883,7 @@ def test_kernels_section_side_by_side(tmp_path):
         "--baselines",
         "--sections",
         "kernels",
-        "--repeat",
-        "2",
-        "--warmup",
-        "0",
-        "--no-plots",
-        "--no-progress",
-        "--output",
-        str(tmp_path),
+        *quiet_run(tmp_path, repeat=2),
     )
     assert status == 0, text
     (path,) = tmp_path.glob("*/results.json")
@@ -936,8 +927,9 @@ def test_compare_says_same_names_the_unmatched_and_shows_both_ranges(tmp_path):
     b_wide = _doc({"wider": SAME_B}, hi=2001)
     b.records += b_wide.records
     text = compare.render("a.json", a, "b.json", b)
-    steady = next(line for line in text.splitlines() if "steady" not in line and "same" in line)
-    assert "faster" not in steady and "slower" not in steady
+    lines = text.splitlines()
+    steady = lines[lines.index("synthetic steady") + 1]
+    assert "same" in steady and "faster" not in steady and "slower" not in steady
     assert "1.00×" not in text
     assert "ranges differ: A [1, 1,001), B [1, 2,001)" in text
     assert "only in A (1):" in text and "scaling/sieve-dynamic/only-a/threads/w2" in text

@@ -50,6 +50,15 @@ def _inverse(p: np.uint64) -> np.uint64:
 _inverse_jit: Any = numba.njit(cache=True)(_inverse)
 
 
+def _classify(s: np.uint64, n: np.uint64) -> tuple[int, int, int]:
+    """(1, 0, 0) if σ(n) = ``s`` makes n abundant, (0, 1, 0) deficient, (0, 0, 1) perfect."""
+    twice = n + n
+    return int(s > twice), int(s < twice), int(s == twice)
+
+
+_classify_jit: Any = numba.njit(cache=True, inline="always")(_classify)
+
+
 def _block(
     start: int, count: int, primes: U64, inv: U64, lim: U64, rem: U64, sig: U64
 ) -> tuple[np.uint64, int, int, int]:
@@ -86,14 +95,11 @@ def _block(
     for i in range(count):
         r = rem[i]
         s = sig[i] * (r + np.uint64(1)) if r > 1 else sig[i]
-        n = np.uint64(start + i)
         total += s
-        if s > n + n:
-            abundant += 1
-        elif s < n + n:
-            deficient += 1
-        else:
-            perfect += 1
+        a, d, q = _classify_jit(s, np.uint64(start + i))
+        abundant += a
+        deficient += d
+        perfect += q
     return total, abundant, deficient, perfect
 
 
@@ -150,12 +156,10 @@ def _trial(lo: int, hi: int) -> tuple[np.uint64, int, int, int]:
                 s += d + q if q != d else d
             d += np.uint64(1)
         total += s
-        if s > n + n:
-            abundant += 1
-        elif s < n + n:
-            deficient += 1
-        else:
-            perfect += 1
+        more, less, equal = _classify_jit(s, n)
+        abundant += more
+        deficient += less
+        perfect += equal
     return total, abundant, deficient, perfect
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from perfectly._validate import (
     BACKENDS,
@@ -23,6 +23,7 @@ from perfectly._validate import (
     check_choice,
 )
 from perfectly.benchmark import sizing
+from perfectly.benchmark.arguments import OneLineParser, at_least
 from perfectly.benchmark.matrix import (
     BASELINE_SECTIONS,
     BENCH_SCHEDULES,
@@ -41,13 +42,6 @@ OPTIONAL_BACKENDS = {"dask": ("distributed", "pip install 'perfectly[dask]'")}
 DEFAULT_BACKENDS = tuple(b for b in BACKENDS if b not in OPTIONAL_BACKENDS)
 #: Old flag names still accepted, with a note on stderr.
 DEPRECATED_FLAGS = {"--algorithms": "--methods", "--kernels": "--variants"}
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line, with exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class _Deprecated(argparse.Action):
@@ -70,19 +64,6 @@ def _workers(text: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"worker counts must be ≥ 1, got {text!r}")
     return tuple(sorted(set(values)))
-
-
-def _positive(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be ≥ {minimum}, got {value}")
-        return value
-
-    return parse
 
 
 def _size(text: str) -> sizing.SizeSpec:
@@ -120,7 +101,7 @@ def _choices(add: Callable[..., Any], cpus: int) -> None:
 
 
 def run_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog=prog,
         description="Threads or processes? Measure it on this machine. Subcommands: "
         f"'{prog} compare A.json B.json', '{prog} report A.json', '{prog} race'.",
@@ -136,8 +117,8 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     add = parser.add_argument
     _choices(add, available_cpus())
     add("--size", type=_size, help="range sizes: see below (default: 0.25s; --quick: 0.03s)")
-    add("--repeat", type=_positive(1), help="measured runs per scenario (default 5; --quick 4)")
-    add("--warmup", type=_positive(0), help="warm-up runs per scenario, not counted (default 1)")
+    add("--repeat", type=at_least(1), help="measured runs per scenario (default 5; --quick 4)")
+    add("--warmup", type=at_least(0), help="warm-up runs per scenario, not counted (default 1)")
     add(
         "--output",
         default=DEFAULT_OUTPUT,
@@ -245,7 +226,7 @@ def _run(argv: list[str], prog: str) -> int:
 def _compare(argv: list[str], prog: str) -> int:
     from perfectly.benchmark import compare, results
 
-    parser = _Parser(
+    parser = OneLineParser(
         prog=f"{prog} compare",
         description="Compare two results files, scenario by scenario, with a significance test.",
     )
@@ -264,7 +245,7 @@ def _compare(argv: list[str], prog: str) -> int:
 def _report(argv: list[str], prog: str) -> int:
     from perfectly.benchmark import results, table
 
-    parser = _Parser(
+    parser = OneLineParser(
         prog=f"{prog} report",
         description="Print the table and verdict of a results file again (nothing is measured).",
     )

@@ -18,35 +18,42 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from perfectly import search
 from perfectly.benchmark import baselines
 from perfectly.benchmark.matrix import VARIANT_ARGS, Group
 from perfectly.benchmark.records import BASELINE_BACKENDS, Measurement, Run, Scenario
 
+T = TypeVar("T")
+
+
+def _timed(call: Callable[[], T]) -> tuple[float, T]:
+    """(seconds, result) of ``call()``, ``time.perf_counter`` around it."""
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
 
 def run_once(scenario: Scenario) -> Run:
     """Run ``scenario`` once and time it."""
     s = scenario
     if s.backend in BASELINE_BACKENDS:
-        start = time.perf_counter()
-        baselines.run(s.backend, s.method, s.lo, s.hi, s.workers)
-        wall = time.perf_counter() - start
+        wall, _ = _timed(lambda: baselines.run(s.backend, s.method, s.lo, s.hi, s.workers))
         return Run(wall, 0.0, 0.0, (), (), 0, None)
-    start = time.perf_counter()
-    result = search(
-        s.lo,
-        s.hi,
-        backend=s.backend,
-        workers=s.workers,
-        method=s.method,
-        schedule=s.schedule,
-        chunk_size=s.chunk_size,
-        start_method=s.start_method,
-        **VARIANT_ARGS[s.variant],
+    wall, result = _timed(
+        lambda: search(
+            s.lo,
+            s.hi,
+            backend=s.backend,
+            workers=s.workers,
+            method=s.method,
+            schedule=s.schedule,
+            chunk_size=s.chunk_size,
+            start_method=s.start_method,
+            **VARIANT_ARGS[s.variant],
+        )
     )
-    wall = time.perf_counter() - start
     return Run(
         wall=wall,
         startup=result.startup,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Sequence
 
+from perfectly.benchmark.arguments import OneLineParser, at_least
 from perfectly.benchmark.formatting import fmt_time
 from perfectly.race.lost_updates import RaceResult, run_race
 
@@ -76,37 +76,17 @@ def render(result: RaceResult) -> str:
     return "\n".join(lines)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line, with exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be ≥ {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def parser(prog: str) -> argparse.ArgumentParser:
     """The race demo's options."""
-    out = _Parser(
+    out = OneLineParser(
         prog=prog,
         description="Lost updates with and without a Lock, and a deadlock detected by timeouts.",
     )
     add = out.add_argument
-    add("--workers", type=_at_least(2), default=2, help="threads/processes (≥ 2)")
-    add("--chunks", type=_at_least(1), default=400, help="chunks per try")
-    add("--chunk-size", type=_at_least(1), default=1000, help="numbers per chunk")
-    add("--attempts", type=_at_least(1), default=20, help="tries at most")
+    add("--workers", type=at_least(2), default=2, help="threads/processes (≥ 2)")
+    add("--chunks", type=at_least(1), default=400, help="chunks per try")
+    add("--chunk-size", type=at_least(1), default=1000, help="numbers per chunk")
+    add("--attempts", type=at_least(1), default=20, help="tries at most")
     add("--timeout", type=float, default=0.5, help="acquire timeout, seconds")
     add("--threads-only", action="store_true", help="skip the process variants")
     add("--json", action="store_true", help="print JSON")

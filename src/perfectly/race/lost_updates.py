@@ -3,6 +3,7 @@ a ``Lock`` (see the package's docstring for why every variant yields mid-update)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import threading
@@ -32,15 +33,10 @@ def _thread_worker(
     module = kernel_module(kernel)
     for chunk in chunks:
         module.summarize(chunk.lo, chunk.hi, "sieve", True)
-        if lock is None:
+        with lock or contextlib.nullcontext():
             value = tally.count
             time.sleep(0)  # let another thread run between the read and the write
             tally.count = value + chunk.count
-        else:
-            with lock:
-                value = tally.count
-                time.sleep(0)
-                tally.count = value + chunk.count
 
 
 def _process_worker(chunks: list[Chunk], value: Any, lock: Any, mode: str, kernel: str) -> None:
@@ -49,19 +45,25 @@ def _process_worker(chunks: list[Chunk], value: Any, lock: Any, mode: str, kerne
         module.summarize(chunk.lo, chunk.hi, "sieve", True)
         if mode == "plus-equals":  # Value(lock=True): get and set each locked, not the pair
             value.value += chunk.count
-        elif lock is None:
+            continue
+        with lock or contextlib.nullcontext():
             current = value.value
             time.sleep(0)
             value.value = current + chunk.count
-        else:
-            with lock:
-                current = value.value
-                time.sleep(0)
-                value.value = current + chunk.count
 
 
 def _split(chunks: list[Chunk], workers: int) -> list[list[Chunk]]:
     return [chunks[w::workers] for w in range(workers)]
+
+
+def _start_and_join(workers: list[Any]) -> float:
+    """Start every thread or process, wait for all: the seconds that took."""
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - start
 
 
 def attempt_threads(chunks: list[Chunk], workers: int, locked: bool) -> tuple[int, float]:
@@ -73,12 +75,8 @@ def attempt_threads(chunks: list[Chunk], workers: int, locked: bool) -> tuple[in
         threading.Thread(target=_thread_worker, args=(part, tally, lock, kernel))
         for part in _split(chunks, workers)
     ]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return tally.count, time.perf_counter() - start
+    seconds = _start_and_join(threads)
+    return tally.count, seconds
 
 
 def attempt_processes(chunks: list[Chunk], workers: int, mode: str) -> tuple[int, float]:
@@ -92,12 +90,7 @@ def attempt_processes(chunks: list[Chunk], workers: int, mode: str) -> tuple[int
         context.Process(target=_process_worker, args=(part, value, lock, mode, kernel))
         for part in _split(chunks, workers)
     ]
-    start = time.perf_counter()
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-    seconds = time.perf_counter() - start
+    seconds = _start_and_join(procs)
     for p in procs:
         if p.exitcode != 0:
             raise RuntimeError(f"a race worker process failed with exit code {p.exitcode}")
