@@ -10,7 +10,6 @@ it. Both files are read whatever their schema version.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from perfectly.benchmark.formatting import fmt_time
 from perfectly.benchmark.records import Record
@@ -67,16 +66,6 @@ class Row:
             f"  (ranges differ: A [{sa.lo:,}, {sa.hi:,}), B [{sb.lo:,}, {sb.hi:,}); "
             "fix them with --size)"
         )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "median_a": self.a.median,
-            "median_b": self.b.median,
-            "ratio": self.ratio,
-            **self.significance.to_json(),
-            "same_range": self.same_range,
-        }
 
 
 def compare_docs(

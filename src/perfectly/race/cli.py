@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from perfectly.benchmark.arguments import OneLineParser, at_least
 from perfectly.benchmark.formatting import fmt_time
+from perfectly.race.deadlock import Deadlock
 from perfectly.race.lost_updates import RaceResult, run_race
 
 
@@ -51,16 +52,20 @@ def render(result: RaceResult) -> str:
         "  an uncontended acquire + release costs "
         + ", ".join(f"{fmt_time(v)} ({k})" for k, v in result.lock_overhead.items())
     )
-    lines += [
-        "",
-        "  Note: the read-modify-write variants yield (time.sleep(0)) between reading and",
-        "  writing the tally, the locked ones inside the lock: with a GIL, threads would",
-        "  otherwise lose updates only rarely, not never. 'value += n' on a Value(lock=True)",
-        "  has no such help: its get and its set are each locked, the pair is not.",
-        "",
-        "Lock-ordering deadlock (thread-1 takes A then B, thread-2 takes B then A):",
-    ]
-    d = result.deadlock
+    return "\n".join(lines + NOTE + _deadlock_lines(result.deadlock))
+
+
+NOTE = [
+    "",
+    "  Note: the read-modify-write variants yield (time.sleep(0)) between reading and",
+    "  writing the tally, the locked ones inside the lock: with a GIL, threads would",
+    "  otherwise lose updates only rarely, not never. 'value += n' on a Value(lock=True)",
+    "  has no such help: its get and its set are each locked, the pair is not.",
+]
+
+
+def _deadlock_lines(d: Deadlock) -> list[str]:
+    lines = ["", "Lock-ordering deadlock (thread-1 takes A then B, thread-2 takes B then A):"]
     if d.detected:
         lines.append(
             f"  detected in {d.seconds:.2f} s by acquire(timeout={d.timeout:g}), never waited out:"
@@ -73,7 +78,7 @@ def render(result: RaceResult) -> str:
         f"  with one lock order (A before B) the same two threads {state} in "
         f"{fmt_time(d.ordered_seconds)}"
     )
-    return "\n".join(lines)
+    return lines
 
 
 def parser(prog: str) -> argparse.ArgumentParser:
