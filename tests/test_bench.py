@@ -634,6 +634,19 @@ def _in_venv(python, *argv, timeout=600):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
+    # first of the README-path tests: it pays for building the venv, which keeps each
+    # test under the suite's faulthandler_timeout (120 s) on a busy 2-core machine
+    for command in (("-m", "bench"), ("-m", "perfectly", "bench")):
+        proc = _in_venv(bench_only_venv, *command, "--backends", "serial,dask", timeout=120)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        (line,) = proc.stderr.strip().splitlines()
+        assert "dask" in line and "distributed" in line
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_path):
     """The README-path test: `python -m bench --quick` right after `pip install ".[bench]"`
@@ -659,17 +672,6 @@ def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_pa
     default = doc["machine"]["default_start_method"]
     assert_every_scenario(doc, tuple(variants), tuple(default_backends), workers, default)
     assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
-    for command in (("-m", "bench"), ("-m", "perfectly", "bench")):
-        proc = _in_venv(bench_only_venv, *command, "--backends", "serial,dask", timeout=120)
-        assert proc.returncode == 2
-        assert proc.stdout == ""
-        (line,) = proc.stderr.strip().splitlines()
-        assert "dask" in line and "distributed" in line
 
 
 @pytest.mark.slow
