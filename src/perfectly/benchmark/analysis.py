@@ -1,7 +1,7 @@
 """Derived figures, computed from the raw timings and nothing else.
 
 * speedup = median of the group's serial run / median of this run (same kernel,
-  algorithm and range, measured side by side); efficiency = speedup / workers;
+  method and range, measured side by side); efficiency = speedup / workers;
 * load imbalance = max / mean of the workers' busy time (median over the runs);
 * start-and-stop cost of N workers = median of a run with one number per worker −
   median of the serial run of one number;

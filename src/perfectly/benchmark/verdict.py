@@ -121,7 +121,7 @@ def _caveats(results: Results) -> list[str]:
 
 def _schedule_verdict(results: Results) -> list[str]:
     out = []
-    for dynamic, static in _pairs_of(results, "static"):
+    for dynamic, static in _schedule_pairs(results):
         backend, cpus = static.scenario.backend, results.cpus
         text, _ = _versus(results, dynamic, static, ("dynamic", "static"), verb="wins")
         out.append(
@@ -132,11 +132,18 @@ def _schedule_verdict(results: Results) -> list[str]:
     return out
 
 
-def _pairs_of(results: Results, schedule: str) -> list[tuple[Record, Record]]:
-    """The stored comparisons whose second record ran with ``schedule``."""
+def _schedule_pairs(results: Results) -> list[tuple[Record, Record]]:
+    """The stored comparisons of one backend's dynamic chunks against its static blocks."""
     by_id = {r.id: r for r in results.records}
     pairs = [(by_id.get(c["a"]), by_id.get(c["b"])) for c in results.derived["comparisons"]]
-    return [(a, b) for a, b in pairs if a and b and b.scenario.schedule == schedule]
+    return [
+        (a, b)
+        for a, b in pairs
+        if a
+        and b
+        and (a.scenario.schedule, b.scenario.schedule) == ("dynamic", "static")
+        and a.scenario.backend == b.scenario.backend
+    ]
 
 
 def _oversubscription_verdict(main: list[Record], cpus: int) -> list[str]:
