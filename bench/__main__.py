@@ -1,4 +1,4 @@
-"""``python -m bench [options]``, ``python -m bench compare A B``, ``python -m bench race``.
+"""``python -m bench [options]``, ``python -m bench compare A B``, ``… report A``, ``… race``.
 
 See ``python -m bench --help``. The ``__main__`` guard matters: with the ``spawn`` and
 ``forkserver`` start methods, worker processes import this module again.

@@ -8,10 +8,12 @@ derived figures follow from the raw timings, and that the plots are real PNG fil
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import math
 import multiprocessing
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,9 +23,11 @@ from pathlib import Path
 import pytest
 
 import perfectly
-from perfectly.benchmark import analysis, compare, main, race, results, sizing, stats
-from perfectly.benchmark.matrix import Scenario
-from perfectly.benchmark.timing import Measurement, Run
+from perfectly import race
+from perfectly.benchmark import analysis, compare, main, results, sizing, stats
+from perfectly.benchmark.machine import machine_info
+from perfectly.benchmark.records import Measurement, Record, Run, Scenario
+from perfectly.benchmark.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPILED = perfectly.build_info()["core"] == "compiled"
@@ -45,6 +49,12 @@ def run_main(*argv: str) -> tuple[int, str]:
     return status, out.getvalue()
 
 
+def quiet_run(output, repeat: int) -> list[str]:
+    """Flags for a short run without warm-ups, plots or progress, written to ``output``."""
+    flags = ["--repeat", str(repeat), "--warmup", "0", "--no-plots", "--no-progress"]
+    return [*flags, "--output", str(output)]
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """One whole run with tiny ranges: (document, results path, stdout, seconds)."""
@@ -59,11 +69,11 @@ def smoke(tmp_path_factory):
         "1",
         "--workers",
         "1,2",
-        "--kernels",
+        "--variants",
         ",".join(KERNELS),
         "--backends",
         ",".join(BACKENDS),
-        "--algorithms",
+        "--methods",
         "sieve,trial",
         "--schedules",
         "dynamic,static",
@@ -88,7 +98,7 @@ def smoke(tmp_path_factory):
 
 def _check_schema_by_hand(doc):
     """An independent, minimal check of perfectly-bench/1 (results.problems is the full one)."""
-    assert doc["schema"] == "perfectly-bench/1"
+    assert doc["schema"] == "perfectly-bench/2"
     assert isinstance(doc["created"], str) and doc["complete"] is True
     m = doc["machine"]
     assert isinstance(m["cpu_model"], str) and m["cpu_model"]
@@ -102,7 +112,7 @@ def _check_schema_by_hand(doc):
     assert set(m["start_methods"]) == set(multiprocessing.get_all_start_methods())
     p = doc["parameters"]
     assert p["repeat"] == 2 and p["warmup"] == 1 and p["workers"] == [1, 2]
-    assert p["kernels"] == list(KERNELS) and p["backends"] == list(BACKENDS)
+    assert p["variants"] == list(KERNELS) and p["backends"] == list(BACKENDS)
     assert p["sizes"]["sieve"] == 20000 and p["sizes"]["python-trial"] == 300
     assert isinstance(p["argv"], list)
     assert isinstance(doc["verdict"], list) and doc["verdict"]
@@ -122,33 +132,35 @@ def test_smoke_json_follows_the_schema(smoke):
     assert len({r["id"] for r in doc["scenarios"]}) == len(doc["scenarios"])
 
 
-def test_smoke_every_requested_scenario_is_present(smoke):
-    doc, _, _, _ = smoke
+def assert_every_scenario(doc, kernels, backends, workers, start):
+    """Every scenario that these kernels, backends, worker counts and start method ask for
+    is in ``doc`` (ids written out here, independently of the matrix code)."""
     ids = {r["id"] for r in doc["scenarios"]}
-    sm = f":{START}" if START else ""
+    sm = f":{start}" if start else ""
     default = multiprocessing.get_context().get_start_method()
-    for kernel in KERNELS:
+    for kernel in kernels:
         for algorithm, schedule in (("sieve", "dynamic"), ("trial", "dynamic")):
             assert f"scaling/{algorithm}-{schedule}/{kernel}/serial/w1" in ids
-            for backend in BACKENDS[1:]:
-                for workers in (1, 2):
-                    method = (START or default) if backend in ("processes", "process-pool") else ""
+            for backend in backends[1:]:
+                for w in workers:
+                    method = (start or default) if backend in ("processes", "process-pool") else ""
                     suffix = f":{method}" if method else ""
-                    assert (
-                        f"scaling/{algorithm}-{schedule}/{kernel}/{backend}{suffix}/w{workers}"
-                        in ids
-                    )
-    primary = KERNELS[-1]
-    for backend in BACKENDS[1:]:  # static vs dynamic for trial, on the fastest kernel
-        method = f":{START or default}" if backend in ("processes", "process-pool") else ""
+                    assert f"scaling/{algorithm}-{schedule}/{kernel}/{backend}{suffix}/w{w}" in ids
+    primary = kernels[-1]
+    for backend in backends[1:]:  # static vs dynamic for trial, on the fastest kernel
+        method = f":{start or default}" if backend in ("processes", "process-pool") else ""
         assert f"scaling/trial-static/{primary}/{backend}{method}/w2" in ids
-    for backend in BACKENDS[1:]:
+    for backend in backends[1:]:
         method = sm if backend in ("processes", "process-pool") else ""
         assert any(i.startswith("overhead/") and f"/{backend}{method}/" in i for i in ids)
         assert any(i.startswith("messages/") and f"/{backend}{method}/" in i for i in ids)
     assert any(i.startswith("start-methods/") and "/processes" in i for i in ids)
     assert any(i.startswith("crossover/") for i in ids)
     assert all(r["workers"] == 1 for r in doc["scenarios"] if r["backend"] == "serial")
+
+
+def test_smoke_every_requested_scenario_is_present(smoke):
+    assert_every_scenario(smoke[0], KERNELS, BACKENDS, (1, 2), START)
 
 
 def test_smoke_derived_figures_follow_from_raw_timings(smoke):
@@ -179,9 +191,9 @@ def test_smoke_derived_figures_follow_from_raw_timings(smoke):
         if r["reference"] is not None:
             ref = by_id[r["reference"]]
             assert ref["backend"] == "serial" and ref["group"] == r["group"]
-            assert (ref["kernel"], ref["algorithm"], ref["lo"], ref["hi"]) == (
-                r["kernel"],
-                r["algorithm"],
+            assert (ref["variant"], ref["method"], ref["lo"], ref["hi"]) == (
+                r["variant"],
+                r["method"],
                 r["lo"],
                 r["hi"],
             )
@@ -249,29 +261,22 @@ def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
     status, text = run_main(
         "--size",
         "sieve=5000",
-        "--kernels",
+        "--variants",
         KERNELS[-1],
         "--backends",
         "serial,threads",
-        "--algorithms",
+        "--methods",
         "sieve",
         "--workers",
         "1,2",
-        "--repeat",
-        "3",
-        "--warmup",
-        "0",
-        "--no-plots",
-        "--no-progress",
-        "--output",
-        str(tmp_path),
+        *quiet_run(tmp_path, repeat=3),
     )
     assert status == 130
     (path,) = tmp_path.glob("*/results.json")
     doc = results.load(path)
-    assert doc["complete"] is False
-    assert sum(len(r["values"]) for r in doc["scenarios"]) == 7
-    assert "interrupted" in doc["verdict"][-1]
+    assert doc.complete is False
+    assert sum(len(r.values) for r in doc.records) == 7
+    assert "interrupted" in doc.verdict[-1]
     assert str(path) in text
 
 
@@ -280,21 +285,21 @@ def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------
 
 
-def _doc(values_by_id: dict[str, list[float]]) -> dict:
+def _doc(values_by_id: dict[str, list[float]], hi: int = 1001) -> Results:
     measurements = []
     for name, values in values_by_id.items():
-        scenario = Scenario("scaling", name, "threads", 2, "sieve", "dynamic", 1, 1001)
+        scenario = Scenario("scaling", name, "threads", 2, "sieve", "dynamic", 1, hi)
         m = Measurement(scenario, f"synthetic {name}")
         m.runs = [Run(v, 0.0, 0.0, (v / 2, v / 2), (1, 1), 2, None) for v in values]
         m.warmups = [values[0]]
         measurements.append(m)
-    records = analysis.scenario_records(measurements)
-    machine = results.machine_info()
+    records = analysis.records(measurements)
+    machine = machine_info()
     params = {
-        "kernels": [],
+        "variants": [],
         "backends": ["threads"],
         "workers": [2],
-        "algorithms": ["sieve"],
+        "methods": ["sieve"],
         "schedules": ["dynamic"],
         "start_methods": [],
         "sections": ["scaling"],
@@ -306,15 +311,13 @@ def _doc(values_by_id: dict[str, list[float]]) -> dict:
         "cpus": 2,
         "argv": [],
     }
-    return results.document(
+    return Results(
         created=results.now(),
         complete=True,
         machine=machine,
         parameters=params,
-        scenarios=records,
-        derived=analysis.derive(records),
-        verdict=[],
-        plots=[],
+        records=records,
+        derived=analysis.derive(records, 2),
     )
 
 
@@ -328,8 +331,7 @@ SAME_B = [1.02, 0.92, 1.08, 0.97, 1.01, 0.99]  # the same, up to noise: not sign
 def two_files(tmp_path):
     a = _doc({"clear": SLOW_A, "noise": SAME_A, "only-a": SAME_A})
     b = _doc({"clear": SLOW_B, "noise": SAME_B})
-    results.validate(a)
-    results.validate(b)
+    assert results.problems(a.to_json()) == results.problems(b.to_json()) == []
     pa, pb = tmp_path / "a.json", tmp_path / "b.json"
     results.write(a, pa)
     results.write(b, pb)
@@ -379,6 +381,28 @@ def test_compare_rejects_a_file_of_another_schema(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "perfectly-bench/1" in err
 
 
+@pytest.mark.skipif(shutil.which("head") is None, reason="needs the head command")
+def test_report_into_head_ends_quietly(tmp_path):
+    """``report FILE | head -1``: a real pipe whose reader leaves early; the report is far
+    longer than a pipe holds, so the writer meets a closed pipe. No traceback."""
+    path = tmp_path / "long.json"
+    results.write(_doc({f"s{i:04}": SAME_A for i in range(2000)}), path)
+    head = subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    report = subprocess.Popen(
+        [sys.executable, "-m", "perfectly", "bench", "report", str(path)],
+        stdout=head.stdin,
+        stderr=subprocess.PIPE,
+    )
+    head.stdin.close()  # only head holds the pipe's reading end now
+    _, err = report.communicate(timeout=120)
+    first = head.stdout.read()
+    head.stdout.close()
+    head.wait(timeout=60)
+    assert first.decode().startswith("perfectly ")
+    assert err == b"", err.decode()
+    assert report.returncode == 1  # the output was cut short, as the signal docs advise
+
+
 def test_permutation_test_known_values():
     exact = stats.permutation_test([1, 2, 3, 4], [5, 6, 7, 8])
     assert exact.pvalue == pytest.approx(2 / 70) and exact.significant
@@ -425,7 +449,7 @@ def test_race_locked_variants_are_exact_and_deadlock_is_detected():
     text = race.render(result)
     assert "expected" in text and "observed" in text and "detected" in text
     assert "time.sleep(0)" in text  # says how the lost updates were provoked
-    assert json.loads(json.dumps(result.to_dict()))["deadlock"]["detected"] is True
+    assert json.loads(json.dumps(result.to_json()))["deadlock"]["detected"] is True
 
 
 def test_race_command_line():
@@ -451,6 +475,9 @@ def test_race_command_line():
         ["--kernels", "fortran"],
         ["--backends", "threads,mpi"],
         ["--algorithms", "sieve,magic"],
+        ["--methods", "sieve,magic"],
+        ["--variants", "fortran"],
+        ["--methods", ""],
         ["--schedules", "guided"],
         ["--start-methods", "teleport"],
         ["--sections", "everything"],
@@ -534,7 +561,7 @@ def test_numpy_baseline_agrees_with_the_kernel():
 
     for lo, hi in ((1, 2), (1, 5000), (10_007, 30_011)):
         c = perfectly.census(lo, hi)
-        total, abundant, deficient, perfect = baselines.run("numpy", lo, hi, 1)
+        total, abundant, deficient, perfect = baselines.run("numpy", "sieve", lo, hi, 1)
         assert (total, abundant, deficient, perfect) == (
             c.sigma_sum,
             c.abundant,
@@ -550,7 +577,7 @@ def test_numba_baseline_agrees_with_the_kernel():
     assert "numba" in baselines.available()
     for workers in (1, 2):
         c = perfectly.census(3, 70_001)
-        total, abundant, deficient, perfect = baselines.run("numba", 3, 70_001, workers)
+        total, abundant, deficient, perfect = baselines.run("numba", "sieve", 3, 70_001, workers)
         assert total == c.sigma_sum % 2**64
         assert (abundant, deficient, perfect) == (c.abundant, c.deficient, len(c.perfect))
 
@@ -574,7 +601,370 @@ def test_crossover_analysis_interpolates():
     }
     for size, (serial, threads) in timings.items():
         ms += [record(size, "serial", serial), record(size, "threads", threads)]
-    (c,) = analysis.crossovers(analysis.scenario_records(ms))
+    (c,) = analysis.crossovers(analysis.records(ms))
     assert c["measured"] == 10**6
     assert 10**5 < c["estimate"] < 10**6
     assert not math.isnan(c["speedups"][0])
+
+
+# --------------------------------------------------------------------------------------
+# The README's path: `pip install ".[bench]"` into a fresh venv, then `python -m bench`
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench_only_venv(tmp_path_factory):
+    """A fresh venv (no system site packages) with only ``pip install "<repo>[bench]"``:
+    matplotlib, and no dask, numba or scipy. Needs PyPI (build isolation)."""
+    if not (ROOT / "pyproject.toml").exists() or not (ROOT / "bench" / "__main__.py").exists():
+        pytest.skip("not run from a checkout")
+    venv = tmp_path_factory.mktemp("bench-venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    install = [str(python), "-m", "pip", "install", "--quiet", f"{ROOT}[bench]"]
+    proc = subprocess.run(install, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return python
+
+
+def _in_venv(python, *argv, timeout=600):
+    return subprocess.run(
+        [str(python), *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
+    # first of the README-path tests: it pays for building the venv, which keeps each
+    # test under the suite's faulthandler_timeout (120 s) on a busy 2-core machine
+    for command in (("-m", "bench"), ("-m", "perfectly", "bench")):
+        proc = _in_venv(bench_only_venv, *command, "--backends", "serial,dask", timeout=120)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        (line,) = proc.stderr.strip().splitlines()
+        assert "dask" in line and "distributed" in line
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_path):
+    """The README-path test: `python -m bench --quick` right after `pip install ".[bench]"`
+    runs to the end with the default backends (no dask) and measures every default
+    scenario. A plain --quick run: what a newcomer types."""
+    python = bench_only_venv
+    for module in ("dask", "distributed", "numba", "scipy"):
+        probe = _in_venv(python, "-c", f"import {module}")
+        assert probe.returncode != 0, f"{module} should not be installed by [bench]"
+    proc = _in_venv(python, "-m", "bench", "--quick", "--no-progress", "--output", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    (path,) = tmp_path.glob("*/results.json")
+    doc = json.loads(path.read_text())
+    assert results.problems(doc) == []
+    assert doc["complete"] is True
+    default_backends = ["serial", "threads", "_thread", "processes", "thread-pool", "process-pool"]
+    assert doc["parameters"]["backends"] == default_backends
+    variants = doc["parameters"]["variants"]
+    compiled = doc["machine"]["build"]["core"] == "compiled"
+    assert variants == (["python", "compiled-gil", "compiled-nogil"] if compiled else ["python"])
+    workers = tuple(doc["parameters"]["workers"])
+    default = doc["machine"]["default_start_method"]
+    assert_every_scenario(doc, tuple(variants), tuple(default_backends), workers, default)
+    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_readme_path_compare_without_scipy_uses_the_permutation_test(bench_only_venv, tmp_path):
+    pa, pb = tmp_path / "a.json", tmp_path / "b.json"
+    results.write(_doc({"clear": SLOW_A}), pa)
+    results.write(_doc({"clear": SLOW_B}), pb)
+    proc = _in_venv(bench_only_venv, "-m", "bench", "compare", str(pa), str(pb), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "permutation test" in proc.stdout and "1.50× slower" in proc.stdout
+
+
+# --------------------------------------------------------------------------------------
+# Typed records and the schema versions
+# --------------------------------------------------------------------------------------
+
+
+def test_records_round_trip_through_json():
+    scenario = Scenario(
+        "scaling", "compiled-nogil", "processes", 2, "trial", "static", 1, 5001, "fork"
+    )
+    assert Scenario.from_json(json.loads(json.dumps(scenario.to_json()))) == scenario
+    assert scenario.key == "processes:fork" and scenario.id.endswith("/processes:fork/w2")
+    run = Run(0.5, 0.01, 0.02, (0.2, 0.3), (3, 4), 7, "fork")
+    back = Run.from_json(json.loads(json.dumps(run.to_json())))
+    assert back == run and back.imbalance == pytest.approx(0.3 / 0.25)
+    m = Measurement(scenario, "a group", [0.7], [run, Run(0.4, 0.0, 0.0, (0.2,), (1,), 1, None)])
+    assert Measurement.from_json(json.loads(json.dumps(m.to_json()))) == m
+    record = Record(m, "processes (fork) × 2", "some/serial/id", 1.5)
+    again = Record.from_json(json.loads(json.dumps(record.to_json())))
+    assert again == record
+    assert again.stats.median == pytest.approx(0.45) and again.efficiency == pytest.approx(0.75)
+    assert again.median_run().wall == 0.4  # the lower middle one of two
+    doc = _doc({"clear": SLOW_A, "noise": SAME_A})
+    text = json.dumps(doc.to_json())
+    assert Results.from_json(json.loads(text)) == doc
+    assert json.dumps(Results.from_json(json.loads(text)).to_json()) == text
+
+
+V1_SCENARIO = {
+    "id": "scaling/sieve-dynamic/compiled-nogil/threads/w2",
+    "section": "scaling",
+    "group": "sieve, compiled nogil, [1, 1,000], dynamic schedule",
+    "label": "threads × 2",
+    "kernel": "compiled-nogil",
+    "backend": "threads",
+    "start_method": None,
+    "workers": 2,
+    "algorithm": "sieve",
+    "schedule": "dynamic",
+    "lo": 1,
+    "hi": 1001,
+    "chunk_size": None,
+    "values": [0.002, 0.003, 0.004],
+    "warmups": [0.005],
+    "runs": [
+        {
+            "wall": w,
+            "startup": 0.0001,
+            "shutdown": 0.0001,
+            "worker_busy": [w / 3, w / 3],
+            "worker_chunks": [1, 1],
+            "chunks": 2,
+            "start_method": None,
+            "imbalance": 1.0,
+        }
+        for w in (0.002, 0.003, 0.004)
+    ],
+    "stats": {
+        **dict.fromkeys(("n", "median", "mean", "min", "max", "q1", "q3"), 0.003),
+        **dict(stdev=0.001, iqr=0.001, spread=0.33, unstable=True),
+    },
+    "ns_per_number": 3000.0,
+    "imbalance": 1.0,
+    "startup": 0.0001,
+    "shutdown": 0.0001,
+    "reference": None,
+    "speedup": None,
+    "efficiency": None,
+}
+
+
+def _v1_file(tmp_path, name, values):
+    """A small perfectly-bench/1 file, written here with version 1's names."""
+    machine = json.loads(json.dumps(machine_info()))
+    machine["load_average_end"] = machine["load_average_start"]
+    params = {
+        "kernels": ["compiled-nogil"],
+        "backends": ["threads"],
+        "workers": [2],
+        "algorithms": ["sieve"],
+        "schedules": ["dynamic"],
+        "start_methods": [],
+        "sections": ["scaling"],
+        "sizes": {},
+        "repeat": 3,
+        "warmup": 1,
+        "baselines": False,
+        "quick": True,
+        "cpus": 2,
+        "argv": [],
+    }
+    scenario = {**V1_SCENARIO, "values": values}
+    scenario["runs"] = [{**V1_SCENARIO["runs"][0], "wall": v} for v in values]
+    doc = {
+        "schema": "perfectly-bench/1",
+        "created": "2026-11-24T22:51:26+00:00",
+        "complete": True,
+        "machine": machine,
+        "parameters": params,
+        "scenarios": [scenario],
+        "derived": {"overheads": [], "messages": [], "crossover": [], "unstable": 1},
+        "verdict": ["a stored verdict line from version 1."],
+        "plots": [],
+    }
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_version_1_files_are_read_by_report_and_compare(tmp_path):
+    a = _v1_file(tmp_path, "a.json", [0.002, 0.003, 0.004])
+    b = _v1_file(tmp_path, "b.json", [0.004, 0.006, 0.008])
+    loaded = results.load(a)
+    (record,) = loaded.records
+    assert record.scenario.variant == "compiled-nogil" and record.scenario.method == "sieve"
+    assert loaded.parameters["variants"] == ["compiled-nogil"]
+    assert loaded.parameters["methods"] == ["sieve"]
+    status, text = run_main("report", str(a))
+    assert status == 0
+    assert "threads × 2" in text and "a stored verdict line from version 1." in text
+    status, text = run_main("compare", str(a), str(b))
+    assert status == 0
+    assert "2.00× slower" in text and "threads × 2" in text
+
+
+def test_version_2_is_what_is_written(two_files):
+    pa, _ = two_files
+    doc = json.loads(pa.read_text())
+    assert doc["schema"] == "perfectly-bench/2"
+    assert all("variant" in r and "method" in r for r in doc["scenarios"])
+    assert not any("kernel" in r or "algorithm" in r for r in doc["scenarios"])
+    assert isinstance(doc["derived"]["comparisons"], list)
+
+
+def test_verdict_reads_the_stored_tests_and_runs_none(smoke):
+    """The verdict quotes the tests analysis stored: change a stored p-value and the
+    verdict changes with it (it would not, were the test run again)."""
+    from perfectly.benchmark import verdict
+
+    doc, path, _, _ = smoke
+    done = results.load(path)
+    comparisons = done.derived["comparisons"]
+    assert comparisons, "threads against processes should have been tested"
+    by_id = {r.id: r for r in done.records}
+    for c in comparisons:
+        again = stats.two_sample(by_id[c["a"]].values, by_id[c["b"]].values)
+        assert c["pvalue"] == again.pvalue and c["test"] == again.test
+    assert done.verdict == doc["verdict"] == verdict.verdict(done)
+    for c in comparisons:
+        c.update(pvalue=0.5, significant=False, floor=0.0)
+    ties = [line for line in verdict.verdict(done) if "a tie" in line and "p = 0.5" in line]
+    assert len(ties) == len(comparisons)
+
+
+# --------------------------------------------------------------------------------------
+# Defaults, deprecated names, the kernels section, race's own command
+# --------------------------------------------------------------------------------------
+
+
+FIXED_SIZES = ["--size", "sieve=2000,trial=500,python-sieve=200,python-trial=100"]
+
+
+def test_default_backends_need_no_optional_package():
+    from perfectly.benchmark import cli
+
+    params = cli.params_from(cli.run_parser("bench").parse_args(FIXED_SIZES))
+    assert "dask" not in params.backends
+    assert params.backends == (
+        "serial",
+        "threads",
+        "_thread",
+        "processes",
+        "thread-pool",
+        "process-pool",
+    )
+    assert "dask" in perfectly.BACKENDS  # still there, for those who name it
+
+
+def test_deprecated_flag_names_still_work(tmp_path, capsys):
+    from perfectly.benchmark import cli
+
+    args = cli.run_parser("bench").parse_args(
+        [*FIXED_SIZES, "--algorithms", "trial", "--kernels", "python"]
+    )
+    params = cli.params_from(args)
+    assert params.methods == ("trial",) and params.variants == ("python",)
+    old = ["--algorithms", "trial", "--kernels", "python", "--sections", "overhead"]
+    status = main([*FIXED_SIZES, *old, "--backends", "serial", *quiet_run(tmp_path, repeat=1)])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "--algorithms is deprecated, use --methods" in err
+    assert "--kernels is deprecated, use --variants" in err
+
+
+@pytest.mark.skipif(not COMPILED, reason="compares against the compiled kernel")
+def test_kernels_section_side_by_side(tmp_path):
+    status, text = run_main(
+        "--quick",
+        "--baselines",
+        "--sections",
+        "kernels",
+        *quiet_run(tmp_path, repeat=2),
+    )
+    assert status == 0, text
+    (path,) = tmp_path.glob("*/results.json")
+    done = results.load(path)
+    rows = [r for r in done.records if r.scenario.section == "kernels"]
+    assert {(r.scenario.method, r.scenario.lo, r.scenario.hi) for r in rows} == {
+        ("sieve", 1, 10**6),
+        ("sieve", 10**9, 10**9 + 10**6),
+        ("trial", 1, 2 * 10**4),
+    }
+    backends = {(r.scenario.method, r.scenario.backend) for r in rows}
+    assert ("sieve", "numpy") in backends and ("sieve", "serial") in backends
+    assert all(r.scenario.workers == 1 and r.ns_per_number > 0 for r in rows)
+    assert all(r.speedup is not None for r in rows)  # a ratio against the compiled run
+    assert "Kernels: one thread each" in text and "ns/number" in text
+    if importlib.util.find_spec("numba") is None:
+        assert "numba is not installed" in text
+    else:  # CI installs numba: the numba contenders must run, not be skipped
+        assert {("sieve", "numba-njit"), ("trial", "numba-njit")} <= backends
+        assert any(line.startswith("One thread each:") for line in done.verdict)
+
+
+def test_numba_njit_baselines_agree_with_the_kernel():
+    pytest.importorskip("numba")
+    from perfectly.benchmark import baselines
+
+    for method, (lo, hi) in (
+        ("sieve", (3, 70_001)),
+        ("sieve", (10**9, 10**9 + 5000)),
+        ("trial", (1, 3000)),
+    ):
+        c = perfectly.census(lo, hi)
+        total, abundant, deficient, perfect = baselines.run("numba-njit", method, lo, hi, 1)
+        assert total == c.sigma_sum % 2**64
+        assert (abundant, deficient, perfect) == (c.abundant, c.deficient, len(c.perfect))
+
+
+def test_compare_says_same_names_the_unmatched_and_shows_both_ranges(tmp_path):
+    a = _doc({"steady": SAME_A, "only-a": SAME_A, "wider": SAME_A})
+    b = _doc({"steady": SAME_A, "only-b": SAME_A})
+    b_wide = _doc({"wider": SAME_B}, hi=2001)
+    b.records += b_wide.records
+    text = compare.render("a.json", a, "b.json", b)
+    lines = text.splitlines()
+    steady = lines[lines.index("synthetic steady") + 1]
+    assert "same" in steady and "faster" not in steady and "slower" not in steady
+    assert "1.00×" not in text
+    assert "ranges differ: A [1, 1,001), B [1, 2,001)" in text
+    assert "only in A (1):" in text and "scaling/sieve-dynamic/only-a/threads/w2" in text
+    assert "only in B (1):" in text and "scaling/sieve-dynamic/only-b/threads/w2" in text
+
+
+def test_race_has_its_own_command():
+    argv = "race --chunks 10 --chunk-size 50 --attempts 1 --timeout 0.1 --threads-only --json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfectly", *argv.split()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {v["kind"] for v in out["variants"]} == {"threads"}
+    assert out["deadlock"]["detected"] is True
+    bad = subprocess.run(
+        [sys.executable, "-m", "perfectly", "race", "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_race_chunks_with_the_planner():
+    from perfectly.planning import plan
+
+    result = race.run_race(
+        workers=2, chunks=7, chunk_size=30, attempts=1, timeout=0.1, processes=False
+    )
+    chunks = list(plan(1, 211, schedule="dynamic", workers=1, chunk_size=30, method="sieve"))
+    assert len(chunks) == result.chunks == 7
+    assert all(v.expected == sum(c.count for c in chunks) for v in result.variants)

@@ -51,6 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser(  # listed for --help; main() hands "bench …" to the engine first
         "bench", help="threads vs processes, measured (see: perfectly bench --help)"
     )
+    commands.add_parser("race", help="lost updates and a deadlock, shown (see: race --help)")
     return parser
 
 
@@ -126,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from perfectly.benchmark import main as bench
 
         return bench(args_list[1:], prog="python -m perfectly bench")
+    if args_list[:1] == ["race"]:
+        from perfectly.race import main as race
+
+        return race(args_list[1:], prog="python -m perfectly race")
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

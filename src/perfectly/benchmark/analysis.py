@@ -1,7 +1,7 @@
 """Derived figures, computed from the raw timings and nothing else.
 
 * speedup = median of the group's serial run / median of this run (same kernel,
-  algorithm and range, measured side by side); efficiency = speedup / workers;
+  method and range, measured side by side); efficiency = speedup / workers;
 * load imbalance = max / mean of the workers' busy time (median over the runs);
 * start-and-stop cost of N workers = median of a run with one number per worker −
   median of the serial run of one number;
@@ -10,45 +10,28 @@
   kernel's own cost per call, not messaging);
 * crossover = the smallest range from which a parallel contender beat serial at that
   size and every larger one measured, and where between the measured sizes speedup 1
-  lies (see :func:`crossovers`).
+  lies (see :func:`crossovers`);
+* comparisons = the two-sample tests the verdict quotes (threads against processes,
+  dynamic against static chunks), computed once here and stored with the results.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from perfectly.benchmark.timing import Measurement
+from perfectly.benchmark.records import Measurement, Record, contender_key
+from perfectly.benchmark.stats import summarize, two_sample
+
+#: Which variants the verdict speaks of, in the order it does.
+VERDICT_VARIANTS = ("compiled-nogil", "compiled-gil", "python")
 
 
-def scenario_record(m: Measurement, reference: Measurement | None) -> dict[str, Any]:
-    """The JSON record of one measured scenario, derived figures included."""
-    s = m.scenario
-    record: dict[str, Any] = {**s.to_dict(), "group": m.group, "label": s.contender}
-    record["values"] = m.values
-    record["warmups"] = list(m.warmups)
-    record["runs"] = [run.to_dict() for run in m.runs]
-    summary = m.summary()
-    record["stats"] = summary.to_dict()
-    record["ns_per_number"] = summary.median / s.count * 1e9 if s.count else None
-    parallel = s.backend not in ("numpy", "numba")
-    record["imbalance"] = statistics.median(r.imbalance for r in m.runs) if parallel else None
-    record["startup"] = statistics.median(r.startup for r in m.runs)
-    record["shutdown"] = statistics.median(r.shutdown for r in m.runs)
-    record["reference"] = None
-    record["speedup"] = record["efficiency"] = None
-    if reference is not None and reference.runs:
-        base = reference.summary().median
-        record["reference"] = reference.scenario.id
-        record["speedup"] = base / summary.median
-        record["efficiency"] = record["speedup"] / s.workers
-    return record
-
-
-def scenario_records(measurements: Iterable[Measurement]) -> list[dict[str, Any]]:
-    """Records for every measurement that has at least one value."""
+def records(measurements: Iterable[Measurement]) -> list[Record]:
+    """A record for every measurement that has at least one value, with its speedup
+    over the serial run of its group (none in the overhead and messages sections:
+    there is no work to speed up there, only costs)."""
     done = [m for m in measurements if m.runs]
     serial = {
         (m.group, m.scenario.section): m
@@ -59,76 +42,117 @@ def scenario_records(measurements: Iterable[Measurement]) -> list[dict[str, Any]
     for m in done:
         if m.scenario.backend != "serial":
             schedules[m.group].add(m.scenario.schedule)
-    records = []
+    out = []
     for m in done:
-        ref = serial.get((m.group, m.scenario.section))
-        if m.scenario.section in ("overhead", "messages"):
-            ref = None  # no work to speed up: these are costs, not speedups
-        record = scenario_record(m, ref)
-        if len(schedules[m.group]) > 1 and m.scenario.backend != "serial":
-            record["label"] += f", {m.scenario.schedule}"  # the group compares schedules
-        records.append(record)
-    return records
+        s = m.scenario
+        label = s.contender
+        if len(schedules[m.group]) > 1 and s.backend != "serial":
+            label += f", {s.schedule}"  # the group compares schedules
+        ref = serial.get((m.group, s.section))
+        if ref is None or s.section in ("overhead", "messages"):
+            out.append(Record(m, label))
+            continue
+        speedup = summarize(ref.values).median / summarize(m.values).median
+        out.append(Record(m, label, ref.scenario.id, speedup))
+    return out
 
 
-def _median(record: dict[str, Any]) -> float:
-    return float(record["stats"]["median"])
+def pick(rows: Iterable[Record], **want: Any) -> Record | None:
+    """The first record whose scenario has every attribute given."""
+    for r in rows:
+        if all(getattr(r.scenario, k) == v for k, v in want.items()):
+            return r
+    return None
 
 
-def _contender_key(record: dict[str, Any]) -> str:
-    sm = record["start_method"]
-    return str(record["backend"]) + (f":{sm}" if sm else "")
+def main_rows(rows: list[Record]) -> list[Record]:
+    """The scaling records the verdict speaks of first: the sieve (else trial), with
+    dynamic chunks where there are any."""
+    scaling = [r for r in rows if r.scenario.section == "scaling"]
+    method = "sieve" if any(r.scenario.method == "sieve" for r in scaling) else "trial"
+    mine = [r for r in scaling if r.scenario.method == method]
+    return [r for r in mine if r.scenario.schedule == "dynamic"] or mine
 
 
-def overheads(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Start-and-stop cost of workers with one number each, per backend and worker count."""
-    section = [r for r in records if r["section"] == "overhead"]
-    base = next((_median(r) for r in section if r["backend"] == "serial"), 0.0)
+def verdict_pairs(rows: list[Record], cpus: int) -> list[tuple[Record, Record]]:
+    """The pairs the verdict compares: threads against processes per variant, and
+    dynamic against static chunks for ``trial``, at one worker per CPU."""
+    pairs = []
+    main = main_rows(rows)
+    for variant in VERDICT_VARIANTS:
+        threads = pick(main, variant=variant, backend="threads", workers=cpus)
+        procs = pick(main, variant=variant, backend="processes", workers=cpus)
+        if threads and procs:
+            pairs.append((threads, procs))
+    trial = [r for r in rows if r.scenario.section == "scaling" and r.scenario.method == "trial"]
+    for backend in ("threads", "processes"):
+        static = pick(trial, schedule="static", backend=backend, workers=cpus)
+        if static is None:
+            continue
+        variant = static.scenario.variant
+        dynamic = pick(trial, schedule="dynamic", backend=backend, workers=cpus, variant=variant)
+        if dynamic is not None:
+            pairs.append((dynamic, static))
+    return pairs
+
+
+def comparisons(rows: list[Record], cpus: int) -> list[dict[str, Any]]:
+    """The two-sample test of each pair the verdict compares (see :func:`verdict_pairs`)."""
     return [
-        {
-            "backend": r["backend"],
-            "start_method": r["start_method"],
-            "workers": r["workers"],
-            "cost": _median(r) - base,
-            "wall": _median(r),
-            "startup": r["startup"],
-            "shutdown": r["shutdown"],
-            "id": r["id"],
-        }
-        for r in section
-        if r["backend"] != "serial"
+        {"a": a.id, "b": b.id, **two_sample(a.values, b.values).to_json()}
+        for a, b in verdict_pairs(rows, cpus)
     ]
 
 
-def message_costs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def overheads(rows: list[Record]) -> list[dict[str, Any]]:
+    """Start-and-stop cost of workers with one number each, per backend and worker count."""
+    section = [r for r in rows if r.scenario.section == "overhead"]
+    base = next((r.median for r in section if r.scenario.backend == "serial"), 0.0)
+    return [
+        {
+            "backend": r.scenario.backend,
+            "start_method": r.scenario.start_method,
+            "workers": r.scenario.workers,
+            "cost": r.median - base,
+            "wall": r.median,
+            "startup": r.startup,
+            "shutdown": r.shutdown,
+            "id": r.id,
+        }
+        for r in section
+        if r.scenario.backend != "serial"
+    ]
+
+
+def message_costs(rows: list[Record]) -> list[dict[str, Any]]:
     """Cost of one more chunk per backend, with the kernel's own per-call cost removed."""
-    pairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        if r["section"] == "messages":
-            pairs[_contender_key(r)].append(r)
-    per_chunk: dict[str, tuple[float, dict[str, Any]]] = {}
+    pairs: dict[str, list[Record]] = defaultdict(list)
+    for r in rows:
+        if r.scenario.section == "messages":
+            pairs[r.scenario.key].append(r)
+    per_chunk: dict[str, tuple[float, Record]] = {}
     for key, rs in pairs.items():
         if len(rs) != 2:
             continue
-        few, many = sorted(rs, key=lambda r: r["runs"][0]["chunks"])
-        extra = many["runs"][0]["chunks"] - few["runs"][0]["chunks"]
+        few, many = sorted(rs, key=lambda r: r.runs[0].chunks)
+        extra = many.runs[0].chunks - few.runs[0].chunks
         if extra > 0:
-            per_chunk[key] = ((_median(many) - _median(few)) / extra, many)
+            per_chunk[key] = ((many.median - few.median) / extra, many)
     serial = per_chunk.get("serial", (0.0, None))[0]
     return [
         {
-            "backend": r["backend"],
-            "start_method": r["start_method"],
-            "workers": r["workers"],
+            "backend": r.scenario.backend,
+            "start_method": r.scenario.start_method,
+            "workers": r.scenario.workers,
             "per_chunk": cost,
             "message": cost - serial if key != "serial" else 0.0,
-            "chunks": r["runs"][0]["chunks"],
+            "chunks": r.runs[0].chunks,
         }
         for key, (cost, r) in per_chunk.items()
     ]
 
 
-Point = tuple[int, dict[str, Any], dict[str, Any]]  # (size, contender, serial) records
+Point = tuple[int, Record, Record]  # (size, contender, serial)
 
 
 def _crossing(first: Point, second: Point) -> float | None:
@@ -138,16 +162,16 @@ def _crossing(first: Point, second: Point) -> float | None:
     (n1, p1, s1), (n2, p2, s2) = first, second
     if n1 == n2:
         return None
-    serial_slope = (_median(s2) - _median(s1)) / (n2 - n1)
-    own_slope = (_median(p2) - _median(p1)) / (n2 - n1)
+    serial_slope = (s2.median - s1.median) / (n2 - n1)
+    own_slope = (p2.median - p1.median) / (n2 - n1)
     if serial_slope <= own_slope:
         return None
-    serial_start = _median(s1) - serial_slope * n1
-    own_start = _median(p1) - own_slope * n1
+    serial_start = s1.median - serial_slope * n1
+    own_start = p1.median - own_slope * n1
     return (own_start - serial_start) / (serial_slope - own_slope)
 
 
-def crossovers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def crossovers(rows: list[Record]) -> list[dict[str, Any]]:
     """Per parallel contender: from which range size it beats serial.
 
     ``measured`` is the smallest size measured from which the contender beat serial at
@@ -157,46 +181,33 @@ def crossovers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     dominate (serial time grew at least 0.7× as fast as the range) and the answer lies
     within 100× of the largest size.
     """
-    by_size: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for r in records:
-        if r["section"] == "crossover":
-            by_size[r["hi"] - r["lo"]][_contender_key(r)] = r
+    by_size: dict[int, dict[str, Record]] = defaultdict(dict)
+    for r in rows:
+        if r.scenario.section == "crossover":
+            by_size[r.scenario.count][r.scenario.key] = r
     sizes = sorted(by_size)
     keys = sorted({k for row in by_size.values() for k in row if k != "serial"})
     out = []
     for key in keys:
-        rows = [
+        points = [
             (n, by_size[n][key], by_size[n]["serial"])
             for n in sizes
             if key in by_size[n] and "serial" in by_size[n]
         ]
-        if not rows:
+        if not points:
             continue
-        speedups = [_median(s) / _median(r) for _, r, s in rows]
+        speedups = [s.median / r.median for _, r, s in points]
         wins = [x > 1 for x in speedups]
-        measured = None
-        for i in range(len(rows)):
-            if all(wins[i:]):
-                measured = rows[i][0]
-                break
-        estimate = None
-        if measured is not None and measured != rows[0][0]:
-            i = [n for n, _, _ in rows].index(measured)
-            estimate = _crossing(rows[i - 1], rows[i])
-        elif measured is None and len(rows) >= 2:
-            (n1, _, s1), (n2, _, s2) = rows[-2], rows[-1]
-            if _median(s2) / _median(s1) >= 0.7 * n2 / n1:  # serial time grows with the work
-                guess = _crossing(rows[-2], rows[-1])
-                if guess is not None and n2 < guess <= 100 * n2:
-                    estimate = guess
-        first = rows[0][1]
+        measured = next((points[i][0] for i in range(len(points)) if all(wins[i:])), None)
+        estimate = _estimate(points, measured)
+        first = points[0][1].scenario
         out.append(
             {
-                "backend": first["backend"],
-                "start_method": first["start_method"],
-                "workers": first["workers"],
-                "kernel": first["kernel"],
-                "sizes": [n for n, _, _ in rows],
+                "backend": first.backend,
+                "start_method": first.start_method,
+                "workers": first.workers,
+                "variant": first.variant,
+                "sizes": [n for n, _, _ in points],
                 "speedups": speedups,
                 "wins": wins,
                 "measured": measured,
@@ -206,17 +217,33 @@ def crossovers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def settled(records: list[dict[str, Any]]) -> frozenset[str]:
+def _estimate(points: list[Point], measured: int | None) -> float | None:
+    """Where speedup 1 lies: between the first winning size and the one below it, or
+    (never won) by extrapolation from the two largest sizes (see :func:`crossovers`)."""
+    if measured is not None and measured != points[0][0]:
+        i = [n for n, _, _ in points].index(measured)
+        return _crossing(points[i - 1], points[i])
+    if measured is None and len(points) >= 2:
+        (n1, _, s1), (n2, _, s2) = points[-2], points[-1]
+        if s2.median / s1.median >= 0.7 * n2 / n1:  # serial time grows with the work
+            guess = _crossing(points[-2], points[-1])
+            if guess is not None and n2 < guess <= 100 * n2:
+                return guess
+    return None
+
+
+def _key(c: dict[str, Any]) -> str:
+    return contender_key(c["backend"], c["start_method"])
+
+
+def settled(rows: list[Record]) -> frozenset[str]:
     """Crossover contenders that beat serial at their last two sizes: done with."""
-    done = set()
-    for c in crossovers(records):
-        if len(c["wins"]) >= 2 and all(c["wins"][-2:]):
-            sm = c["start_method"]
-            done.add(c["backend"] + (f":{sm}" if sm else ""))
-    return frozenset(done)
+    return frozenset(
+        _key(c) for c in crossovers(rows) if len(c["wins"]) >= 2 and all(c["wins"][-2:])
+    )
 
 
-def crossover_skip(records: list[dict[str, Any]], size: int, final: bool) -> frozenset[str]:
+def crossover_skip(rows: list[Record], size: int, final: bool) -> frozenset[str]:
     """Contenders not worth measuring at ``size``: settled ones, and hopeless ones.
 
     Speedup can at most grow in proportion to the range (serial time grows at most in
@@ -224,21 +251,20 @@ def crossover_skip(records: list[dict[str, Any]], size: int, final: bool) -> fro
     speedup, scaled up to ``size``, would still be under 0.5 is skipped there, except on
     the ``final`` sizes, which the extrapolation needs.
     """
-    skip = set(settled(records))
-    if final:
-        return frozenset(skip)
-    for c in crossovers(records):
-        if c["speedups"][-1] * size / c["sizes"][-1] < 0.5:
-            sm = c["start_method"]
-            skip.add(c["backend"] + (f":{sm}" if sm else ""))
+    skip = set(settled(rows))
+    if not final:
+        for c in crossovers(rows):
+            if c["speedups"][-1] * size / c["sizes"][-1] < 0.5:
+                skip.add(_key(c))
     return frozenset(skip)
 
 
-def derive(records: list[dict[str, Any]]) -> dict[str, Any]:
+def derive(rows: list[Record], cpus: int) -> dict[str, Any]:
     """The derived figures of a whole run."""
     return {
-        "overheads": overheads(records),
-        "messages": message_costs(records),
-        "crossover": crossovers(records),
-        "unstable": sum(bool(r["stats"]["unstable"]) for r in records),
+        "overheads": overheads(rows),
+        "messages": message_costs(rows),
+        "crossover": crossovers(rows),
+        "comparisons": comparisons(rows, cpus),
+        "unstable": sum(r.stats.unstable for r in rows),
     }

@@ -4,7 +4,8 @@
   of numbers and each prime p ≤ √hi, divide p out of the multiples of p with array
   operations and build σ multiplicatively.
 * ``numba``: the compiled kernel's factor sieve under ``@njit(parallel=True)``, blocks
-  spread over numba's threads with ``prange`` (:mod:`._numba_sieve`).
+  spread over numba's threads with ``prange`` (:mod:`._numba_kernels`);
+* ``numba-njit``: one thread of plain ``@njit``: the same sieve, or a trial-division loop.
 
 Each returns (Σσ, abundant, deficient, perfect) and is checked against the closed form
 of Σσ, as every ``search`` is (mod 2**64 for numba, which sums in ``uint64``).
@@ -18,8 +19,7 @@ from types import ModuleType
 
 import numpy as np
 
-from perfectly.arithmetic import sum_sigma
-from perfectly.search import VerificationError
+from perfectly import VerificationError, sum_sigma
 
 NUMPY_BLOCK = 1 << 20
 
@@ -70,15 +70,20 @@ def _numba() -> ModuleType | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numba's import-time notices are not ours
-            from perfectly.benchmark import _numba_sieve
+            from perfectly.benchmark import _numba_kernels
     except ImportError:
         return None
-    return _numba_sieve
+    return _numba_kernels
 
 
 def available() -> tuple[str, ...]:
     """The baselines that can run here."""
-    return ("numpy", "numba") if _numba() is not None else ("numpy",)
+    return ("numpy", "numba", "numba-njit") if _numba() is not None else ("numpy",)
+
+
+def missing() -> str | None:
+    """Why the numba baselines cannot run here, or None if they can."""
+    return None if _numba() is not None else "numba is not installed (pip install numba)"
 
 
 def numba_threads() -> int:
@@ -89,23 +94,31 @@ def numba_threads() -> int:
 
 def warm_up(name: str) -> None:
     """Compile (numba) outside any timing."""
-    if name == "numba":
-        run("numba", 1, 1000, 1)
+    if name.startswith("numba"):
+        for method in ("sieve", "trial") if name == "numba-njit" else ("sieve",):
+            run(name, method, 1, 1000, 1)
 
 
-def run(name: str, lo: int, hi: int, workers: int) -> tuple[int, int, int, int]:
-    """Run baseline ``name`` on [lo, hi) and check its Σσ against the closed form."""
-    if name == "numpy":
-        result = numpy_census(lo, hi)
-        modulus = None
-    elif name == "numba":
-        module = _numba()
-        if module is None:
-            raise RuntimeError("numba is not installed")
-        result = module.census(lo, hi, workers)
-        modulus = 2**64
-    else:
-        raise ValueError(f"unknown baseline {name!r}")
+def _census(name: str, method: str, lo: int, hi: int, workers: int) -> tuple[int, ...]:
+    if name == "numpy" and method == "sieve":
+        return numpy_census(lo, hi)
+    module = _numba()
+    if module is None:
+        raise RuntimeError(f"{name}: {missing()}")
+    if name == "numba" and method == "sieve":
+        return tuple(module.census(lo, hi, workers))
+    if name == "numba-njit":
+        return tuple(
+            module.census(lo, hi, None) if method == "sieve" else module.trial_census(lo, hi)
+        )
+    raise ValueError(f"no baseline {name!r} for method {method!r}")
+
+
+def run(name: str, method: str, lo: int, hi: int, workers: int) -> tuple[int, ...]:
+    """Run baseline ``name`` with ``method`` on [lo, hi); check its Σσ against the closed
+    form (mod 2**64 for numba, which sums in ``uint64``)."""
+    result = _census(name, method, lo, hi, workers)
+    modulus = 2**64 if name.startswith("numba") else None
     expected = sum_sigma(hi - 1) - sum_sigma(lo - 1)
     got = result[0]
     if (expected % modulus if modulus else expected) != got:

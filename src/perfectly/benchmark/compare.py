@@ -1,19 +1,19 @@
 """``bench compare A.json B.json``: per scenario, B against A, and whether it is significant.
 
 Scenarios are matched by id. For each pair the line gives both medians, the ratio B/A
-("1.23× slower" or "1.10× faster"), and the verdict of a two-sample test on the two
-sets of timings (Welch's t-test with scipy, else a permutation test; see
-:mod:`.stats`): "not significant" when p ≥ 0.05, as pyperf says it.
+("1.23× slower", "1.10× faster", or "same" when it rounds to 1.00), and the verdict of
+a two-sample test on the two sets of timings (Welch's t-test with scipy, else a
+permutation test; see :mod:`.stats`): "not significant" when p ≥ 0.05, as pyperf says
+it. Both files are read whatever their schema version.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any
 
-from perfectly.benchmark import results
-from perfectly.benchmark.report import fmt_time
+from perfectly.benchmark.formatting import fmt_time
+from perfectly.benchmark.records import Record
+from perfectly.benchmark.results import Results
 from perfectly.benchmark.stats import ALPHA, Significance, two_sample
 
 
@@ -21,21 +21,29 @@ from perfectly.benchmark.stats import ALPHA, Significance, two_sample
 class Row:
     """One scenario in both files."""
 
-    id: str
-    label: str
-    median_a: float
-    median_b: float
+    a: Record
+    b: Record
     significance: Significance
-    same_range: bool
+
+    @property
+    def id(self) -> str:
+        return self.a.id
 
     @property
     def ratio(self) -> float:
         """B's median / A's median: above 1 means B is slower."""
-        return self.median_b / self.median_a
+        return self.b.median / self.a.median
+
+    @property
+    def same_range(self) -> bool:
+        sa, sb = self.a.scenario, self.b.scenario
+        return (sa.lo, sa.hi) == (sb.lo, sb.hi)
 
     @property
     def change(self) -> str:
-        if self.ratio >= 1:
+        if f"{self.ratio:.2f}" == "1.00":
+            return "same"
+        if self.ratio > 1:
             return f"{self.ratio:.2f}× slower"
         return f"{1 / self.ratio:.2f}× faster"
 
@@ -48,75 +56,66 @@ class Row:
             return f"not significant (p = {p:.2f})"
         return "significant (p < 0.001)" if p < 0.001 else f"significant (p = {p:.3f})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "median_a": self.median_a,
-            "median_b": self.median_b,
-            "ratio": self.ratio,
-            "pvalue": self.significance.pvalue,
-            "significant": self.significance.significant,
-            "test": self.significance.test,
-            "same_range": self.same_range,
-        }
+    @property
+    def range_note(self) -> str:
+        """Empty when both ran on the same range; else both ranges."""
+        if self.same_range:
+            return ""
+        sa, sb = self.a.scenario, self.b.scenario
+        return (
+            f"  (ranges differ: A [{sa.lo:,}, {sa.hi:,}), B [{sb.lo:,}, {sb.hi:,}); "
+            "fix them with --size)"
+        )
 
 
 def compare_docs(
-    a: dict[str, Any], b: dict[str, Any], *, use_scipy: bool = True
+    a: Results, b: Results, *, use_scipy: bool = True
 ) -> tuple[list[Row], list[str], list[str]]:
     """Rows for the scenarios in both documents, and the ids found in only one."""
-    in_a = {r["id"]: r for r in a["scenarios"]}
-    in_b = {r["id"]: r for r in b["scenarios"]}
-    rows = []
-    for key, ra in in_a.items():
-        rb = in_b.get(key)
-        if rb is None:
-            continue
-        rows.append(
-            Row(
-                id=key,
-                label=f"{ra['group']}: {ra['label']}",
-                median_a=float(ra["stats"]["median"]),
-                median_b=float(rb["stats"]["median"]),
-                significance=two_sample(ra["values"], rb["values"], use_scipy=use_scipy),
-                same_range=(ra["lo"], ra["hi"]) == (rb["lo"], rb["hi"]),
-            )
-        )
+    in_a = {r.id: r for r in a.records}
+    in_b = {r.id: r for r in b.records}
+    rows = [
+        Row(ra, in_b[key], two_sample(ra.values, in_b[key].values, use_scipy=use_scipy))
+        for key, ra in in_a.items()
+        if key in in_b
+    ]
     only_a = [k for k in in_a if k not in in_b]
     only_b = [k for k in in_b if k not in in_a]
     return rows, only_a, only_b
 
 
-def _describe(path: str, doc: dict[str, Any]) -> str:
-    m = doc["machine"]
+def _describe(path: str, results: Results) -> str:
+    m = results.machine
     return (
-        f"{path}: {doc['created']}, {m['cpu_model']} ({m['cpus_available']} CPUs), "
+        f"{path}: {results.created}, {m['cpu_model']} ({m['cpus_available']} CPUs), "
         f"{m['python_implementation']} {m['python_version']}"
     )
 
 
-def render(
-    path_a: str, a: dict[str, Any], path_b: str, b: dict[str, Any], *, use_scipy: bool = True
-) -> str:
+def _only(which: str, ids: list[str]) -> list[str]:
+    if not ids:
+        return []
+    return [f"only in {which} ({len(ids)}):"] + [f"  {i}" for i in ids]
+
+
+def render(path_a: str, a: Results, path_b: str, b: Results, *, use_scipy: bool = True) -> str:
     """The comparison as text."""
     rows, only_a, only_b = compare_docs(a, b, use_scipy=use_scipy)
     lines = [f"A = {_describe(path_a, a)}", f"B = {_describe(path_b, b)}"]
     if not rows:
         lines.append("no scenario is in both files")
-        return "\n".join(lines)
+        return "\n".join(lines + _only("A", only_a) + _only("B", only_b))
     tests = sorted({r.significance.test for r in rows if r.significance.pvalue is not None})
     lines.append(f"test: {', '.join(tests) or 'none'}; significant when p < {ALPHA}")
     lines.append("")
     group = None
     for r in rows:
-        head, _, label = r.label.partition(": ")
-        if head != group:
-            lines.append(head)
-            group = head
-        warn = "" if r.same_range else "  (ranges differ: fix them with --size)"
+        if r.a.group != group:
+            lines.append(r.a.group)
+            group = r.a.group
         lines.append(
-            f"  {label:34} {fmt_time(r.median_a):>9} -> {fmt_time(r.median_b):>9}  "
-            f"{r.change:>13}  {r.verdict}{warn}"
+            f"  {r.a.label:34} {fmt_time(r.a.median):>9} -> {fmt_time(r.b.median):>9}  "
+            f"{r.change:>13}  {r.verdict}{r.range_note}"
         )
     slower = sum(r.significance.significant and r.ratio > 1 for r in rows)
     faster = sum(r.significance.significant and r.ratio < 1 for r in rows)
@@ -125,13 +124,4 @@ def render(
         f"{len(rows)} scenarios in both: {faster} significantly faster in B, {slower} "
         f"significantly slower, {len(rows) - faster - slower} not significantly different"
     )
-    if only_a or only_b:
-        lines.append(f"only in A: {len(only_a)} scenarios; only in B: {len(only_b)}")
-    return "\n".join(lines)
-
-
-def main(path_a: str, path_b: str) -> str:
-    """Load, validate and compare two results files."""
-    a = results.load(Path(path_a))
-    b = results.load(Path(path_b))
-    return render(path_a, a, path_b, b)
+    return "\n".join(lines + _only("A", only_a) + _only("B", only_b))

@@ -1,7 +1,8 @@
 """One benchmark run, start to finish: size, measure, derive, write, report.
 
 Sections run in a fixed order (scaling, start methods, overheads, messages, crossover,
-baselines); the numba baseline goes last because its thread pool stays up afterwards.
+kernels, baselines); the numba baseline goes last because its thread pool stays up
+afterwards.
 Ctrl-C stops the run cleanly: the results file, table and verdict cover what was
 measured, the file says ``"complete": false``, and the exit status is 130.
 """
@@ -11,26 +12,28 @@ from __future__ import annotations
 import datetime
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from perfectly.benchmark import analysis, baselines, plots, report, results
+from perfectly.benchmark import analysis, baselines, machine, plots, results, table, verdict
 from perfectly.benchmark.matrix import (
     Group,
     Params,
     baseline_group,
     crossover_group,
+    kernel_groups,
     message_groups,
     overhead_groups,
     scaling_groups,
     start_method_groups,
 )
+from perfectly.benchmark.results import Results
 from perfectly.benchmark.timing import Progress, Runner
 
 INTERRUPTED = 130
 
 
 def planned_groups(params: Params) -> list[Group]:
-    """The fixed groups of a run, in the order they run (crossover is adaptive)."""
+    """The fixed groups of a run before the crossover, in the order they run."""
     builders = {
         "scaling": scaling_groups,
         "start-methods": start_method_groups,
@@ -44,6 +47,19 @@ def planned_groups(params: Params) -> list[Group]:
     return groups
 
 
+def baseline_groups(params: Params) -> list[Group]:
+    """The kernels and baselines sections (with --baselines), in the order they run:
+    numba's parallel baseline last, because its thread pool stays up afterwards."""
+    if not params.baselines:
+        return []
+    available = baselines.available()
+    groups = kernel_groups(params, available) if "kernels" in params.sections else []
+    if "baselines" in params.sections:
+        base = baseline_group(params, available, baselines.numba_threads())
+        groups += [base] if base else []
+    return groups
+
+
 def _run_directory(output: Path) -> Path:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = output / stamp
@@ -54,6 +70,41 @@ def _run_directory(output: Path) -> Path:
     return path
 
 
+def _crossover(runner: Runner, params: Params, sizes: tuple[int, ...]) -> None:
+    """The crossover groups, each size skipping the contenders already settled."""
+    planned = [crossover_group(params, size) for size in sizes]
+    for i, size in enumerate(sizes):
+        rows = analysis.records(runner.measurements)
+        skip = analysis.crossover_skip(rows, size, final=i >= len(sizes) - 2)
+        group = crossover_group(params, size, skip)
+        runner.progress.total -= runner.runs_for(planned[i]) - runner.runs_for(group)
+        if len(group.scenarios) == 1:  # every contender has settled: no need for serial
+            runner.progress.total -= runner.runs_for(group)
+            continue
+        runner.run_group(group)
+
+
+def measure(params: Params, progress: bool) -> tuple[Runner, bool]:
+    """Run every group of ``params``: (the runner with its measurements, complete?)."""
+    groups = planned_groups(params)
+    crossover = params.crossover_sizes if "crossover" in params.sections else ()
+    extra = [crossover_group(params, size) for size in crossover]
+    later = baseline_groups(params)
+    runner = Runner(params.warmup, params.repeat, Progress(0, enabled=progress))
+    runner.progress.total = sum(runner.runs_for(g) for g in [*groups, *extra, *later])
+    try:
+        for group in groups:
+            runner.run_group(group)
+        _crossover(runner, params, crossover)
+        for group in later:
+            runner.run_group(group)
+    except KeyboardInterrupt:
+        return runner, False
+    finally:
+        runner.progress.close()
+    return runner, True
+
+
 def run(
     params: Params,
     *,
@@ -62,68 +113,44 @@ def run(
     draw_plots: bool = True,
     progress: bool = True,
     out: TextIO | None = None,
-) -> tuple[dict[str, Any], Path, int]:
+) -> tuple[Results, Path, int]:
     """Measure ``params``; write results.json (and plots) under a new directory in
-    ``output``; print the table and verdict to ``out``. Returns (document, path, status).
+    ``output``; print the table and verdict to ``out``. Returns (results, path, status).
     """
     out = sys.stdout if out is None else out
-    created = results.now()
-    machine = results.machine_info()
-    groups = planned_groups(params)
-    crossover = params.crossover_sizes if "crossover" in params.sections else ()
-    extra = [crossover_group(params, size) for size in crossover]
-    base = None
-    if params.baselines and "baselines" in params.sections:
-        base = baseline_group(params, baselines.available(), baselines.numba_threads())
-    runner = Runner(params.warmup, params.repeat, Progress(0, enabled=progress))
-    total = sum(runner.runs_for(g) for g in [*groups, *extra, *([base] if base else [])])
-    runner.progress.total = total
-    complete = True
-    try:
-        for group in groups:
-            runner.run_group(group)
-        for i, size in enumerate(crossover):
-            records = analysis.scenario_records(runner.measurements)
-            skip = analysis.crossover_skip(records, size, final=i >= len(crossover) - 2)
-            group = crossover_group(params, size, skip)
-            runner.progress.total -= runner.runs_for(extra[i]) - runner.runs_for(group)
-            if len(group.scenarios) == 1:  # every contender has settled: no need for serial
-                runner.progress.total -= runner.runs_for(group)
-                continue
-            runner.run_group(group)
-        if base is not None:
-            runner.run_group(base)
-    except KeyboardInterrupt:
-        complete = False
-    finally:
-        runner.progress.close()
-    records = analysis.scenario_records(runner.measurements)
-    machine["load_average_end"] = results.load_average()
-    doc = results.document(
+    created, about = results.now(), machine.machine_info()
+    runner, complete = measure(params, progress)
+    rows = analysis.records(runner.measurements)
+    about["load_average_end"] = machine.load_average()
+    done = Results(
         created=created,
         complete=complete,
-        machine=machine,
-        parameters={**params.to_dict(), "argv": list(argv)},
-        scenarios=records,
-        derived=analysis.derive(records),
-        verdict=[],
-        plots=[],
+        machine=about,
+        parameters={**params.to_json(), "argv": list(argv)},
+        records=rows,
+        derived=analysis.derive(rows, params.cpus),
     )
-    doc["verdict"] = report.verdict(doc)
+    done.verdict = verdict.verdict(done)
     directory = _run_directory(output)
     directory.mkdir(parents=True)
-    if draw_plots and plots.available() and records:
-        doc["plots"] = plots.draw(doc, directory)
+    if draw_plots and plots.available() and rows:
+        done.plots = plots.draw(done, directory)
     path = directory / "results.json"
-    results.write(results.validate(doc), path)
+    results.write(done, path)
     if not complete:
         print("interrupted: writing what was measured", file=sys.stderr)
-    print(report.render(doc), file=out)
+    _print(done, path, draw_plots, out)
+    return done, path, 0 if complete else INTERRUPTED
+
+
+def _print(done: Results, path: Path, draw_plots: bool, out: TextIO) -> None:
+    print(table.render(done), file=out)
     print(f"\nresults: {path}", file=out)
-    for name in doc["plots"]:
-        print(f"plot:    {directory / name}", file=out)
+    for name in done.plots:
+        print(f"plot:    {path.parent / name}", file=out)
+    if done.parameters["baselines"] and (why := baselines.missing()):
+        print(f"numba:   skipped, {why}", file=out)
     if draw_plots and not plots.available():
         print(
             "plots:   none (matplotlib is not installed: pip install 'perfectly[bench]')", file=out
         )
-    return doc, path, 0 if complete else INTERRUPTED

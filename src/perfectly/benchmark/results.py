@@ -1,8 +1,8 @@
 """The results file: versioned JSON, with the machine and the exact parameters.
 
-Schema ``perfectly-bench/1`` (a top-level object)::
+Schema ``perfectly-bench/2`` (a top-level object)::
 
-    schema      "perfectly-bench/1"
+    schema      "perfectly-bench/2"
     created     ISO 8601 time the run started (UTC)
     complete    false when the run was interrupted (what was measured is still here)
     machine     cpu_model, cpu_count, cpus_available, os, platform, machine,
@@ -10,38 +10,44 @@ Schema ``perfectly-bench/1`` (a top-level object)::
                 package_version, build (perfectly.build_info()), start_methods,
                 default_start_method, libraries (versions of numpy, numba, scipy, …),
                 load_average_start and load_average_end (1-minute load average, or null)
-    parameters  every dimension of the run (kernels, backends, workers, algorithms,
+    parameters  every dimension of the run (variants, backends, workers, methods,
                 schedules, start_methods, sections, sizes, repeat, warmup, …) and argv
     scenarios   one record per scenario measured (see SCENARIO_FIELDS): its identity,
                 values (seconds), warmups, runs (per-run startup, shutdown, worker
                 busy times and chunks), stats (n, median, mean, stdev, min, max, q1, q3,
                 iqr, spread, unstable), and derived figures: speedup and efficiency
                 against the group's serial reference, imbalance, ns_per_number
-    derived     overheads, messages, crossover, unstable (see :mod:`.analysis`)
+    derived     overheads, messages, crossover, comparisons (the two-sample tests the
+                verdict quotes), unstable (see :mod:`.analysis`)
     verdict     the plain-language conclusions, one string per line
     plots       file names of the PNG plots written next to this file
 
-:func:`validate` checks a document against this by hand and lists every problem.
+Version 1 differs only in names: ``kernel``/``kernels`` for ``variant``/``variants``,
+``algorithm``/``algorithms`` for ``method``/``methods``, and no ``comparisons``; it is
+read by upgrading it to version 2 (:func:`upgrade`). :func:`problems` is the one check of
+a document against the schema; :class:`Results` is the document, typed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
-import multiprocessing
-import os
-import platform
-import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from perfectly._core import build_info
-from perfectly._validate import START_METHODS, available_cpus
+from perfectly.benchmark.records import Record
 
-SCHEMA = "perfectly-bench/1"
+SCHEMA = "perfectly-bench/2"
+SCHEMA_V1 = "perfectly-bench/1"
+#: Version 1 names and their version 2 names, in scenarios and in parameters.
+V1_RENAMES = {"kernel": "variant", "algorithm": "method"}
+V1_PARAMETER_RENAMES = {"kernels": "variants", "algorithms": "methods"}
 
-TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
+Kind = type | tuple[type, ...]
+NUMBER = (int, float)
+OPTIONAL_NUMBER = (int, float, type(None))
+TOP_FIELDS: dict[str, Kind] = {
     "schema": str,
     "created": str,
     "complete": bool,
@@ -52,7 +58,7 @@ TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
     "verdict": list,
     "plots": list,
 }
-MACHINE_FIELDS: dict[str, type | tuple[type, ...]] = {
+MACHINE_FIELDS: dict[str, Kind] = {
     "cpu_model": str,
     "cpu_count": int,
     "cpus_available": int,
@@ -66,13 +72,13 @@ MACHINE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "start_methods": list,
     "default_start_method": str,
     "libraries": dict,
-    "load_average_start": (int, float, type(None)),
+    "load_average_start": OPTIONAL_NUMBER,
 }
-PARAMETER_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "kernels": list,
+PARAMETER_FIELDS: dict[str, Kind] = {
+    "variants": list,
     "backends": list,
     "workers": list,
-    "algorithms": list,
+    "methods": list,
     "schedules": list,
     "start_methods": list,
     "sections": list,
@@ -84,18 +90,16 @@ PARAMETER_FIELDS: dict[str, type | tuple[type, ...]] = {
     "cpus": int,
     "argv": list,
 }
-NUMBER = (int, float)
-OPTIONAL_NUMBER = (int, float, type(None))
-SCENARIO_FIELDS: dict[str, type | tuple[type, ...]] = {
+SCENARIO_FIELDS: dict[str, Kind] = {
     "id": str,
     "section": str,
     "group": str,
     "label": str,
-    "kernel": str,
+    "variant": str,
     "backend": str,
     "start_method": (str, type(None)),
     "workers": int,
-    "algorithm": str,
+    "method": str,
     "schedule": str,
     "lo": int,
     "hi": int,
@@ -113,7 +117,7 @@ SCENARIO_FIELDS: dict[str, type | tuple[type, ...]] = {
     "efficiency": OPTIONAL_NUMBER,
 }
 STATS_FIELDS = ("n", "median", "mean", "stdev", "min", "max", "q1", "q3", "iqr", "spread")
-RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
+RUN_FIELDS: dict[str, Kind] = {
     "wall": NUMBER,
     "startup": NUMBER,
     "shutdown": NUMBER,
@@ -122,65 +126,17 @@ RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "chunks": int,
     "imbalance": NUMBER,
 }
+DERIVED_FIELDS: dict[str, Kind] = {
+    "overheads": list,
+    "messages": list,
+    "crossover": list,
+    "comparisons": list,
+    "unstable": int,
+}
 
 
 class SchemaError(ValueError):
-    """A results document does not follow ``perfectly-bench/1``."""
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as the OS reports it."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _library_versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for name in ("numpy", "numba", "scipy", "matplotlib", "Cython"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def load_average() -> float | None:
-    """The 1-minute load average (runnable processes), where the OS reports one."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
-
-
-def machine_info() -> dict[str, Any]:
-    """What the numbers depend on: CPU, OS, Python, GIL, package build, start methods."""
-    from perfectly import __version__
-
-    gil = getattr(sys, "_is_gil_enabled", None)
-    return {
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count() or 1,
-        "cpus_available": available_cpus(),
-        "os": f"{platform.system()} {platform.release()}",
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "python_version": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "python_build": " ".join(platform.python_build()),
-        "gil_enabled": bool(gil()) if gil is not None else True,
-        "package_version": __version__,
-        "build": build_info(),
-        "start_methods": list(START_METHODS),
-        "default_start_method": multiprocessing.get_context().get_start_method(),
-        "libraries": _library_versions(),
-        "load_average_start": load_average(),
-    }
+    """A results document does not follow the schema."""
 
 
 def now() -> str:
@@ -188,34 +144,26 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def document(
-    *,
-    created: str,
-    complete: bool,
-    machine: dict[str, Any],
-    parameters: dict[str, Any],
-    scenarios: list[dict[str, Any]],
-    derived: dict[str, Any],
-    verdict: list[str],
-    plots: list[str],
-) -> dict[str, Any]:
-    """A ``perfectly-bench/1`` document."""
-    return {
-        "schema": SCHEMA,
-        "created": created,
-        "complete": complete,
-        "machine": machine,
-        "parameters": parameters,
-        "scenarios": scenarios,
-        "derived": derived,
-        "verdict": verdict,
-        "plots": plots,
-    }
+def _renamed(obj: Any, names: dict[str, str]) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    return {names.get(k, k): v for k, v in obj.items()}
 
 
-def _check(
-    where: str, obj: Any, fields: dict[str, type | tuple[type, ...]], problems: list[str]
-) -> None:
+def upgrade(doc: Any) -> Any:
+    """A version 1 document in version 2's shape (anything else unchanged)."""
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_V1:
+        return doc
+    out = {**doc, "schema": SCHEMA}
+    out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
+    if isinstance(doc.get("scenarios"), list):
+        out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
+    if isinstance(doc.get("derived"), dict):
+        out["derived"] = {"comparisons": [], **doc["derived"]}
+    return out
+
+
+def _check(where: str, obj: Any, fields: dict[str, Kind], problems: list[str]) -> None:
     if not isinstance(obj, dict):
         problems.append(f"{where}: expected an object")
         return
@@ -228,41 +176,48 @@ def _check(
             problems.append(f"{where}.{name}: unexpected type {type(obj[name]).__name__}")
 
 
+def _scenario_problems(where: str, sc: Any, found: list[str]) -> None:
+    _check(where, sc, SCENARIO_FIELDS, found)
+    if not isinstance(sc, dict) or any(f not in sc for f in ("values", "runs")):
+        return
+    values, runs = sc["values"], sc["runs"]
+    if not values or not all(isinstance(v, NUMBER) and v > 0 for v in values):
+        found.append(f"{where}.values: expected positive numbers")
+    if isinstance(runs, list) and len(runs) != len(values):
+        found.append(f"{where}: {len(runs)} runs for {len(values)} values")
+    for j, run in enumerate(runs if isinstance(runs, list) else []):
+        _check(f"{where}.runs[{j}]", run, RUN_FIELDS, found)
+    stats = sc.get("stats")
+    if isinstance(stats, dict):
+        for name in STATS_FIELDS:
+            if not isinstance(stats.get(name), NUMBER):
+                found.append(f"{where}.stats: missing or bad {name!r}")
+        if not isinstance(stats.get("unstable"), bool):
+            found.append(f"{where}.stats: missing or bad 'unstable'")
+    if isinstance(sc.get("lo"), int) and isinstance(sc.get("hi"), int) and sc["lo"] > sc["hi"]:
+        found.append(f"{where}: lo > hi")
+
+
 def problems(doc: Any) -> list[str]:
-    """Every way ``doc`` departs from ``perfectly-bench/1`` (an empty list if none)."""
+    """Every way ``doc`` departs from the schema (an empty list if none); a version 1
+    document is checked in its upgraded shape."""
     found: list[str] = []
+    doc = upgrade(doc)
+    if isinstance(doc, dict) and doc.get("schema") != SCHEMA:
+        return [f"schema is {doc.get('schema')!r}, expected {SCHEMA!r} or {SCHEMA_V1!r}"]
     _check("document", doc, TOP_FIELDS, found)
     if found:
         return found
-    if doc["schema"] != SCHEMA:
-        return [f"schema is {doc['schema']!r}, expected {SCHEMA!r}"]
     _check("machine", doc["machine"], MACHINE_FIELDS, found)
     _check("parameters", doc["parameters"], PARAMETER_FIELDS, found)
+    _check("derived", doc["derived"], DERIVED_FIELDS, found)
     ids = set()
     for i, sc in enumerate(doc["scenarios"]):
-        where = f"scenarios[{i}]"
-        _check(where, sc, SCENARIO_FIELDS, found)
-        if not isinstance(sc, dict) or any(f not in sc for f in ("id", "values", "runs")):
-            continue
-        if sc["id"] in ids:
-            found.append(f"{where}: duplicate id {sc['id']!r}")
-        ids.add(sc["id"])
-        values, runs = sc["values"], sc["runs"]
-        if not values or not all(isinstance(v, NUMBER) and v > 0 for v in values):
-            found.append(f"{where}.values: expected positive numbers")
-        if isinstance(runs, list) and len(runs) != len(values):
-            found.append(f"{where}: {len(runs)} runs for {len(values)} values")
-        for j, run in enumerate(runs if isinstance(runs, list) else []):
-            _check(f"{where}.runs[{j}]", run, RUN_FIELDS, found)
-        stats = sc.get("stats")
-        if isinstance(stats, dict):
-            for name in STATS_FIELDS:
-                if not isinstance(stats.get(name), NUMBER):
-                    found.append(f"{where}.stats: missing or bad {name!r}")
-            if not isinstance(stats.get("unstable"), bool):
-                found.append(f"{where}.stats: missing or bad 'unstable'")
-        if isinstance(sc.get("lo"), int) and isinstance(sc.get("hi"), int) and sc["lo"] > sc["hi"]:
-            found.append(f"{where}: lo > hi")
+        _scenario_problems(f"scenarios[{i}]", sc, found)
+        if isinstance(sc, dict) and isinstance(sc.get("id"), str):
+            if sc["id"] in ids:
+                found.append(f"scenarios[{i}]: duplicate id {sc['id']!r}")
+            ids.add(sc["id"])
     for i, sc in enumerate(doc["scenarios"]):
         if isinstance(sc, dict) and sc.get("reference") not in (None, *ids):
             found.append(f"scenarios[{i}]: reference {sc['reference']!r} is not a scenario")
@@ -271,31 +226,85 @@ def problems(doc: Any) -> list[str]:
     return found
 
 
-def validate(doc: Any) -> dict[str, Any]:
-    """``doc`` itself if it follows the schema; else ``SchemaError`` listing the problems."""
+@dataclasses.dataclass
+class Results:
+    """A results document, typed: the records are :class:`~.records.Record` objects;
+    ``machine``, ``parameters`` and ``derived`` stay the JSON objects described above."""
+
+    created: str
+    complete: bool
+    machine: dict[str, Any]
+    parameters: dict[str, Any]
+    records: list[Record]
+    derived: dict[str, Any]
+    verdict: list[str] = dataclasses.field(default_factory=list)
+    plots: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def cpus(self) -> int:
+        return int(self.parameters["cpus"])
+
+    def comparison(self, a: Record, b: Record) -> dict[str, Any] | None:
+        """The stored two-sample test of ``a`` against ``b`` (either order), if any."""
+        for c in self.derived["comparisons"]:
+            if {c["a"], c["b"]} == {a.id, b.id}:
+                return dict(c)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "created": self.created,
+            "complete": self.complete,
+            "machine": self.machine,
+            "parameters": self.parameters,
+            "scenarios": [r.to_json() for r in self.records],
+            "derived": self.derived,
+            "verdict": list(self.verdict),
+            "plots": list(self.plots),
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Results:
+        """The document ``doc`` (version 1 or 2); ``SchemaError`` listing its problems."""
+        found = problems(doc)
+        if found:
+            shown = "; ".join(found[:5]) + (
+                f"; and {len(found) - 5} more" if len(found) > 5 else ""
+            )
+            raise SchemaError(f"not a {SCHEMA} document: {shown}")
+        doc = upgrade(doc)
+        return cls(
+            created=doc["created"],
+            complete=doc["complete"],
+            machine=doc["machine"],
+            parameters=doc["parameters"],
+            records=[Record.from_json(sc) for sc in doc["scenarios"]],
+            derived=doc["derived"],
+            verdict=list(doc["verdict"]),
+            plots=list(doc["plots"]),
+        )
+
+
+def write(results: Results, path: Path) -> None:
+    """Write ``results`` as indented JSON (atomically: a partial file is never left)."""
+    doc = results.to_json()
     found = problems(doc)
-    if found:
-        shown = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
-        raise SchemaError(f"not a {SCHEMA} document: {shown}")
-    assert isinstance(doc, dict)
-    return doc
-
-
-def write(doc: dict[str, Any], path: Path) -> None:
-    """Write ``doc`` as indented JSON (atomically: a partial file is never left behind)."""
+    if found:  # a bug in this package, not bad input
+        raise SchemaError(f"refusing to write an invalid document: {'; '.join(found[:5])}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """Read and validate a results file."""
+def load(path: str | Path) -> Results:
+    """Read and check a results file."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SchemaError(f"{path}: cannot read a results file ({exc})") from None
     try:
-        return validate(doc)
+        return Results.from_json(doc)
     except SchemaError as exc:
         raise SchemaError(f"{path}: {exc}") from None

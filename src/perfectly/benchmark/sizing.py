@@ -1,6 +1,6 @@
 """How big each range is: sized to this machine by a short calibration, or given.
 
-Four sizes, one per kernel family and algorithm: ``sieve`` and ``trial`` for the compiled
+Four sizes, one per kernel family and method: ``sieve`` and ``trial`` for the compiled
 kernel (held GIL or not: the same code, the same range, so the two compare directly),
 ``python-sieve`` and ``python-trial`` for the pure-Python kernel, which is about 1000×
 slower and gets a range about 1000× smaller. A size N means the range [1, N].
@@ -29,7 +29,7 @@ SIZE_KEYS = ("sieve", "trial", "python-sieve", "python-trial")
 DEFAULT_TARGET = 0.25  # seconds of serial work per scenario, default run
 QUICK_TARGET = 0.03  # seconds, --quick
 MIN_SIZE = 100
-#: (kernel, algorithm, numbers in the smaller probe, bounds on the exponent of n in the
+#: (kernel, method, numbers in the smaller probe, bounds on the exponent of n in the
 #: cost) per size key. The cost is fitted as c·n^e from probes of n and 4n: the sieve is
 #: not quite linear (more primes per number as n grows), trial division goes like n^1.5.
 _PROBES = {
@@ -51,7 +51,7 @@ class SizeSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Sizes:
-    """The range size for each kernel family and algorithm."""
+    """The range size for each kernel family and method."""
 
     sieve: int
     trial: int
@@ -60,12 +60,12 @@ class Sizes:
     target: float  # seconds of serial work aimed at when calibrating
     calibrated: tuple[str, ...]  # the keys that were calibrated, not given
 
-    def count(self, kernel: str, algorithm: str) -> int:
-        """Numbers in the range for ``kernel`` (a matrix kernel name) and ``algorithm``."""
-        key = f"python-{algorithm}" if kernel == "python" else algorithm
+    def count(self, variant: str, method: str) -> int:
+        """Numbers in the range for ``variant`` (see :data:`.matrix.VARIANTS`) and ``method``."""
+        key = f"python-{method}" if variant == "python" else method
         return int(getattr(self, key.replace("-", "_")))
 
-    def to_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {key: self.count(*_split(key)) for key in SIZE_KEYS}
         out["target_seconds"] = self.target
         out["calibrated"] = list(self.calibrated)
@@ -73,8 +73,8 @@ class Sizes:
 
 
 def _split(key: str) -> tuple[str, str]:
-    kernel, _, algorithm = key.rpartition("-")
-    return ("python" if kernel else "compiled-nogil"), algorithm
+    kernel, _, method = key.rpartition("-")
+    return ("python" if kernel else "compiled-nogil"), method
 
 
 def parse_size(text: str) -> SizeSpec:
@@ -130,9 +130,9 @@ def _best_of(run: Callable[[], object], times: int = 3) -> float:
 
 def probe(key: str, n: int) -> float:
     """Seconds one serial run of [1, n] takes with ``key``'s kernel (best of 3)."""
-    kernel, algorithm, _, _ = _PROBES[key]
+    kernel, method, _, _ = _PROBES[key]
     module = kernel_module(kernel)
-    return _best_of(lambda: module.summarize(1, n + 1, algorithm, True))
+    return _best_of(lambda: module.summarize(1, n + 1, method, True))
 
 
 def size_for(key: str, target: float) -> int:

@@ -52,7 +52,7 @@ class Summary:
     def unstable(self) -> bool:
         return self.spread > UNSTABLE
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.update(iqr=self.iqr, spread=self.spread, unstable=self.unstable)
         return out
@@ -97,6 +97,13 @@ class Significance:
     @property
     def significant(self) -> bool:
         return self.pvalue is not None and self.pvalue < ALPHA
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "significant": self.significant}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Significance:
+        return cls(data["test"], data["pvalue"], data["floor"])
 
 
 def two_sample(a: Sequence[float], b: Sequence[float], *, use_scipy: bool = True) -> Significance:

@@ -15,88 +15,45 @@ workers), and what was measured up to then is kept.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO, TypeVar
 
+from perfectly import search
 from perfectly.benchmark import baselines
-from perfectly.benchmark.matrix import BASELINE_BACKENDS, KERNEL_ARGS, Group, Scenario
-from perfectly.benchmark.stats import Summary, summarize
-from perfectly.search import search
+from perfectly.benchmark.matrix import VARIANT_ARGS, Group
+from perfectly.benchmark.records import BASELINE_BACKENDS, Measurement, Run, Scenario
+
+T = TypeVar("T")
 
 
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """One timed run of a scenario."""
-
-    wall: float  # seconds, perf_counter around the whole call
-    startup: float  # seconds starting workers, as the backend measured it
-    shutdown: float  # seconds stopping them
-    worker_busy: tuple[float, ...]  # seconds of kernel work per worker
-    worker_chunks: tuple[int, ...]
-    chunks: int
-    start_method: str | None
-
-    @property
-    def imbalance(self) -> float:
-        """max / mean of the workers' busy time (1.0 is a perfect balance)."""
-        busy = [b for b in self.worker_busy if b > 0] or [0.0]
-        mean = sum(busy) / len(busy)
-        return max(busy) / mean if mean > 0 else 1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["worker_busy"] = list(self.worker_busy)
-        out["worker_chunks"] = list(self.worker_chunks)
-        out["imbalance"] = self.imbalance
-        return out
-
-
-@dataclasses.dataclass
-class Measurement:
-    """Every run of one scenario."""
-
-    scenario: Scenario
-    group: str
-    warmups: list[float] = dataclasses.field(default_factory=list)
-    runs: list[Run] = dataclasses.field(default_factory=list)
-
-    @property
-    def values(self) -> list[float]:
-        return [run.wall for run in self.runs]
-
-    def summary(self) -> Summary:
-        return summarize(self.values)
-
-    def median_run(self) -> Run:
-        """The run whose time is the median (the lower middle one for an even count)."""
-        ordered = sorted(self.runs, key=lambda run: run.wall)
-        return ordered[(len(ordered) - 1) // 2]
+def _timed(call: Callable[[], T]) -> tuple[float, T]:
+    """(seconds, result) of ``call()``, ``time.perf_counter`` around it."""
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
 
 
 def run_once(scenario: Scenario) -> Run:
     """Run ``scenario`` once and time it."""
     s = scenario
     if s.backend in BASELINE_BACKENDS:
-        start = time.perf_counter()
-        baselines.run(s.backend, s.lo, s.hi, s.workers)
-        wall = time.perf_counter() - start
+        wall, _ = _timed(lambda: baselines.run(s.backend, s.method, s.lo, s.hi, s.workers))
         return Run(wall, 0.0, 0.0, (), (), 0, None)
-    start = time.perf_counter()
-    result = search(
-        s.lo,
-        s.hi,
-        backend=s.backend,
-        workers=s.workers,
-        method=s.algorithm,
-        schedule=s.schedule,
-        chunk_size=s.chunk_size,
-        start_method=s.start_method,
-        **KERNEL_ARGS[s.kernel],
+    wall, result = _timed(
+        lambda: search(
+            s.lo,
+            s.hi,
+            backend=s.backend,
+            workers=s.workers,
+            method=s.method,
+            schedule=s.schedule,
+            chunk_size=s.chunk_size,
+            start_method=s.start_method,
+            **VARIANT_ARGS[s.variant],
+        )
     )
-    wall = time.perf_counter() - start
     return Run(
         wall=wall,
         startup=result.startup,

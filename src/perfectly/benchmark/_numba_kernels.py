@@ -1,4 +1,5 @@
-"""The numba baseline: the compiled kernel's segmented factor sieve, written with ``@njit``.
+"""The numba baselines: the compiled kernel's segmented factor sieve, and its trial
+division loop, written with ``@njit``.
 
 Same algorithm as the compiled kernel (blocks of numbers; each divided exactly by the odd
 primes ≤ √hi that hit it, by multiplying with p's inverse mod 2**64; σ built
@@ -6,7 +7,12 @@ multiplicatively; a cofactor > 1 left at the end is a prime), so the comparison 
 implementations, not of algorithms. The kernel's refinements (wheel pre-sieve, L1
 sub-blocks) are left out: this is what a careful user would write. ``prange`` spreads
 the blocks over numba's threads; each thread has its own scratch arrays, and the totals
-are ``prange`` reductions. Imported only when numba is installed.
+are ``prange`` reductions; :func:`census` with ``workers=None`` runs the same code
+compiled without ``parallel=True``: one thread, ``prange`` a plain ``range``.
+
+The trial loop (:func:`trial_census`) is the plain one a user would write: σ(n) from the
+divisor pairs (d, n/d) for d ≤ √n, in unsigned 64-bit arithmetic. Imported only when
+numba is installed.
 """
 
 from __future__ import annotations
@@ -42,6 +48,15 @@ def _inverse(p: np.uint64) -> np.uint64:
 
 
 _inverse_jit: Any = numba.njit(cache=True)(_inverse)
+
+
+def _classify(s: np.uint64, n: np.uint64) -> tuple[int, int, int]:
+    """(1, 0, 0) if σ(n) = ``s`` makes n abundant, (0, 1, 0) deficient, (0, 0, 1) perfect."""
+    twice = n + n
+    return int(s > twice), int(s < twice), int(s == twice)
+
+
+_classify_jit: Any = numba.njit(cache=True, inline="always")(_classify)
 
 
 def _block(
@@ -80,14 +95,11 @@ def _block(
     for i in range(count):
         r = rem[i]
         s = sig[i] * (r + np.uint64(1)) if r > 1 else sig[i]
-        n = np.uint64(start + i)
         total += s
-        if s > n + n:
-            abundant += 1
-        elif s < n + n:
-            deficient += 1
-        else:
-            perfect += 1
+        a, d, q = _classify_jit(s, np.uint64(start + i))
+        abundant += a
+        deficient += d
+        perfect += q
     return total, abundant, deficient, perfect
 
 
@@ -125,6 +137,33 @@ def _census(lo: int, hi: int, primes: U64, rems: U64, sigs: U64) -> tuple[np.uin
 
 
 _census_jit: Any = numba.njit(parallel=True, cache=True)(_census)
+_census_one_thread: Any = numba.njit(cache=True)(_census)
+
+
+def _trial(lo: int, hi: int) -> tuple[np.uint64, int, int, int]:
+    """(Σσ mod 2**64, abundant, deficient, perfect) over [lo, hi) by divisor pairs."""
+    total = np.uint64(0)
+    abundant = 0
+    deficient = 0
+    perfect = 0
+    for k in range(lo, hi):
+        n = np.uint64(k)
+        s = np.uint64(0)
+        d = np.uint64(1)
+        while d * d <= n:
+            if n % d == 0:
+                q = n // d
+                s += d + q if q != d else d
+            d += np.uint64(1)
+        total += s
+        more, less, equal = _classify_jit(s, n)
+        abundant += more
+        deficient += less
+        perfect += equal
+    return total, abundant, deficient, perfect
+
+
+_trial_jit: Any = numba.njit(cache=True)(_trial)
 
 
 def max_threads() -> int:
@@ -132,13 +171,21 @@ def max_threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
-def census(lo: int, hi: int, workers: int) -> tuple[int, int, int, int]:
+def census(lo: int, hi: int, workers: int | None) -> tuple[int, int, int, int]:
     """(Σσ mod 2**64, abundant, deficient, perfect) over [lo, hi) (hi ≤ 2**61) on
-    ``workers`` numba threads."""
-    numba.set_num_threads(workers)
+    ``workers`` numba threads, or compiled without ``parallel=True`` if None."""
+    if workers is not None:
+        numba.set_num_threads(workers)
     primes = odd_primes(math.isqrt(hi - 1) if hi > 1 else 1)
     rows = max_threads()  # numba.get_thread_id() is below this
     rems = np.empty((rows, BLOCK), np.uint64)
     sigs = np.empty((rows, BLOCK), np.uint64)
-    total, abundant, deficient, perfect = _census_jit(lo, hi, primes, rems, sigs)
+    run = _census_one_thread if workers is None else _census_jit
+    total, abundant, deficient, perfect = run(lo, hi, primes, rems, sigs)
+    return int(total), int(abundant), int(deficient), int(perfect)
+
+
+def trial_census(lo: int, hi: int) -> tuple[int, int, int, int]:
+    """(Σσ mod 2**64, abundant, deficient, perfect) over [lo, hi) (hi ≤ 2**32), one thread."""
+    total, abundant, deficient, perfect = _trial_jit(lo, hi)
     return int(total), int(abundant), int(deficient), int(perfect)

@@ -1,0 +1,159 @@
+"""The terminal report of a results document: a table per group, then the verdict.
+
+Everything here reads a :class:`~.results.Results` (as measured, or loaded back), so a
+report can be made again from a file without measuring anything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from perfectly.benchmark.formatting import fmt_count, fmt_ratio, fmt_time
+from perfectly.benchmark.records import Record
+from perfectly.benchmark.results import Results
+from perfectly.benchmark.stats import UNSTABLE
+
+SECTION_TITLES = {
+    "scaling": "Scaling: speedup over serial (same kernel, method and range)",
+    "start-methods": "Start methods: process backends at one worker per CPU",
+    "overhead": "Overhead: start and stop workers, one number of work each",
+    "messages": "Messages: the same range in few or many chunks",
+    "crossover": "Crossover: from which range size do parallel workers pay?",
+    "baselines": "Baselines: the compiled kernel beside NumPy and numba",
+    "kernels": "Kernels: one thread each, the same range side by side",
+}
+
+
+def machine_line(results: Results) -> str:
+    """Where and when the numbers were measured, in two lines."""
+    m = results.machine
+    gil = "GIL enabled" if m["gil_enabled"] else "GIL disabled"
+    loads = [m.get("load_average_start"), m.get("load_average_end")]
+    load = (
+        f"load average {loads[0]} at the start, {loads[1]} at the end"
+        if None not in loads
+        else "load average unknown"
+    )
+    return (
+        f"perfectly {m['package_version']} ({m['build']['core']} core), "
+        f"{m['python_implementation']} {m['python_version']} ({gil}), {m['os']}\n"
+        f"{m['cpu_model']}, {m['cpus_available']} CPUs; {load}; started {results.created}"
+    )
+
+
+def _groups(results: Results) -> dict[tuple[str, str], list[Record]]:
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in results.records:
+        groups[(r.scenario.section, r.group)].append(r)
+    return groups
+
+
+def _title(section: str) -> list[str]:
+    title = SECTION_TITLES.get(section, section)
+    return ["", title, "=" * len(title)]
+
+
+def table(results: Results) -> str:
+    """The results as text tables, one per group, in the order they were measured."""
+    lines: list[str] = [machine_line(results)]
+    section = None
+    crossover: list[Record] = []
+    for (sec, title), rows in _groups(results).items():
+        if sec == "crossover":
+            crossover += rows
+            continue
+        if sec != section:
+            lines += _title(sec)
+            if sec == "kernels" and results.machine["libraries"].get("numba") is None:
+                lines.append("(numba is not installed here: no numba contenders)")
+            section = sec
+        lines += ["", title]
+        if sec == "kernels":
+            lines += _kernel_table(rows)
+            continue
+        lines += _group_table(rows, costs=sec in ("overhead", "messages"))
+        if sec == "overhead" and any(r.scenario.backend.endswith("-pool") for r in rows):
+            lines.append(
+                "  (a pool starts its workers on the first task: its start-up is in the median,"
+                " not in 'start')"
+            )
+    if crossover:
+        lines += _title("crossover") + _crossover_table(crossover)
+    p = results.parameters
+    lines.append("")
+    lines.append(
+        f"times: median of {p['repeat']} runs after {p['warmup']} warm-up(s); '!' marks a "
+        f"spread (std dev / mean) over {UNSTABLE:.0%}"
+    )
+    return "\n".join(lines)
+
+
+HEAD = f"  {'contender':32} {'median':>9} {'mean ± std dev':>21} {'min':>9} {'IQR':>9}"
+
+
+def _group_table(rows: list[Record], costs: bool) -> list[str]:
+    if costs:
+        out = [HEAD + f" {'start':>9} {'stop':>9}"]
+    else:
+        out = [HEAD + f" {'speedup':>8} {'effic.':>6} {'imbal.':>6}"]
+    for r in rows:
+        st = r.stats
+        mean = f"{fmt_time(st.mean)} ± {fmt_time(st.stdev)}"
+        row = f"  {r.label:32} {fmt_time(st.median):>9} {mean:>21} {fmt_time(st.min):>9}"
+        row += f" {fmt_time(st.iqr):>9}"
+        if costs:
+            row += f" {fmt_time(r.startup):>9} {fmt_time(r.shutdown):>9}"
+        else:
+            speedup = "" if r.speedup is None else fmt_ratio(r.speedup)
+            eff = "" if r.efficiency is None else f"{r.efficiency:.2f}"
+            imbal = "" if r.imbalance is None else f"{r.imbalance:.2f}"
+            row += f" {speedup:>8} {eff:>6} {imbal:>6}"
+        if st.unstable:
+            row += f"  ! ±{st.spread:.0%}"
+        out.append(row)
+    return out
+
+
+def _kernel_table(rows: list[Record]) -> list[str]:
+    """ns per number, and time against the compiled kernel's run beside it."""
+    out = [f"  {'contender':20} {'median':>9} {'ns/number':>10} {'time ÷ compiled':>16}"]
+    for r in rows:
+        name = "compiled kernel" if r.scenario.backend == "serial" else r.label
+        ns = "" if r.ns_per_number is None else f"{r.ns_per_number:.2f}"
+        ratio = "" if r.speedup is None else fmt_ratio(1 / r.speedup)
+        row = f"  {name:20} {fmt_time(r.median):>9} {ns:>10} {ratio:>16}"
+        if r.stats.unstable:
+            row += f"  ! ±{r.stats.spread:.0%}"
+        out.append(row)
+    return out
+
+
+def _crossover_table(rows: list[Record]) -> list[str]:
+    by_size: dict[int, dict[str, Record]] = defaultdict(dict)
+    columns: list[str] = []
+    for r in rows:
+        by_size[r.scenario.count][r.label] = r
+        if r.scenario.backend != "serial" and r.label not in columns:
+            columns.append(r.label)
+    width = max([len(c) for c in columns] + [10])
+    out = [f"  {'numbers':>10} {'serial':>10} " + " ".join(f"{c:>{width}}" for c in columns)]
+    for size in sorted(by_size):
+        row = by_size[size]
+        serial = next((r for r in row.values() if r.scenario.backend == "serial"), None)
+        cells = []
+        for c in columns:
+            cell = row.get(c)
+            cells.append(fmt_ratio(cell.speedup) if cell and cell.speedup is not None else "")
+        base = fmt_time(serial.median) if serial else ""
+        out.append(
+            f"  {fmt_count(size):>10} {base:>10} " + " ".join(f"{c:>{width}}" for c in cells)
+        )
+    out.append("  (cells: speedup over serial at that size; > 1.00× means the workers paid)")
+    return out
+
+
+def render(results: Results) -> str:
+    """The table, then the verdict stored in the document."""
+    lines = [table(results), "", "Verdict", "-------"]
+    lines += [f"* {line}" for line in results.verdict]
+    return "\n".join(lines)

@@ -1,0 +1,247 @@
+"""The plain-language verdict: a few lines, each computed from the measured numbers.
+
+A difference is called a win only when the two-sample test that :mod:`.analysis` ran
+(once, stored in the results as ``derived.comparisons``) finds it significant; otherwise
+it is a tie. Nothing here tests anything again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perfectly.benchmark.analysis import VERDICT_VARIANTS, main_rows, pick
+from perfectly.benchmark.formatting import fmt_approx, fmt_count, fmt_p, fmt_ratio, fmt_time
+from perfectly.benchmark.records import BACKEND_LABELS, VARIANT_LABELS, Record
+from perfectly.benchmark.results import Results
+from perfectly.benchmark.stats import UNSTABLE, Significance
+
+
+def _x(r: Record | None) -> str:
+    return fmt_ratio(r.speedup if r else None)
+
+
+def _versus(
+    results: Results, a: Record, b: Record, names: tuple[str, str], verb: str = "win"
+) -> tuple[str, int]:
+    """(``threads win by 4 %`` or ``a tie (…)``, and which won: 0 a, 1 b, -1 neither)."""
+    stored = results.comparison(a, b)
+    if stored is None:
+        return f"{names[0]} and {names[1]} were not compared", -1
+    test = Significance.from_json(stored)
+    if test.pvalue is None or not test.testable:
+        return f"too few runs to tell {names[0]} and {names[1]} apart ({test.test})", -1
+    ta, tb = a.median, b.median
+    if not test.significant:
+        diff = abs(ta / tb - 1)
+        return f"a tie: the {diff:.0%} difference is not significant ({fmt_p(test.pvalue)})", -1
+    winner, ratio = (0, tb / ta) if ta < tb else (1, ta / tb)
+    if ratio < 2:
+        return f"{names[winner]} {verb} by {ratio - 1:.0%} ({fmt_p(test.pvalue)})", winner
+    return f"{names[winner]} {verb}, {ratio:.1f}× faster ({fmt_p(test.pvalue)})", winner
+
+
+def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | None:
+    cpus = results.cpus
+    threads = pick(rows, backend="threads", workers=cpus)
+    procs = pick(rows, backend="processes", workers=cpus)
+    if not (threads or procs):
+        return None
+    gil_bound = variant != "compiled-nogil"
+    parts = []
+    if threads:
+        note = ""
+        if gil_bound and threads.speedup is not None and threads.speedup < 1.2:
+            note = " — the GIL serialises them"
+        parts.append(f"threads {_x(threads)}{note}")
+    if procs:
+        parts.append(f"processes ({procs.scenario.start_method}) {_x(procs)}")
+    method = rows[0].scenario.method
+    line = f"{VARIANT_LABELS[variant]} ({method}, {cpus} workers): " + ", ".join(parts)
+    if threads and procs:
+        text, winner = _versus(results, threads, procs, ("threads", "processes"))
+        reasons = {
+            0: " (no start-up, no pickling)",
+            1: " (each process has its own GIL)"
+            if gil_bound
+            else " (start-up and messages paid for)",
+        }
+        line += f" — {text}{reasons.get(winner, '')}"
+    best = max((r.speedup or 0.0 for r in (threads, procs) if r), default=0.0)
+    if best < 1:
+        line += "; no parallel run beat serial here: the range is too small for the start-up"
+    return line + "."
+
+
+def verdict(results: Results) -> list[str]:
+    """Plain-language conclusions, each computed from the measured numbers."""
+    records, cpus = results.records, results.cpus
+    main = main_rows(records)
+    lines: list[str] = []
+    for variant in VERDICT_VARIANTS:
+        line = _variant_line(results, variant, [r for r in main if r.scenario.variant == variant])
+        if line:
+            lines.append(line)
+    gil = pick(main, variant="compiled-gil", backend="threads", workers=cpus)
+    nogil = pick(main, variant="compiled-nogil", backend="threads", workers=cpus)
+    if gil and nogil:
+        lines.append(
+            f"What releasing the GIL buys: the same compiled loop under threads × {cpus} "
+            f"goes from {_x(gil)} (GIL held) to {_x(nogil)} (GIL released)."
+        )
+    lines += _schedule_verdict(results)
+    lines += _oversubscription_verdict(main, cpus)
+    lines += _startmethod_verdict(records, cpus)
+    lines += _overhead_verdict(results.derived, cpus)
+    lines += _crossover_verdict(results.derived)
+    lines += _baseline_verdict(records, cpus)
+    lines += _kernels_verdict(records)
+    return lines + _caveats(results)
+
+
+def _caveats(results: Results) -> list[str]:
+    out = []
+    load, cpus = results.machine.get("load_average_start"), results.cpus
+    if load is not None and load > 0.5 * cpus:
+        out.append(
+            f"Other work was running: the load average was {load:.1f} on {cpus} CPUs when the "
+            "run began, so parallel speedups are understated; compare with a run on a quiet "
+            "machine."
+        )
+    unstable = sum(r.stats.unstable for r in results.records)
+    if unstable:
+        out.append(
+            f"{unstable} of {len(results.records)} results have a spread over {UNSTABLE:.0%} "
+            "(marked '!'): the machine was busy; rerun with more --repeat before trusting a "
+            "close call."
+        )
+    if not results.complete:
+        out.append("The run was interrupted: these lines cover only what was measured.")
+    return out
+
+
+def _schedule_verdict(results: Results) -> list[str]:
+    out = []
+    for dynamic, static in _schedule_pairs(results):
+        backend, cpus = static.scenario.backend, results.cpus
+        text, _ = _versus(results, dynamic, static, ("dynamic", "static"), verb="wins")
+        out.append(
+            f"trial (cost grows like √n), {backend} × {cpus}: static blocks leave the workers "
+            f"{static.imbalance:.2f}× out of balance (max/mean busy time), dynamic chunks "
+            f"{dynamic.imbalance:.2f}×; speedup {_x(static)} → {_x(dynamic)} — {text}."
+        )
+    return out
+
+
+def _schedule_pairs(results: Results) -> list[tuple[Record, Record]]:
+    """The stored comparisons of one backend's dynamic chunks against its static blocks."""
+    by_id = {r.id: r for r in results.records}
+    pairs = [(by_id.get(c["a"]), by_id.get(c["b"])) for c in results.derived["comparisons"]]
+    return [
+        (a, b)
+        for a, b in pairs
+        if a
+        and b
+        and (a.scenario.schedule, b.scenario.schedule) == ("dynamic", "static")
+        and a.scenario.backend == b.scenario.backend
+    ]
+
+
+def _oversubscription_verdict(main: list[Record], cpus: int) -> list[str]:
+    out = []
+    for backend in ("threads", "processes"):
+        fit = pick(main, backend=backend, workers=cpus, variant="compiled-nogil")
+        over = pick(main, backend=backend, workers=2 * cpus, variant="compiled-nogil")
+        if fit and over:
+            out.append(
+                f"Oversubscribed ({2 * cpus} {backend} on {cpus} CPUs): {_x(over)} against "
+                f"{_x(fit)} at {cpus} — more workers than CPUs buys nothing for CPU-bound work."
+            )
+    return out
+
+
+def _startmethod_verdict(records: list[Record], cpus: int) -> list[str]:
+    rows = [
+        r
+        for r in records
+        if r.scenario.section == "start-methods" and r.scenario.backend != "serial"
+    ]
+    if not rows:
+        return []
+    parts = [f"{r.label.replace(f' × {cpus}', '')} {_x(r)}" for r in rows]
+    return [f"Start methods ({cpus} workers, whole job): " + ", ".join(parts) + "."]
+
+
+def _name(entry: dict[str, Any]) -> str:
+    """A derived entry's contender: ``processes (fork)``."""
+    name = str(BACKEND_LABELS.get(entry["backend"], entry["backend"]))
+    return name + (f" ({entry['start_method']})" if entry["start_method"] else "")
+
+
+def _overhead_verdict(derived: dict[str, Any], cpus: int) -> list[str]:
+    rows = [o for o in derived["overheads"] if o["workers"] == cpus]
+    if not rows:
+        return []
+    parts = [f"{_name(o)} {fmt_time(max(o['cost'], 0.0))}" for o in rows]
+    out = [f"Starting and stopping {cpus} workers (one number each): " + ", ".join(parts) + "."]
+    messages = derived["messages"]
+    parts = [f"{_name(m)} {fmt_time(m['message'])}" for m in messages if m["backend"] != "serial"]
+    serial = next((m for m in messages if m["backend"] == "serial"), None)
+    tail = f" on top of the kernel's own {fmt_time(serial['per_chunk'])} per call" if serial else ""
+    if parts:
+        out.append(
+            "Sending a chunk out and its summary back costs " + ", ".join(parts) + tail + "."
+        )
+    return out
+
+
+def _crossover_verdict(derived: dict[str, Any]) -> list[str]:
+    out = []
+    for c in derived["crossover"]:
+        name = f"{_name(c)} × {c['workers']}"
+        if c["measured"] is not None and c["measured"] == c["sizes"][0]:
+            out.append(f"{name} already at {fmt_count(c['measured'])} numbers, the smallest tried")
+        elif c["measured"] is not None:
+            i = c["sizes"].index(c["measured"])
+            won = f"lost at {fmt_count(c['sizes'][i - 1])}, won from {fmt_count(c['measured'])} on"
+            where = f"from about {fmt_approx(c['estimate'])}" if c["estimate"] else "in between"
+            out.append(f"{name} {where} ({won})")
+        else:
+            guess = f", about {fmt_approx(c['estimate'])} by extrapolation" if c["estimate"] else ""
+            out.append(f"{name} not up to {fmt_count(max(c['sizes']))} numbers{guess}")
+    if not out:
+        return []
+    return ["Where workers start to beat serial (compiled sieve): " + "; ".join(out) + "."]
+
+
+def _baseline_verdict(records: list[Record], cpus: int) -> list[str]:
+    rows = [r for r in records if r.scenario.section == "baselines"]
+    numpy = pick(rows, backend="numpy")
+    numba = pick(rows, backend="numba", workers=cpus) or pick(rows, backend="numba")
+    threads = pick(rows, backend="threads", workers=cpus)
+    parts = []
+    if numba:
+        parts.append(
+            f"numba @njit(parallel=True) × {numba.scenario.workers} {_x(numba)} "
+            f"({fmt_time(numba.median)})"
+        )
+    if threads:
+        parts.append(f"this package's threads × {cpus} {_x(threads)} ({fmt_time(threads.median)})")
+    if numpy:
+        parts.append(f"NumPy vectorised {_x(numpy)} ({fmt_time(numpy.median)})")
+    if not parts:
+        return []
+    return ["Baselines, speedup over the compiled kernel's serial run: " + "; ".join(parts) + "."]
+
+
+def _kernels_verdict(records: list[Record]) -> list[str]:
+    out = []
+    for r in records:
+        s = r.scenario
+        if s.section == "kernels" and s.backend != "serial" and r.speedup and r.ns_per_number:
+            out.append(
+                f"{r.label} {r.ns_per_number:.2f} ns/number ({1 / r.speedup:.2f}× the compiled "
+                f"kernel's time), {s.method} [{s.lo:,}, {s.hi:,})"
+            )
+    if not out:
+        return []
+    return ["One thread each: " + "; ".join(out) + "."]
