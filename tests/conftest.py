@@ -132,3 +132,31 @@ def brute():
 def kernels(request):
     """Each kernel module in turn; the compiled one is skipped if unavailable."""
     return pytest.importorskip(request.param)
+
+
+# --------------------------------------------------------------------------
+# Fresh interpreters (appended for tests/test_cli.py and tests/test_fallback.py)
+# --------------------------------------------------------------------------
+
+
+def run_python(*args: str, cwd=None, timeout: float = 120, **env: str):
+    """``python *args`` in a fresh interpreter, as a user would start it.
+
+    The environment is this one without ``PERFECTLY_*`` settings (the fallback switch,
+    fault injection), plus ``env``; ``cwd`` should be a directory outside the source
+    tree, so that the installed package is imported.
+    """
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PERFECTLY_")}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
