@@ -1,5 +1,6 @@
-"""What a newcomer gets: the license and metadata of the installed package, and the
-README's Quick start, run as written in a fresh virtual environment.
+"""What a newcomer gets: the license and metadata of the installed package, the README's
+Python examples as doctests, and its Quick start, run as written in a fresh virtual
+environment.
 
 The Quick start test builds the package (about a minute): it is marked ``install``, and
 cibuildwheel's test command leaves it out (every wheel would build it again).
@@ -7,7 +8,9 @@ cibuildwheel's test command leaves it out (every wheel would build it again).
 
 from __future__ import annotations
 
+import doctest
 import importlib.metadata
+import io
 import os
 import re
 import shutil
@@ -16,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import perfectly
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +76,24 @@ def test_license_ships_with_the_package():
     assert text.startswith("MIT License\n\nCopyright (c) 2026 perfectly developers\n")
     if (ROOT / "LICENSE").exists():  # a checkout or an sdist: the same file
         assert text == (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="an example uses start_method='fork'")
+@pytest.mark.skipif(
+    perfectly.build_info()["core"] != "compiled", reason="ranges sized for the compiled kernel"
+)
+def test_readme_python_examples_are_true():
+    """Every ``>>>`` example of the README gives the output shown (timings are shown as
+    checks, never as values)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 3
+    test = doctest.DocTestParser().get_doctest("\n".join(blocks), {}, "README.md", None, 0)
+    report = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    result = runner.run(test, out=report.write)
+    assert result.attempted >= 15
+    assert result.failed == 0, report.getvalue()
 
 
 def test_ci_runs_the_readme_test_command():
