@@ -340,3 +340,12 @@ def test_huge_texts_refused_quickly(text):
     start = time.perf_counter()
     assert _outcome(text) in ("too large", "refused")
     assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("n", [1, 6, 12, 945, 2**61 - 1, 2**89 - 1, 10**100])
+def test_cli_sigma_json(n):
+    proc = run_cli("sigma", str(n), "--json")
+    assert proc.returncode == 0, proc.stderr
+    s = int(sympy.divisor_sigma(n))
+    kind = "perfect" if s == 2 * n else "abundant" if s > 2 * n else "deficient"
+    assert json.loads(proc.stdout) == {"n": n, "sigma": s, "aliquot": s - n, "class": kind}

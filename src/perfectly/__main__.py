@@ -13,7 +13,7 @@ from typing import NoReturn
 from perfectly._cli_numbers import parse_int
 from perfectly._core import build_info
 from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
-from perfectly.arithmetic import aliquot, classify, sigma
+from perfectly.arithmetic import classify, sigma
 from perfectly.census import Census
 from perfectly.search import SearchResult, search
 
@@ -75,12 +75,12 @@ def _build_parser() -> argparse.ArgumentParser:
 def _print_sigma(n: int, as_json: bool) -> int:
     try:
         s = sigma(n)
-    except KeyboardInterrupt:
+        kind = classify(n).value
+    except KeyboardInterrupt:  # a big n with large prime factors can take forever
         print(f"perfectly: interrupted while factoring {n}", file=sys.stderr)
         return 130
-    kind = classify(n).value
     if as_json:
-        print(json.dumps({"n": n, "sigma": s, "aliquot": aliquot(n), "class": kind}))
+        print(json.dumps({"n": n, "sigma": s, "aliquot": s - n, "class": kind}))
     else:
         print(f"sigma({n}) = {s}\naliquot sum s({n}) = {s - n}\n{n} is {kind}")
     return 0
