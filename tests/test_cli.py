@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import signal
@@ -178,6 +179,7 @@ def test_version_is_the_package_version():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"perfectly {version[1]}\n"
     assert perfectly.__version__ == version[1]
+    assert importlib.metadata.version("perfectly") == version[1]
 
 
 def test_bare_command_prints_usage_with_the_commands():

@@ -7,9 +7,9 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import version
 from typing import NoReturn
 
+from perfectly import __version__
 from perfectly._cli_numbers import parse_int
 from perfectly._core import build_info
 from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
@@ -46,7 +46,7 @@ def _at_least_one(rule: str, *also: int) -> Callable[[str], int]:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="perfectly", description="Divisor sums and perfect numbers.")
-    parser.add_argument("--version", action="version", version=f"perfectly {version('perfectly')}")
+    parser.add_argument("--version", action="version", version=f"perfectly {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     one = commands.add_parser("sigma", help="σ(n), s(n) and the class of one number")
     one.add_argument("n", type=_integer, help="an integer ≥ 1 (e.g. 496, 2**61-1)")
