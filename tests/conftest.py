@@ -139,22 +139,29 @@ def kernels(request):
 # --------------------------------------------------------------------------
 
 
-def run_python(*args: str, cwd=None, timeout: float = 120, **env: str):
+def run_python(*args: str, cwd=None, timeout: float = 120, **env: str | None):
     """``python *args`` in a fresh interpreter, as a user would start it.
 
-    The environment is this one without ``PERFECTLY_*`` settings (the fallback switch,
-    fault injection), plus ``env``; ``cwd`` should be a directory outside the source
-    tree, so that the installed package is imported.
+    The environment is this one without the fault injection switch, with ``env`` on top
+    (a value of None removes that variable; ``PERFECTLY_NO_EXTENSIONS`` is kept unless
+    removed, so that a pure-Python install runs its suite as the README says). ``cwd``
+    should be a directory outside the source tree, so that the installed package is
+    imported.
     """
     import os
     import subprocess
     import sys
 
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PERFECTLY_")}
+    environment = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
-        env={**clean, **env},
+        env=environment,
         capture_output=True,
         text=True,
         timeout=timeout,

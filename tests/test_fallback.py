@@ -73,8 +73,7 @@ HAVE_COMPILED = importlib.util.find_spec("perfectly._kernel") is not None
 
 
 def _probe(tmp_path, *, no_extensions: str | None, block_kernel: bool = False, **env) -> dict:
-    if no_extensions is not None:
-        env["PERFECTLY_NO_EXTENSIONS"] = no_extensions
+    env["PERFECTLY_NO_EXTENSIONS"] = no_extensions  # None: not set
     code = (BLOCK_KERNEL if block_kernel else "") + PROBE
     proc = run_python("-c", textwrap.dedent(code), cwd=tmp_path, **env)
     assert proc.returncode == 0, proc.stderr
@@ -147,7 +146,10 @@ def test_cli_search_without_the_extension(tmp_path):
     # the CLI's default kernel is the active one.
     site = _copy_without_extension(tmp_path)
     proc = run_python(
-        "-m", "perfectly", "search", "1", "1e5", "--json", cwd=tmp_path, PYTHONPATH=str(site)
+        *("-m", "perfectly", "search", "1", "1e5", "--json"),
+        cwd=tmp_path,
+        PYTHONPATH=str(site),
+        PERFECTLY_NO_EXTENSIONS=None,
     )
     assert proc.returncode == 0, proc.stderr
     assert "No module named 'perfectly._kernel'" in proc.stderr  # the RuntimeWarning
