@@ -152,18 +152,13 @@ def run_python(*args: str, cwd=None, timeout: float = 120, **env: str | None):
     import subprocess
     import sys
 
-    environment = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+    environ = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
     for name, value in env.items():
         if value is None:
-            environment.pop(name, None)
+            environ.pop(name, None)
         else:
-            environment[name] = value
+            environ[name] = value
+    command = [sys.executable, *args]
     return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout
     )
