@@ -280,3 +280,30 @@ def wait_for(predicate, timeout: float) -> bool:
         if time.monotonic() > end:
             return False
         time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------
+# Fresh interpreters (appended for tests/test_cli.py and tests/test_fallback.py)
+# --------------------------------------------------------------------------
+
+
+def run_python(*args: str, cwd=None, timeout: float = 120, **env: str | None):
+    """``python *args`` in a fresh interpreter, as a user would start it.
+
+    The environment is this one without the fault injection switch, with ``env`` on top
+    (a value of None removes that variable; ``PERFECTLY_NO_EXTENSIONS`` is kept unless
+    removed, so that a pure-Python install runs its suite as the README says). ``cwd``
+    should be a directory outside the source tree, so that the installed package is
+    imported.
+    """
+
+    environ = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+    for name, value in env.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    command = [sys.executable, *args]
+    return subprocess.run(
+        command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout
+    )

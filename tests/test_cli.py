@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy
+from conftest import run_python
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import perfectly
+from perfectly._cli_numbers import LIMIT, parse_int
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, timeout: float = 60):
-    return subprocess.run(
-        [sys.executable, "-m", "perfectly", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def run_cli(*args: str, timeout: float = 60, **env: str):
+    return run_python("-m", "perfectly", *args, timeout=timeout, **env)
 
 
 def _tokens(text: str) -> set[str]:
@@ -39,6 +47,11 @@ def _tokens(text: str) -> set[str]:
         ("18446744073709551557", 18446744073709551557),
         ("18446744073709551615", 2**64 - 1),
         ("2**70", 2**70),
+        ("2**129", 2**129),
+        (str(2**200), 2**200),  # the same rule for digits and powers
+        ("2**1023", 2**1023),  # the largest power of two the command line takes
+        ("1e100", 10**100),  # exact, though written with an exponent
+        ("1.5e3", 1500),
     ],
 )
 def test_cli_sigma(arg, n):
@@ -121,6 +134,17 @@ BAD = [
     (("search", "1.5", "10"), ["lo", "1.5"]),
     (("search", "1", "10", "--json", "--bogus"), ["bogus", "unrecognized"]),
     (("frobnicate", "3"), ["frobnicate", "choice", "command"]),
+    (("sigma", "2**1024"), ["2**1024", "too large"]),
+    (("sigma", str(2**1024)), ["too large"]),
+    (("sigma", "1e309"), ["1e309", "too large"]),
+    (("sigma", "1_0_0_"), ["1_0_0_"]),  # underscores only between digits
+    (("sigma", "1__0"), ["1__0"]),
+    (("sigma", "\u0661\u0662"), ["\u0661\u0662"]),  # Arabic-Indic 12: int() takes it
+    (("sigma", "\u096a\u096b"), ["\u096a\u096b"]),  # Devanagari 45
+    (("search", "1", "10", "--workers", "0"), ["≥ 1, or -1 for every cpu, got 0"]),
+    (("search", "1", "10", "--workers", "-2"), ["≥ 1, or -1 for every cpu, got -2"]),
+    (("search", "1", "10", "--chunk-size", "0"), ["--chunk-size: must be ≥ 1, got 0"]),
+    (("search", "1", "10", "--kernel", "gpu"), ["--kernel", "gpu"]),
 ]
 
 
@@ -139,3 +163,191 @@ def _mentions(msg: str, word: str) -> bool:
     if word.isalnum():
         return re.search(rf"\b{re.escape(word)}\b", msg) is not None
     return word in msg
+
+
+def test_workers_error_in_cli_terms():
+    proc = run_cli("search", "1", "10", "--workers", "0")
+    assert proc.returncode == 2
+    assert "argument --workers: must be ≥ 1, or -1 for every CPU, got 0" in proc.stderr
+    assert "None" not in proc.stderr
+
+
+def test_version_is_the_package_version():
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version, "no version in pyproject.toml"
+    proc = run_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"perfectly {version[1]}\n"
+    assert perfectly.__version__ == version[1]
+    assert importlib.metadata.version("perfectly") == version[1]
+
+
+def test_bare_command_prints_usage_with_the_commands():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("usage: perfectly")
+    for command in ("sigma", "search", "bench"):
+        assert re.search(rf"^\s+{command}\s+\S", proc.stderr, re.M), command  # with its help
+
+
+@pytest.mark.parametrize(
+    "args,env",
+    [
+        (("--kernel", "python"), {}),
+        ((), {"PERFECTLY_NO_EXTENSIONS": "1"}),  # the default is the active kernel
+        (("--kernel", "python", "--backend", "processes", "--workers", "2"), {}),
+    ],
+    ids=["--kernel-python", "fallback-default", "python-processes"],
+)
+def test_search_on_the_python_kernel(brute, args, env):
+    proc = run_cli("search", "1", "1e6", "--json", *args, timeout=120, **env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    data["multiply_perfect"] = [list(x) for x in data["multiply_perfect"]]
+    assert {k: data[k] for k in CENSUS} == _brute_census(brute, 1, 10**6)
+
+
+def test_compiled_kernel_refused_on_the_fallback():
+    proc = run_cli("search", "1", "1e3", "--kernel", "compiled", PERFECTLY_NO_EXTENSIONS="1")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "perfectly: error: the compiled kernel is not available here (PERFECTLY_NO_EXTENSIONS=1)"
+    ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX signals")
+def test_ctrl_c_during_sigma_is_one_line_and_status_130(tmp_path):
+    # Two 100-bit prime factors: far beyond Pollard-Brent, so sigma runs until interrupted.
+    n = sympy.nextprime(2**100) * sympy.nextprime(2**101)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "perfectly", "sigma", str(n)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # past the imports, into the factorisation
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert out == ""
+    assert err == f"perfectly: interrupted while factoring {n}\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a closed pipe is EPIPE on POSIX")
+def test_reader_gone_is_no_traceback(tmp_path):
+    # `perfectly ... | head`: the reader closes the pipe before the output is written.
+    with subprocess.Popen(
+        [sys.executable, "-m", "perfectly", "sigma", "28"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 1, err
+    assert err == ""
+
+
+CENSUS = ("lo", "hi", "sigma_sum", "abundant", "deficient", "perfect", "multiply_perfect")
+
+# ------------------------------------------------------------------ the number parser
+# Oracles: Python's own int() for digits and underscores, Fraction for decimal notation,
+# Python arithmetic for powers.
+
+
+def _outcome(text: str) -> int | str:
+    try:
+        return parse_int(text)
+    except ValueError as exc:
+        return "too large" if "too large" in str(exc) else "refused"
+
+
+@given(st.text(alphabet="0123456789_", min_size=1, max_size=300))
+@example("1_0_0_")
+@example("_100")
+@example("1__00")
+def test_underscores_as_python_places_them(text):
+    try:
+        want: int | str = int(text)  # under 301 digits: below LIMIT
+    except ValueError:
+        want = "refused"
+    assert _outcome(text) == want
+
+
+@given(st.text(st.characters(categories=["Nd"], exclude_characters="0123456789"), min_size=1))
+@example("\u0661\u0662")  # Arabic-Indic
+@example("\u096a\u096b")  # Devanagari
+def test_non_ascii_digits_refused(text):
+    int(text)  # Python takes them; the command line does not
+    assert _outcome(text) == "refused"
+
+
+@given(
+    sign=st.sampled_from(["", "+", "-"]),
+    whole=st.integers(0, 10**40),
+    fraction=st.one_of(st.none(), st.integers(0, 10**20)),
+    exponent=st.one_of(st.none(), st.integers(-60, 400)),
+)
+@example(sign="", whole=1, fraction=None, exponent=100)
+@example(sign="", whole=1, fraction=None, exponent=308)
+@example(sign="", whole=1, fraction=None, exponent=309)
+@example(sign="-", whole=17976, fraction=9, exponent=304)
+def test_decimal_notation_exact_values_only(sign, whole, fraction, exponent):
+    text = f"{sign}{whole}" + ("" if fraction is None else f".{fraction}")
+    text += "" if exponent is None else f"e{exponent}"
+    value = Fraction(text)
+    if value.denominator != 1:
+        want: int | str = "refused"
+    else:
+        want = int(value) if abs(value) < LIMIT else "too large"
+    assert _outcome(text) == want
+    assert _outcome(f"{whole:_}" + text[len(f"{sign}{whole}") :]) == _outcome(text.lstrip("+-"))
+
+
+@given(
+    base=st.integers(0, 10**6),
+    exponent=st.integers(0, 2000),
+    sign=st.sampled_from(["+", "-"]),
+    offset=st.one_of(st.none(), st.integers(0, 2**1030)),
+)
+@example(base=2, exponent=1024, sign="-", offset=1)
+@example(base=2, exponent=1024, sign="-", offset=0)
+@example(base=0, exponent=0, sign="+", offset=None)
+def test_power_notation(base, exponent, sign, offset):
+    text = f"{base}**{exponent}" + ("" if offset is None else f"{sign}{offset}")
+    value = base**exponent + (0 if offset is None else int(f"{sign}{offset}"))
+    want = value if abs(value) < LIMIT and (offset or 0) < LIMIT else "too large"
+    assert _outcome(text) == want
+
+
+@pytest.mark.parametrize("k", [1, 129, 200, 1023, 1024, 1025, 3000])
+def test_one_limit_for_every_notation(k):
+    n = 2**k
+    ten = 10 ** min(k, 400)
+    want = n if n < LIMIT else "too large"
+    assert _outcome(f"2**{k}") == want
+    assert _outcome(f"{n}e0") == want
+    assert _outcome(f"{n}.0") == want
+    assert _outcome(f"{n:_}") == want
+    want_ten = ten if ten < LIMIT else "too large"
+    assert _outcome(f"10**{min(k, 400)}") == want_ten
+    assert _outcome(f"1e{min(k, 400)}") == want_ten
+
+
+@pytest.mark.parametrize("text", ["10**10**10", "1e999999999999999999999999", "9" * 5000])
+def test_huge_texts_refused_quickly(text):
+    start = time.perf_counter()
+    assert _outcome(text) in ("too large", "refused")
+    assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("n", [1, 6, 12, 945, 2**61 - 1, 2**89 - 1, 10**100])
+def test_cli_sigma_json(n):
+    proc = run_cli("sigma", str(n), "--json")
+    assert proc.returncode == 0, proc.stderr
+    s = int(sympy.divisor_sigma(n))
+    kind = "perfect" if s == 2 * n else "abundant" if s > 2 * n else "deficient"
+    assert json.loads(proc.stdout) == {"n": n, "sigma": s, "aliquot": s - n, "class": kind}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
+from conftest import run_python
 
 # Values fixed by mathematics, not computed by either kernel.
 EXPECTED = {
@@ -72,22 +72,27 @@ sys.meta_path.insert(0, _BlockKernel())
 HAVE_COMPILED = importlib.util.find_spec("perfectly._kernel") is not None
 
 
-def _probe(tmp_path, *, no_extensions: str | None, block_kernel: bool = False) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "PERFECTLY_NO_EXTENSIONS"}
-    if no_extensions is not None:
-        env["PERFECTLY_NO_EXTENSIONS"] = no_extensions
+def _probe(tmp_path, *, no_extensions: str | None, block_kernel: bool = False, **env) -> dict:
+    env["PERFECTLY_NO_EXTENSIONS"] = no_extensions  # None: not set
     code = (BLOCK_KERNEL if block_kernel else "") + PROBE
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_python("-c", textwrap.dedent(code), cwd=tmp_path, **env)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def _copy_without_extension(tmp_path) -> Path:
+    """The installed package copied without its compiled kernel: a missing binary, as a
+    pure-Python install or a wheel for another platform has it. Returns the directory to
+    put on PYTHONPATH."""
+    spec = importlib.util.find_spec("perfectly")
+    assert spec is not None and spec.submodule_search_locations
+    site = tmp_path / "site"
+    shutil.copytree(
+        spec.submodule_search_locations[0],
+        site / "perfectly",
+        ignore=shutil.ignore_patterns("_kernel*.so", "_kernel*.pyd", "__pycache__"),
+    )
+    return site
 
 
 def test_no_extensions_env_selects_python_kernel(tmp_path):
@@ -120,3 +125,35 @@ def test_compiled_kernel_used_unless_env_is_1(tmp_path, value):
     assert out["warnings"] == []
     assert out["compiled_error"] is None
     assert out["results"] == EXPECTED
+
+
+def test_missing_extension_warning_names_the_real_cause(tmp_path):
+    # Not "partially initialized module ... (most likely due to a circular import)", which
+    # `from perfectly import _kernel` said while perfectly was still being imported.
+    site = _copy_without_extension(tmp_path)
+    out = _probe(tmp_path, no_extensions=None, PYTHONPATH=str(site))
+    assert out["core"] == "python"
+    [(category, message)] = out["warnings"]
+    assert category == "RuntimeWarning"
+    assert "importing perfectly._kernel failed: ModuleNotFoundError: " in message
+    assert "No module named 'perfectly._kernel'" in message
+    assert "circular" not in message and "partially" not in message
+    assert out["results"] == EXPECTED
+
+
+def test_cli_search_without_the_extension(tmp_path):
+    # `python -m perfectly search 1 1e5` on a pure-Python install, with no setting:
+    # the CLI's default kernel is the active one.
+    site = _copy_without_extension(tmp_path)
+    proc = run_python(
+        *("-m", "perfectly", "search", "1", "1e5", "--json"),
+        cwd=tmp_path,
+        PYTHONPATH=str(site),
+        PERFECTLY_NO_EXTENSIONS=None,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "No module named 'perfectly._kernel'" in proc.stderr  # the RuntimeWarning
+    data = json.loads(proc.stdout)
+    assert data["perfect"] == EXPECTED["perfect"]
+    assert data["sigma_sum"] == EXPECTED["sigma_sum"]
+    assert data["verified"] is True

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from perfectly import __version__
 from perfectly._cli_numbers import parse_int
-from perfectly._validate import BACKENDS, SCHEDULES, START_METHODS
-from perfectly.arithmetic import aliquot, classify, sigma
+from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
+from perfectly.arithmetic import classify, sigma
 from perfectly.census import Census
 from perfectly.search import SearchResult, search
 
@@ -29,8 +31,21 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _at_least_one(rule: str, *also: int) -> Callable[[str], int]:
+    """An argparse type: an integer ≥ 1 (or one of ``also``), refused in CLI terms."""
+
+    def convert(text: str) -> int:
+        value = _integer(text)
+        if value < 1 and value not in also:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    return convert
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="perfectly", description="Divisor sums and perfect numbers.")
+    parser.add_argument("--version", action="version", version=f"perfectly {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     one = commands.add_parser("sigma", help="σ(n), s(n) and the class of one number")
     one.add_argument("n", type=_integer, help="an integer ≥ 1 (e.g. 496, 2**61-1)")
@@ -38,12 +53,14 @@ def _build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="census of the range [LO, HI)")
     search.add_argument("lo", type=_integer, help="first number (≥ 1)")
     search.add_argument("hi", type=_integer, help="end of the range, excluded (≤ 2**64)")
-    search.add_argument("--method", choices=("sieve", "trial"), default="sieve")
+    search.add_argument("--method", choices=METHODS, default="sieve")
+    search.add_argument("--kernel", choices=KERNELS, default=None, help="default: the active one")
     search.add_argument("--amicable", action="store_true", help="also find amicable pairs")
     search.add_argument("--backend", choices=tuple(BACKENDS), default="threads")
-    search.add_argument("--workers", type=_integer, default=None, help="default: all CPUs")
+    workers = _at_least_one("≥ 1, or -1 for every CPU", -1)
+    search.add_argument("--workers", type=workers, default=None, help="default: all CPUs")
     search.add_argument("--schedule", choices=SCHEDULES, default="dynamic")
-    search.add_argument("--chunk-size", type=_integer, default=None, metavar="N")
+    search.add_argument("--chunk-size", type=_at_least_one("≥ 1"), default=None, metavar="N")
     search.add_argument("--start-method", choices=START_METHODS, default=None)
     search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
     search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
@@ -55,13 +72,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_sigma(n: int, as_json: bool) -> None:
-    s = sigma(n)
-    kind = classify(n).value
+def _print_sigma(n: int, as_json: bool) -> int:
+    try:
+        s = sigma(n)
+        kind = classify(n).value
+    except KeyboardInterrupt:  # a big n with large prime factors can take forever
+        print(f"perfectly: interrupted while factoring {n}", file=sys.stderr)
+        return 130
     if as_json:
-        print(json.dumps({"n": n, "sigma": s, "aliquot": aliquot(n), "class": kind}))
+        print(json.dumps({"n": n, "sigma": s, "aliquot": s - n, "class": kind}))
     else:
         print(f"sigma({n}) = {s}\naliquot sum s({n}) = {s - n}\n{n} is {kind}")
+    return 0
 
 
 def _print_census(result: SearchResult, as_json: bool) -> None:
@@ -122,7 +144,16 @@ class _Progress:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        status = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+        return status
+    except BrokenPipeError:  # e.g. `perfectly bench report FILE | head`: a reader that left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 1
+
+
+def _run(args_list: list[str]) -> int:
     if args_list[:1] == ["bench"]:
         from perfectly.benchmark import main as bench
 
@@ -132,16 +163,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return race(args_list[1:], prog="python -m perfectly race")
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    if not args_list:  # a bare `perfectly`: the usage with its commands, as argparse exits
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(args_list)
     try:
         if args.command == "sigma":
-            _print_sigma(args.n, args.json)
-            return 0
+            return _print_sigma(args.n, args.json)
         return _search(args)
+    except BrokenPipeError:
+        raise  # an OSError like ConnectionError, but main's to handle
     except (TypeError, ValueError, OverflowError, ImportError, ConnectionError) as exc:
         parser.exit(2, f"perfectly: error: {exc}\n")
     except (RuntimeError, ArithmeticError, TimeoutError) as exc:
         parser.exit(1, f"perfectly: error: {exc}\n")
+
+
+# Options of `search` handed to perfectly.search() as they are.
+_SEARCH_OPTIONS = (
+    "backend",
+    "workers",
+    "method",
+    "schedule",
+    "chunk_size",
+    "start_method",
+    "journal",
+    "amicable",
+)
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -150,16 +198,10 @@ def _search(args: argparse.Namespace) -> int:
         result = search(
             args.lo,
             args.hi,
-            backend=args.backend,
-            workers=args.workers,
-            method=args.method,
-            schedule=args.schedule,
-            chunk_size=args.chunk_size,
-            start_method=args.start_method,
+            kernel=args.kernel,  # None: the active kernel
             backend_options=None if args.scheduler is None else {"scheduler": args.scheduler},
-            journal=args.journal,
-            amicable=args.amicable,
             progress=progress,
+            **{name: getattr(args, name) for name in _SEARCH_OPTIONS},
         )
     except KeyboardInterrupt:
         progress.close()

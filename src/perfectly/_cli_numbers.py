@@ -1,31 +1,83 @@
-"""Parse integers written on a command line: 30000000, 30_000_000, 3e7, 2**40, 2**61-1."""
+"""Parse integers written on a command line: 30000000, 30_000_000, 3e7, 2**40, 2**61-1.
+
+One rule for every notation: the text must denote an exact integer whose absolute value
+is below ``LIMIT`` (in a power, so must the base, the exponent and the offset), written
+in ASCII digits, with underscores only between digits (as in Python literals). The
+bound keeps parsing cheap: ``10**10**10`` or ``1e999999999`` is refused before any big
+number is built. It promises nothing about speed: σ(n) for a 1000-bit n takes a moment
+when n factors easily and forever when it has two large prime factors, and no bound on
+the size tells those apart (Ctrl-C stops it).
+"""
 
 from __future__ import annotations
 
 import decimal
 import re
 
-_POWER = re.compile(r"^\s*(\d[\d_]*)\s*\*\*\s*(\d[\d_]*)\s*(?:([+-])\s*(\d[\d_]*))?\s*$")
-_MAX_BITS = 256
+#: Every number on the command line is below this in absolute value (309 decimal digits).
+LIMIT = 2**1024
+LIMIT_TEXT = "2**1024"
+
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_DECIMAL = re.compile(rf"([+-]?{_DIGITS}(?:\.{_DIGITS})?)(?:[eE]([+-]?)({_DIGITS}))?", re.ASCII)
+_POWER = re.compile(rf"({_DIGITS})\s*\*\*\s*({_DIGITS})(?:\s*([+-])\s*({_DIGITS}))?", re.ASCII)
+_LIMIT_DIGITS = len(str(LIMIT))  # a literal with more digits is at least 10**309 > LIMIT
+# Powers of ten beyond this are clamped to it: the outcome (too large, or not an integer)
+# is the same, and decimal refuses exponents past 10**18.
+_MAX_EXPONENT = 10**9
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_EXAMPLES = "write it as 30000000, 30_000_000, 3e7, 2**40 or 2**61-1"
 
 
 def parse_int(text: str) -> int:
-    """The exact integer ``text`` denotes; ``ValueError`` if it denotes none."""
-    power = _POWER.match(text)
-    if power:
-        base, exponent = int(power[1]), int(power[2])
-        if exponent * max(base.bit_length(), 1) > _MAX_BITS:
-            raise ValueError(f"{text!r} is too large")
-        offset = int(power[4] or 0)
-        return int(base**exponent) + (-offset if power[3] == "-" else offset)
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = decimal.Decimal(text.strip().replace("_", ""))
-    except decimal.InvalidOperation:
-        raise ValueError(f"{text!r} is not an integer") from None
-    if not value.is_finite() or value != value.to_integral_value() or value.adjusted() > 80:
+    """The exact integer ``text`` denotes; ``ValueError`` if it denotes none within LIMIT."""
+    stripped = text.strip()
+    if power := _POWER.fullmatch(stripped):
+        base, exponent, sign, offset = power.groups()
+        value = _power(text, _literal(text, base), _literal(text, exponent))
+        value += _literal(text, offset or "0") * (-1 if sign == "-" else 1)
+    elif number := _DECIMAL.fullmatch(stripped):
+        value = _decimal(text, *number.groups())
+    else:
+        raise ValueError(f"{text!r} is not an integer: {_EXAMPLES}")
+    if abs(value) >= LIMIT:
+        raise _too_large(text)
+    return value
+
+
+def _too_large(text: str) -> ValueError:
+    return ValueError(f"{text!r} is too large: numbers must be < {LIMIT_TEXT}")
+
+
+def _literal(text: str, digits: str) -> int:
+    """An unsigned digit string as an int, refused when it must reach LIMIT."""
+    digits = digits.replace("_", "").lstrip("0") or "0"
+    if len(digits) > _LIMIT_DIGITS:
+        raise _too_large(text)
+    return int(digits)
+
+
+def _power(text: str, base: int, exponent: int) -> int:
+    """base**exponent, refused before it is built when no offset (< LIMIT) can bring it
+    back below LIMIT."""
+    if base >= 2 and exponent * (base.bit_length() - 1) > LIMIT.bit_length():
+        raise _too_large(text)
+    if base < 2:  # 0**0 == 1, 0**e == 0, 1**e == 1, whatever the size of e
+        return int(base ** min(exponent, 1))
+    return int(base**exponent)
+
+
+def _decimal(text: str, mantissa: str, exponent_sign: str, exponent: str | None) -> int:
+    """The integer a decimal literal denotes exactly (1e100 and 1.5e3 are exact)."""
+    digits = (exponent or "0").replace("_", "").lstrip("0") or "0"
+    power = _MAX_EXPONENT if len(digits) > 10 else min(int(digits), _MAX_EXPONENT)
+    value = decimal.Decimal(mantissa.replace("_", "")).scaleb(
+        -power if exponent_sign == "-" else power, _EXACT
+    )
+    if value.is_zero():
+        return 0
+    if value.adjusted() >= _LIMIT_DIGITS:
+        raise _too_large(text)
+    if value != value.to_integral_value():
         raise ValueError(f"{text!r} is not an exact integer")
     return int(value)

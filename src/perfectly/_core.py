@@ -6,6 +6,7 @@ fallback. Falling back because the extension is missing warns once, at import.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import sysconfig
@@ -21,11 +22,13 @@ def _load() -> tuple[ModuleType, str]:
     if os.environ.get("PERFECTLY_NO_EXTENSIONS") == "1":
         return _reference, "PERFECTLY_NO_EXTENSIONS=1"
     try:
-        from perfectly import _kernel
+        # Not `from perfectly import _kernel`: while perfectly is still initialising, a
+        # missing module makes that say "partially initialized module ... circular import".
+        _kernel = importlib.import_module("perfectly._kernel")
     except ImportError as exc:
         warnings.warn(
-            f"perfectly: the compiled kernel is unavailable ({exc}); using the much "
-            "slower pure-Python kernel",
+            "perfectly: the compiled kernel is unavailable (importing perfectly._kernel "
+            f"failed: {type(exc).__name__}: {exc}); using the much slower pure-Python kernel",
             RuntimeWarning,
             stacklevel=3,
         )

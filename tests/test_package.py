@@ -1,0 +1,139 @@
+"""What a newcomer gets: the license and metadata of the installed package, the README's
+Python examples as doctests, and its Quick start, run as written in a fresh virtual
+environment.
+
+The Quick start test builds the package (about a minute): it is marked ``install``, and
+cibuildwheel's test command leaves it out (every wheel would build it again).
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib.metadata
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import perfectly
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Known sequences, not this program's output: the perfect numbers (OEIS A000396) and the
+# multiply-perfect numbers with k = σ(n)/n ≥ 3 (OEIS A007539, k from A054030) below 3e7.
+PERFECT = [6, 28, 496, 8128]
+MULTIPLY_PERFECT = [
+    (120, 3),
+    (672, 3),
+    (30240, 4),
+    (32760, 4),
+    (523776, 3),
+    (2178540, 4),
+    (23569920, 4),
+]
+# Left behind when the checkout is copied: what a build or a test run leaves in it.
+NOT_IN_A_CHECKOUT = shutil.ignore_patterns(
+    ".git", "build", "dist", "wheelhouse", "bench-results", "*.egg-info", "__pycache__",
+    ".*_cache", ".hypothesis", ".venv*", "*.so", "*.pyd", "_kernel.c",
+)  # fmt: skip
+
+
+def _console_blocks(section: str) -> list[str]:
+    """The ```console blocks of the README section headed ``section``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    body = readme.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [b.strip() for b in re.findall(r"```console\n(.*?)```", body, re.S)]
+
+
+def _sum_sigma(x: int) -> int:
+    """Σ σ(n) for n ≤ x = Σ_{d ≤ x} d·⌊x/d⌋, grouping the d with equal ⌊x/d⌋."""
+    total, d = 0, 1
+    while d <= x:
+        q = x // d
+        last = x // q
+        total += q * (d + last) * (last - d + 1) // 2
+        d = last + 1
+    return total
+
+
+def test_sum_sigma_oracle_by_brute_force():
+    assert [_sum_sigma(x) for x in range(1, 9)] == [1, 4, 8, 15, 21, 33, 41, 56]
+    x = 5000
+    assert _sum_sigma(x) == sum(d * (x // d) for d in range(1, x + 1))
+
+
+def test_license_ships_with_the_package():
+    dist = importlib.metadata.distribution("perfectly")
+    assert dist.metadata["License-Expression"] == "MIT"
+    licenses = [f for f in dist.files or () if f.name == "LICENSE"]
+    assert len(licenses) == 1, dist.files
+    text = licenses[0].read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n\nCopyright (c) 2026 perfectly developers\n")
+    if (ROOT / "LICENSE").exists():  # a checkout or an sdist: the same file
+        assert text == (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="an example uses start_method='fork'")
+@pytest.mark.skipif(
+    perfectly.build_info()["core"] != "compiled", reason="ranges sized for the compiled kernel"
+)
+def test_readme_python_examples_are_true():
+    """Every ``>>>`` example of the README gives the output shown (timings are shown as
+    checks, never as values)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 3
+    test = doctest.DocTestParser().get_doctest("\n".join(blocks), {}, "README.md", None, 0)
+    report = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    result = runner.run(test, out=report.write)
+    assert result.attempted >= 15
+    assert result.failed == 0, report.getvalue()
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = ROOT / ".ci" / "run"
+    if not ci.exists():
+        pytest.skip("not a checkout (an sdist has no .ci/run)")
+    _install_and_search, install_and_test = _console_blocks("Quick start")
+    assert install_and_test == 'python -m pip install ".[test]" && python -m pytest tests'
+    assert install_and_test in ci.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.install
+@pytest.mark.timeout(1200)
+def test_quick_start_in_a_fresh_venv(tmp_path):
+    """The Quick start's first command, as written, in a fresh venv (no system site
+    packages) with only what that command installs."""
+    command = _console_blocks("Quick start")[0]
+    assert command.startswith("python -m pip install . && python -m perfectly search ")
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT, checkout, ignore=NOT_IN_A_CHECKOUT)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    assert "include-system-site-packages = false" in (venv / "pyvenv.cfg").read_text()
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFECTLY_", "PYTHON"))}
+    env |= {"PATH": os.pathsep.join([str(bin_dir), env["PATH"]]), "VIRTUAL_ENV": str(venv)}
+    proc = subprocess.run(
+        command, shell=True, cwd=checkout, env=env, capture_output=True, text=True, timeout=1100
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    hi = int(re.search(r"search 1 ([\d_]+)$", command)[1].replace("_", ""))
+    assert f"census of [1, {hi}): {hi - 1:,} numbers in " in out
+    assert re.search(r"^  perfect: +(.*)$", out, re.M)[1] == ", ".join(map(str, PERFECT))
+    multi = ", ".join(f"{n} (k={k})" for n, k in MULTIPLY_PERFECT if n < hi)
+    assert re.search(r"^  multiply-perfect: +(.*)$", out, re.M)[1] == multi
+    sigma_sum = _sum_sigma(hi - 1)
+    assert f"  sum of sigma:     {sigma_sum} (verified against the closed form)" in out
+    # Only what the command installs: no test extras in the venv.
+    listed = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "list"], env=env, capture_output=True, text=True
+    ).stdout
+    assert "perfectly" in listed and "pytest" not in listed and "sympy" not in listed
