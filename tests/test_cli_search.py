@@ -360,6 +360,9 @@ def _check_journal(path, hi, chunk):
         return 0
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:  # killed while creating it: the resume must start afresh
+            return 0
         params = json.loads(dict(db.execute("SELECT key, value FROM meta"))["params"])
     finally:
         db.close()
