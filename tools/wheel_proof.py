@@ -78,16 +78,16 @@ SDIST_REQUIRED = (
     "pyproject.toml",
     "setup.py",
     "README.md",
-    "cython/perfectly/_kernel.pyx",
-    "cython/perfectly/_kernel.pxd",
-    "cython/perfectly/_portable.h",
+    "src/perfectly/_kernel.pyx",
+    "src/perfectly/_kernel.pxd",
+    "src/perfectly/_portable.h",
     "src/perfectly/__init__.py",
     "src/perfectly/_kernel.pyi",
     "src/perfectly/py.typed",
     "tests/conftest.py",
     "tests/test_fallback.py",
 )
-SDIST_FORBIDDEN = re.compile(r"(\.so|\.pyd|\.pyc|cython/perfectly/_kernel\.c)$")
+SDIST_FORBIDDEN = re.compile(r"(\.so|\.pyd|\.pyc|src/perfectly/_kernel\.c)$")
 
 # --prefer-binary: the test dependencies from wheels, even where their newest release has
 # none for this interpreter (numpy 2.5 has no cp313t wheels; building it takes many minutes).

@@ -1,4 +1,4 @@
-# Type stub for the compiled extension perfectly._kernel (cython/perfectly/_kernel.pyx).
+# Type stub for the compiled extension perfectly._kernel (_kernel.pyx beside it).
 from typing import Any
 
 import numpy as np

@@ -1,4 +1,6 @@
-# C-level declarations of perfectly._kernel, for cimport by other Cython code.
+# C-level declarations of perfectly._kernel: its structs, error codes and nogil routines.
+# Cython reads this file when it compiles _kernel.pyx beside it. Nothing cimports it and
+# the wheel does not ship it: it is not an API for other Cython code.
 from libc.stdint cimport uint64_t
 
 cdef extern from "_portable.h" nogil:

@@ -501,8 +501,8 @@ cdef inline void sieve_init(uint64_t start, Py_ssize_t count, Cell* cells) noexc
             j += q
 
 
-cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
-                     Py_ssize_t nprimes, uint64_t* off) noexcept nogil:
+cdef void sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
+                      Py_ssize_t nprimes, uint64_t* off) noexcept nogil:
     """Factor n in [start, start + count) by the table primes; needs start + count ≤ WIDE.
 
     σ is built multiplicatively from the prime powers found, dividing exactly with
@@ -521,7 +521,6 @@ cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
         sub += sub_count
     for k in range(n_small, nprimes):
         sieve_prime(cells, count, k, off)
-    return 0
 
 
 cdef inline uint64_t cell_sigma(const Cell* c, bint rough) noexcept nogil:
@@ -655,7 +654,7 @@ cdef int fold_block(Summary* S, uint64_t start, Py_ssize_t count, const Cell* ce
 
 
 cdef int note_wide(Summary* S, uint64_t n, u128 sig) noexcept nogil:
-    """note() for n ≥ WIDE, where σ(n) needs 128 bits."""
+    """Fold σ(n) of one n ≥ WIDE, where σ(n) needs 128 bits, into the summary."""
     cdef u128 kn
     cdef uint64_t k
     S.total.lo += sig.lo
