@@ -35,8 +35,6 @@ else:
     # -g0: no debug info in release builds (Python's own CFLAGS usually carry -g), which
     # makes the extension, and so every wheel, about five times smaller.
     compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-funroll-loops", "-g0"]
-    # `#pragma omp simd` only (no OpenMP runtime): lets the trial loop sum in vector lanes.
-    compile_args.append("-fopenmp-simd")
     if NATIVE:
         compile_args.append("-march=native")
 
@@ -60,9 +58,8 @@ def extensions() -> list[Extension]:
         define_macros=[
             ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
             ("PERFECTLY_DEBUG", "1" if DEBUG else "0"),
-            *([] if sys.platform == "win32" else [("PF_OPENMP_SIMD", "1")]),
         ],
-        depends=[f"src/perfectly/{name}" for name in ("_portable.h", "_sieve.h", "_sieve_kernels.h")],
+        depends=[f"src/perfectly/{h}" for h in ("_portable.h", "_sieve.h", "_sieve_kernels.h")],
     )
     return cythonize([extension], include_path=["src"], compiler_directives=directives)
 

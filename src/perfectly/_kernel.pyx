@@ -419,7 +419,6 @@ cdef inline Py_ssize_t sieve_next(Sieve* sv, uint64_t start) noexcept nogil:
     return <Py_ssize_t>(sv.count - start if sv.count - start < BLOCK else BLOCK)
 
 
-
 # ----------------------------------------------------------- range routines
 
 cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,

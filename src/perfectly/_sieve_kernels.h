@@ -120,8 +120,8 @@ static PF_TARGET int PF_NAME(pf_record)(pf_summary *S, uint64_t n, uint64_t s) {
 }
 
 /* Fold σ(n), n in [start, start + len) < 2⁶¹, from sieved cells into the summary. The
- * common case is one pass with no branches (σ summed as two 32-bit halves); the rare
- * n with σ(n) = 2n or σ(n) ≥ 3n, and rough cofactors, are seen in a second pass. */
+ * common case is one pass with no branches (σ summed as two 32-bit halves); a block with
+ * a (multiply-)perfect n or a rough cofactor takes a second pass. */
 static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
                                       const pf_cell *c, int rough, pf_rough_fn rough_sigma) {
     uint64_t sum_hi32 = 0, sum_lo32 = 0, abundant = 0, deficient = 0, rare = 0;
@@ -133,7 +133,9 @@ static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
         sum_lo32 += s & 0xFFFFFFFFu;
         deficient += s < two;
         abundant += s > two;
-        rare += (s == two) | (s >= two + n) | (rough & (r > PF_ROUGH));
+        uint64_t three = two + n, four = two + two; /* σ(n) = k·n needs k ≤ 6 here */
+        rare += (s == two) | (s == three) | (s == four) | (s == four + n) | (s == four + two) |
+                (rough & (r > PF_ROUGH));
     }
     for (i = 0; rare && i < len; i++) {
         uint64_t n = start + i, r = c[i].rem, two = n + n;
@@ -146,7 +148,7 @@ static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
             abundant += (t > two) - (s > two);
             s = t;
         }
-        if (s == two || s >= two + n) {
+        if (s % n == 0 && s != n) {
             int rc = PF_NAME(pf_record)(S, n, s);
             if (rc < 0) return rc;
         }
@@ -162,27 +164,25 @@ static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
 }
 
 /* σ(n) by divisor pairs d, n/d with d ≤ √n: the classic O(√n) workload. Below 2⁵⁰ the test
- * "d divides n" is done in doubles, several d at once: q = round(n · (1/d)) is n/d exactly
- * when d divides n (the rounding error is below 1/2 while n/d < 2⁵¹), and q·d == n is
- * exact since both sides are integers below 2⁵³; when d does not divide n, no integer q
- * gives q·d == n. Partial sums are integers below σ(n) < 2⁵³, so they are exact in any
- * order. From 2⁵⁰ on, one 64-bit division per candidate. */
+ * "d divides n" is done in doubles, several d at once: q = round(n / d) (correctly rounded,
+ * so exact when d divides n), and q·d == n is exact as both sides are integers below 2⁵³;
+ * when d does not divide n, no integer q gives q·d == n. Adding 1.5·2⁵² rounds n / d and
+ * leaves q in the low bits of the double, so the sums stay in integers (and vectorise
+ * without reordering floating-point sums). From 2⁵⁰ on, one 64-bit division per d. */
 static PF_TARGET uint64_t PF_NAME(pf_trial)(uint64_t n) {
     uint64_t r = (uint64_t)sqrt((double)n), s = 0;
     while (r * r > n) r--;
     while ((r + 1) * (r + 1) <= n) r++;
     if (n < ((uint64_t)1 << 50)) {
-        const double magic = 6755399441055744.0; /* 1.5·2⁵²: x + magic − magic rounds x */
-        double nd = (double)n, sd = 0.0;
-#if defined(_OPENMP) || defined(PF_OPENMP_SIMD)
-#pragma omp simd reduction(+ : sd)
-#endif
-        for (uint64_t d = 1; d <= r; d++) {
-            double dd = (double)(int64_t)d;
-            double q = (nd / dd + magic) - magic;
-            sd += q * dd == nd ? dd + q : 0.0;
+        const double magic = 6755399441055744.0; /* 1.5·2⁵² */
+        const uint64_t magic_bits = 0x4338000000000000u;
+        double nd = (double)n;
+        for (int32_t d = 1; d <= (int32_t)r; d++) { /* r < 2²⁵; int32 → double vectorises */
+            double dd = (double)d, t = nd / dd + magic;
+            uint64_t bits;
+            memcpy(&bits, &t, sizeof bits);
+            s += (t - magic) * dd == nd ? (uint64_t)d + (bits - magic_bits) : 0;
         }
-        s = (uint64_t)sd;
     } else {
         for (uint64_t d = 1; d <= r; d++)
             if (n % d == 0) s += d + n / d;
