@@ -81,6 +81,8 @@ SDIST_REQUIRED = (
     "src/perfectly/_kernel.pyx",
     "src/perfectly/_kernel.pxd",
     "src/perfectly/_portable.h",
+    "src/perfectly/_sieve.h",
+    "src/perfectly/_sieve_kernels.h",
     "src/perfectly/__init__.py",
     "src/perfectly/_kernel.pyi",
     "src/perfectly/py.typed",
