@@ -52,7 +52,7 @@ cdef extern from "_sieve.h" nogil:
         uint64_t (*trial)(uint64_t n) noexcept nogil
 
     uint64_t pf_inv64(uint64_t a)
-    void pf_init_pattern()
+    void pf_init_tables()
     int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count, const uint32_t* primes,
                       const uint64_t* inverses, size_t nprimes, int rough)
     void pf_sieve_close(Sieve* sv)

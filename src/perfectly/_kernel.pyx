@@ -657,7 +657,7 @@ cdef int _build_table() except -1:
     free(composite)
     _np = k
     _np_small = primes_upto(SMALL_TRIAL)
-    pf_init_pattern()
+    pf_init_tables()
     return 0
 
 

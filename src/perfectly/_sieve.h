@@ -91,6 +91,9 @@ typedef struct {
 /* The pattern: for r = n mod 15015, (Π pattern p dividing r)⁻¹ mod 2⁶⁴ and Π (1 + p). */
 static uint64_t pf_pattern_inv[PF_PATTERN];
 static uint32_t pf_pattern_sig[PF_PATTERN];
+/* 1/d for the trial kernel's divisibility test (every n < 2³² finds its d here). */
+#define PF_RECIP (1 << 16)
+static double pf_recip[PF_RECIP];
 
 static inline uint64_t pf_inv64(uint64_t a) { /* a⁻¹ mod 2⁶⁴ for odd a (Newton) */
     uint64_t x = a;
@@ -98,8 +101,9 @@ static inline uint64_t pf_inv64(uint64_t a) { /* a⁻¹ mod 2⁶⁴ for odd a (N
     return x;
 }
 
-static void pf_init_pattern(void) {
+static void pf_init_tables(void) {
     static const uint64_t ps[PF_NPATTERN] = {3, 5, 7, 11, 13};
+    for (int d = 1; d < PF_RECIP; d++) pf_recip[d] = 1.0 / d;
     for (uint64_t r = 0; r < PF_PATTERN; r++) {
         uint64_t d = 1, s = 1;
         for (int k = 0; k < PF_NPATTERN; k++)

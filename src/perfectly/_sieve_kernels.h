@@ -163,26 +163,33 @@ static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
     return 0;
 }
 
-/* σ(n) by divisor pairs d, n/d with d ≤ √n: the classic O(√n) workload. Below 2⁵⁰ the test
- * "d divides n" is done in doubles, several d at once: q = round(n / d) (correctly rounded,
- * so exact when d divides n), and q·d == n is exact as both sides are integers below 2⁵³;
- * when d does not divide n, no integer q gives q·d == n. Adding 1.5·2⁵² rounds n / d and
- * leaves q in the low bits of the double, so the sums stay in integers (and vectorise
- * without reordering floating-point sums). From 2⁵⁰ on, one 64-bit division per d. */
+/* The divisor-pair sum over d in [d0, d1] (d1 < 2²⁵, n < 2⁵⁰), several d at once, with no
+ * division when 1/d comes from the table: q = round(n · (1/d)) is n/d exactly when d
+ * divides n (the error is below 1/2 while n/d < 2⁵¹), and q·d == n is exact as both sides
+ * are integers below 2⁵³; when d does not divide n, no integer q gives q·d == n. Adding
+ * 1.5·2⁵² rounds and leaves q in the low bits of the double, so the sum is of integers. */
+static PF_TARGET uint64_t PF_NAME(pf_pairs)(double nd, int32_t d0, int32_t d1, int table) {
+    const double magic = 6755399441055744.0; /* 1.5·2⁵² */
+    const uint64_t magic_bits = 0x4338000000000000u;
+    uint64_t s = 0;
+    for (int32_t d = d0; d <= d1; d++) { /* int32 → double vectorises */
+        double dd = (double)d, t = (table ? nd * pf_recip[d] : nd / dd) + magic;
+        uint64_t bits;
+        memcpy(&bits, &t, sizeof bits);
+        s += (t - magic) * dd == nd ? (uint64_t)d + (bits - magic_bits) : 0;
+    }
+    return s;
+}
+
+/* σ(n) by divisor pairs d, n/d with d ≤ √n: the classic O(√n) workload, with the
+ * divisibility test of pf_pairs below 2⁵⁰ and one 64-bit division per d above. */
 static PF_TARGET uint64_t PF_NAME(pf_trial)(uint64_t n) {
     uint64_t r = (uint64_t)sqrt((double)n), s = 0;
     while (r * r > n) r--;
     while ((r + 1) * (r + 1) <= n) r++;
     if (n < ((uint64_t)1 << 50)) {
-        const double magic = 6755399441055744.0; /* 1.5·2⁵² */
-        const uint64_t magic_bits = 0x4338000000000000u;
-        double nd = (double)n;
-        for (int32_t d = 1; d <= (int32_t)r; d++) { /* r < 2²⁵; int32 → double vectorises */
-            double dd = (double)d, t = nd / dd + magic;
-            uint64_t bits;
-            memcpy(&bits, &t, sizeof bits);
-            s += (t - magic) * dd == nd ? (uint64_t)d + (bits - magic_bits) : 0;
-        }
+        int32_t r32 = (int32_t)r, split = r32 < PF_RECIP - 1 ? r32 : PF_RECIP - 1;
+        s = PF_NAME(pf_pairs)((double)n, 1, split, 1) + PF_NAME(pf_pairs)((double)n, split + 1, r32, 0);
     } else {
         for (uint64_t d = 1; d <= r; d++)
             if (n % d == 0) s += d + n / d;
