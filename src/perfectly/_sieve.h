@@ -158,7 +158,7 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, const uint32
     sv->lo = lo;
     sv->count = count;
     sv->rough = rough;
-    /* 4 arrays of ≤ n primes, PF_MAX_POWERS powers, ≤ n tails; an offset for each */
+    /* dense, sparse8, sparse4, big and tails: ≤ n each; then the powers; an offset each */
     size_t ne = 5 * n + PF_MAX_POWERS;
     sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) + 2 * n * sizeof(uint32_t));
     sv->cells = (pf_cell *)malloc((PF_BLOCK + PF_DUMMY) * sizeof(pf_cell));
@@ -258,7 +258,8 @@ typedef struct {
 /* The builds this CPU can run, best last; targets[0] is the baseline. */
 static int pf_targets(pf_target *out) {
     int n = 0;
-    pf_target base = {PERFECTLY_MARCH_NATIVE ? "native" : "baseline", pf_block_baseline, pf_fold_baseline, pf_trial_baseline};
+    pf_target base = {PERFECTLY_MARCH_NATIVE ? "native" : "baseline", pf_block_baseline,
+                      pf_fold_baseline, pf_trial_baseline};
     out[n++] = base;
 #if PF_DISPATCH
     __builtin_cpu_init();

@@ -189,7 +189,8 @@ static PF_TARGET uint64_t PF_NAME(pf_trial)(uint64_t n) {
     while ((r + 1) * (r + 1) <= n) r++;
     if (n < ((uint64_t)1 << 50)) {
         int32_t r32 = (int32_t)r, split = r32 < PF_RECIP - 1 ? r32 : PF_RECIP - 1;
-        s = PF_NAME(pf_pairs)((double)n, 1, split, 1) + PF_NAME(pf_pairs)((double)n, split + 1, r32, 0);
+        s = PF_NAME(pf_pairs)((double)n, 1, split, 1) +
+            PF_NAME(pf_pairs)((double)n, split + 1, r32, 0);
     } else {
         for (uint64_t d = 1; d <= r; d++)
             if (n % d == 0) s += d + n / d;
