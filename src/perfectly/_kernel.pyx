@@ -3,7 +3,8 @@
 Every ``def`` entry point validates its arguments with the GIL held, then does all
 of its work inside one ``with nogil:`` region (unless ``release_gil=False``, which
 exists only so the benchmark can show what releasing the GIL buys). Nothing here
-is shared and mutable: the prime table is built once at import and only read.
+is shared and mutable: the prime table, the sieve's tables and the choice of the
+build of the hot loops for this CPU (_sieve.h) are made once at import and only read.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
