@@ -237,12 +237,15 @@ typedef struct {
 
 #define PF_NAME(x) x##_baseline
 #define PF_TARGET
+#define PF_VECTOR PERFECTLY_MARCH_NATIVE
 #include "_sieve_kernels.h"
 #undef PF_NAME
 #undef PF_TARGET
+#undef PF_VECTOR
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !PERFECTLY_MARCH_NATIVE
 #define PF_DISPATCH 1
+#define PF_VECTOR 1
 #define PF_NAME(x) x##_avx2
 #define PF_TARGET __attribute__((target("avx2,bmi,bmi2,fma,popcnt,lzcnt")))
 #include "_sieve_kernels.h"

@@ -119,9 +119,12 @@ static PF_TARGET int PF_NAME(pf_record)(pf_summary *S, uint64_t n, uint64_t s) {
     return 0;
 }
 
-/* Fold σ(n), n in [start, start + len) < 2⁶¹, from sieved cells into the summary. The
- * common case is one pass with no branches (σ summed as two 32-bit halves); a block with
- * a (multiply-)perfect n or a rough cofactor takes a second pass. */
+/* Fold σ(n), n in [start, start + len) < 2⁶¹, from sieved cells into the summary. With
+ * vectors of 64-bit integers (PF_VECTOR: AVX2 and up) the common case is one pass with no
+ * branches (σ summed as two 32-bit halves) and a block with a (multiply-)perfect n or a
+ * rough cofactor takes a second pass; without, one scalar pass that branches on the rare
+ * n with σ(n) = 2n or σ(n) ≥ 3n is cheaper. */
+#if PF_VECTOR
 static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
                                       const pf_cell *c, int rough, pf_rough_fn rough_sigma) {
     uint64_t sum_hi32 = 0, sum_lo32 = 0, abundant = 0, deficient = 0, rare = 0;
@@ -162,6 +165,29 @@ static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
     S->deficient += deficient;
     return 0;
 }
+#else
+static PF_TARGET int PF_NAME(pf_fold)(pf_summary *S, uint64_t start, size_t len,
+                                      const pf_cell *c, int rough, pf_rough_fn rough_sigma) {
+    uint64_t sum_lo = 0, sum_hi = 0, abundant = 0, deficient = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t n = start + i, r = c[i].rem, two = n + n;
+        uint64_t s = c[i].sig * (rough && r > PF_ROUGH ? rough_sigma(r) : r + (r > 1));
+        sum_lo += s;
+        sum_hi += sum_lo < s;
+        deficient += s < two;
+        abundant += s > two;
+        if ((s == two || s >= two + n) && s % n == 0) {
+            int rc = PF_NAME(pf_record)(S, n, s);
+            if (rc < 0) return rc;
+        }
+    }
+    S->total.lo += sum_lo;
+    S->total.hi += sum_hi + (S->total.lo < sum_lo);
+    S->abundant += abundant;
+    S->deficient += deficient;
+    return 0;
+}
+#endif
 
 /* The divisor-pair sum over d in [d0, d1] (d1 < 2²⁵, n < 2⁵⁰), several d at once, with no
  * division when 1/d comes from the table: q = round(n · (1/d)) is n/d exactly when d
