@@ -52,15 +52,16 @@ def extensions() -> list[Extension]:
 
     extension = Extension(
         "perfectly._kernel",
-        sources=["cython/perfectly/_kernel.pyx"],
-        include_dirs=["cython/perfectly"],
+        sources=["src/perfectly/_kernel.pyx"],
+        include_dirs=["src/perfectly"],
         extra_compile_args=compile_args,
         define_macros=[
             ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
             ("PERFECTLY_DEBUG", "1" if DEBUG else "0"),
         ],
+        depends=[f"src/perfectly/{h}" for h in ("_portable.h", "_sieve.h", "_sieve_kernels.h")],
     )
-    return cythonize([extension], include_path=["cython"], compiler_directives=directives)
+    return cythonize([extension], include_path=["src"], compiler_directives=directives)
 
 
 setup(ext_modules=extensions())

@@ -634,6 +634,7 @@ def _in_venv(python, *argv, timeout=600):
 
 
 @pytest.mark.slow
+@pytest.mark.install
 @pytest.mark.timeout(600)
 def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
     # first of the README-path tests: it pays for building the venv, which keeps each
@@ -647,6 +648,7 @@ def test_readme_path_dask_asked_without_dask_is_one_line(bench_only_venv):
 
 
 @pytest.mark.slow
+@pytest.mark.install
 @pytest.mark.timeout(1800)
 def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_path):
     """The README-path test: `python -m bench --quick` right after `pip install ".[bench]"`
@@ -675,6 +677,7 @@ def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.install
 @pytest.mark.timeout(600)
 def test_readme_path_compare_without_scipy_uses_the_permutation_test(bench_only_venv, tmp_path):
     pa, pb = tmp_path / "a.json", tmp_path / "b.json"

@@ -69,4 +69,5 @@ def build_info() -> dict[str, Any]:
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil() if gil is not None else True,
         "compiler_flags": getattr(kernel, "BUILD_FLAGS", None),
+        "cpu_target": getattr(kernel, "CPU_TARGET", None),
     }

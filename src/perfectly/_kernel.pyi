@@ -1,10 +1,12 @@
-# Type stub for the compiled extension perfectly._kernel (cython/perfectly/_kernel.pyx).
+# Type stub for the compiled extension perfectly._kernel (_kernel.pyx beside it).
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 BUILD_FLAGS: dict[str, bool]
+CPU_TARGETS: tuple[str, ...]  # builds of the hot loops this CPU runs, baseline first
+CPU_TARGET: str  # the one in use (PERFECTLY_CPU_TARGET may choose another of them)
 
 def sigma(n: int) -> int: ...
 def is_prime(n: int) -> bool: ...

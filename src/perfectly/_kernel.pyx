@@ -3,11 +3,14 @@
 Every ``def`` entry point validates its arguments with the GIL held, then does all
 of its work inside one ``with nogil:`` region (unless ``release_gil=False``, which
 exists only so the benchmark can show what releasing the GIL buys). Nothing here
-is shared and mutable: the prime table is built once at import and only read.
+is shared and mutable: the prime table, the sieve's tables and the choice of the
+build of the hot loops for this CPU (_sieve.h) are made once at import and only read.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.math cimport sqrt
+
+import os
 
 from perfectly._validate import (
     check_method,
@@ -27,17 +30,12 @@ cdef extern from "_portable.h":
 BUILD_FLAGS = {"march_native": bool(PERFECTLY_MARCH_NATIVE), "debug": bool(PERFECTLY_DEBUG)}
 
 cdef enum:
-    SUBBLOCK = 1 << 11       # numbers per sub-block: its cells fill L1
-    WHEEL = 1155             # 3·5·7·11
-    N_WHEEL = 4              # the wheel primes are the first four table primes
-    BLOCK = 1 << 15          # numbers per block (larger primes): cells fill L2
     TABLE_LIMIT = 1 << 20    # odd primes below this are kept in the table
     SMALL_TRIAL = 1 << 10    # single-n factoring trial-divides by primes below this
 
 # Below WIDE every σ(n) fits in 64 bits (Robin's bound: σ(n) < 6.85 n there), so the
 # range loops use 64-bit σ; from WIDE on, σ is computed per n in 128 bits.
 cdef uint64_t WIDE = (<uint64_t>1) << 61
-cdef uint64_t ROUGH = (<uint64_t>1) << 40     # TABLE_LIMIT squared
 cdef uint64_t U64_MAX = <uint64_t>0xFFFFFFFFFFFFFFFF
 cdef uint64_t U32_MAX = 0xFFFFFFFF
 
@@ -46,23 +44,10 @@ cdef uint64_t* _pinv = NULL   # p⁻¹ mod 2⁶⁴: n·p⁻¹ is n/p when p divi
 cdef uint64_t* _plim = NULL   # ⌊(2⁶⁴−1)/p⌋: p divides n iff n·p⁻¹ ≤ this
 cdef Py_ssize_t _np = 0
 cdef Py_ssize_t _np_small = 0  # how many of them are below SMALL_TRIAL
-cdef Py_ssize_t _np_sub = 0    # how many of them are below SUBBLOCK
-cdef uint64_t _wheel_inv[WHEEL]   # for r = n mod 1155: (Π wheel p dividing r)⁻¹ mod 2⁶⁴
-cdef uint64_t _wheel_sig[WHEEL]   # and Π (1 + p) over those p
-cdef int _wheel_shift[N_WHEEL]    # 1 + p = 2^shift · odd, for each wheel prime
-cdef uint64_t _wheel_oddinv[N_WHEEL]  # odd⁻¹ mod 2⁶⁴
+cdef pf_target _cpu             # the build of the hot loops in use (chosen at import)
 
 
 # ---------------------------------------------------------------- small helpers
-
-cdef inline uint64_t inv64(uint64_t a) noexcept nogil:
-    """a⁻¹ mod 2⁶⁴ for odd a, by Newton's iteration (3 → 6 → … → 96 bits)."""
-    cdef uint64_t x = a
-    cdef int _
-    for _ in range(5):
-        x *= 2 - a * x
-    return x
-
 
 cdef inline uint64_t isqrt64(uint64_t n) noexcept nogil:
     cdef uint64_t r = <uint64_t>sqrt(<double>n)
@@ -149,7 +134,7 @@ cdef inline void mont_init(Mont* m, uint64_t n) noexcept nogil:
     cdef int _
     cdef uint64_t r2
     m.n = n
-    m.ninv = inv64(n)
+    m.ninv = pf_inv64(n)
     m.one = (0 - n) % n
     r2 = m.one
     for _ in range(64):
@@ -394,27 +379,6 @@ cdef bint sigma_equals(uint64_t b, uint64_t target) noexcept nogil:
     return whole.hi == 0 and whole.lo == target
 
 
-cdef inline uint64_t sigma_trial(uint64_t n) noexcept nogil:
-    """σ(n) by divisor pairs d, n/d with d ≤ √n: the classic O(√n) workload."""
-    cdef uint64_t r = isqrt64(n)
-    cdef uint64_t s = 0
-    cdef uint64_t d
-    cdef uint32_t n32, d32, r32
-    if n <= U32_MAX:  # 32-bit division is several times faster than 64-bit
-        n32 = <uint32_t>n
-        r32 = <uint32_t>r
-        for d32 in range(1, r32 + 1):
-            if n32 % d32 == 0:
-                s += <uint64_t>d32 + n32 / d32
-    else:
-        for d in range(1, r + 1):
-            if n % d == 0:
-                s += d + n / d
-    if r * r == n:
-        s -= r
-    return s
-
-
 # ------------------------------------------------------------------- the sieve
 
 cdef Py_ssize_t primes_upto(uint64_t x) noexcept nogil:
@@ -429,99 +393,9 @@ cdef Py_ssize_t primes_upto(uint64_t x) noexcept nogil:
     return a
 
 
-cdef void init_offsets(uint64_t start, Py_ssize_t nprimes, uint64_t* off) noexcept nogil:
-    """off[k]: index, from start, of the first multiple of the k-th prime."""
-    cdef Py_ssize_t k
-    cdef uint64_t p
-    for k in range(nprimes):
-        p = _p[k]
-        off[k] = (p - start % p) % p
-
-
-cdef inline uint64_t divide_out(Cell* c, Py_ssize_t k, uint64_t pk, uint64_t s) noexcept nogil:
-    """Divide c.rem by the k-th table prime, and then by every further power of it.
-
-    ``pk`` is the power of p already counted and ``s`` = 1 + p + … + pk; returns s
-    extended by the further powers found (σ of the p-part of n).
-    """
-    cdef uint64_t p = _p[k]
-    cdef uint64_t inv = _pinv[k]
-    cdef uint64_t lim = _plim[k]
-    cdef uint64_t x = c.rem * inv
-    cdef uint64_t y = x * inv
-    while y <= lim:
-        x = y
-        pk *= p
-        s += pk
-        y = x * inv
-    c.rem = x
-    return s
-
-
-cdef inline void sieve_prime(Cell* cells, Py_ssize_t count, Py_ssize_t k,
-                             uint64_t* off) noexcept nogil:
-    """Divide the k-th table prime out of every multiple of it among ``count`` cells."""
-    cdef uint64_t p = _p[k]
-    cdef Py_ssize_t j = <Py_ssize_t>off[k]
-    cdef Cell* c
-    while j < count:
-        c = &cells[j]
-        c.sig *= divide_out(c, k, p, 1 + p)
-        j += p
-    off[k] = <uint64_t>(j - count)
-
-
-cdef inline void sieve_init(uint64_t start, Py_ssize_t count, Cell* cells) noexcept nogil:
-    """Powers of 2 and of the wheel primes 3, 5, 7, 11, for n in [start, start + count).
-
-    Powers of 2 come from counting trailing zeros; first powers of the wheel primes
-    from a table indexed by n mod 1155, fixed up on multiples of p².
-    """
-    cdef Py_ssize_t i, k, j
-    cdef uint64_t n, p, q
-    cdef Py_ssize_t r = <Py_ssize_t>(start % WHEEL)
-    cdef int tz
-    cdef Cell* c
-    for i in range(count):
-        n = start + <uint64_t>i
-        tz = pf_ctz64(n)
-        cells[i].rem = (n >> tz) * _wheel_inv[r]
-        cells[i].sig = ((((<uint64_t>1) << tz) << 1) - 1) * _wheel_sig[r]
-        r += 1
-        if r == WHEEL:
-            r = 0
-    for k in range(N_WHEEL):  # the table divided p out once: multiples of p² have more
-        p = _p[k]
-        q = p * p
-        j = <Py_ssize_t>((q - start % q) % q)
-        while j < count:
-            c = &cells[j]
-            # σ(p^e) replaces the table's 1 + p: divide it out exactly, multiply σ(p^e) in
-            c.sig = ((c.sig >> _wheel_shift[k]) * _wheel_oddinv[k]) * divide_out(c, k, q, 1 + p + q)
-            j += q
-
-
-cdef int sieve_block(uint64_t start, Py_ssize_t count, Cell* cells,
-                     Py_ssize_t nprimes, uint64_t* off) noexcept nogil:
-    """Factor n in [start, start + count) by the table primes; needs start + count ≤ WIDE.
-
-    σ is built multiplicatively from the prime powers found, dividing exactly with
-    p⁻¹ mod 2⁶⁴ (no ``div`` instruction). Primes below SUBBLOCK go over L1-sized
-    sub-blocks while they are hot; larger ones, which hit a sub-block at most
-    once, go over the whole (L2-sized) block. Afterwards ``cell_sigma`` gives σ(n).
-    """
-    cdef Py_ssize_t k, sub, sub_count
-    cdef Py_ssize_t n_small = nprimes if nprimes < _np_sub else _np_sub
-    sub = 0
-    while sub < count:
-        sub_count = count - sub if count - sub < SUBBLOCK else SUBBLOCK
-        sieve_init(start + <uint64_t>sub, sub_count, cells + sub)
-        for k in range(N_WHEEL, n_small):
-            sieve_prime(cells + sub, sub_count, k, off)
-        sub += sub_count
-    for k in range(n_small, nprimes):
-        sieve_prime(cells, count, k, off)
-    return 0
+cdef uint64_t rough_sigma(uint64_t m) noexcept nogil:
+    """σ(m) of a rough sieve cofactor (it fits: n < WIDE)."""
+    return sigma_rough(m).lo
 
 
 cdef inline uint64_t cell_sigma(const Cell* c, bint rough) noexcept nogil:
@@ -529,36 +403,21 @@ cdef inline uint64_t cell_sigma(const Cell* c, bint rough) noexcept nogil:
     (table primes stop below √n), when a cofactor above ROUGH may be composite."""
     cdef uint64_t r = c.rem
     if rough and r > ROUGH:
-        return c.sig * sigma_rough(r).lo  # fits: n < WIDE
+        return c.sig * rough_sigma(r)
     return c.sig * (r + (r > 1))
 
 
-ctypedef struct Sieve:
-    Cell* cells
-    uint64_t* off
-    Py_ssize_t nprimes
-    bint rough
+cdef int sieve_open(Sieve* sv, uint64_t lo, uint64_t count) noexcept nogil:
+    """Scratch and sieve entries for [lo, lo + count), count ≥ 1, lo + count ≤ WIDE."""
+    cdef uint64_t root = isqrt64(lo + count - 1)
+    return pf_sieve_open(sv, lo, count, _p, _pinv, primes_upto(root), root >= TABLE_LIMIT)
 
 
-cdef int sieve_open(Sieve* sv, uint64_t lo, uint64_t hi_incl) noexcept nogil:
-    """Scratch for sieving [lo, hi_incl]: one block of cells and one offset per prime."""
-    cdef uint64_t root = isqrt64(hi_incl)
-    sv.rough = root >= TABLE_LIMIT
-    sv.nprimes = primes_upto(root)
-    sv.cells = <Cell*>malloc(BLOCK * sizeof(Cell))
-    sv.off = <uint64_t*>malloc((sv.nprimes + 1) * sizeof(uint64_t))
-    if sv.cells == NULL or sv.off == NULL:
-        sieve_close(sv)
-        return ERR_NOMEM
-    init_offsets(lo, sv.nprimes, sv.off)
-    return 0
-
-
-cdef void sieve_close(Sieve* sv) noexcept nogil:
-    free(sv.cells)
-    free(sv.off)
-    sv.cells = NULL
-    sv.off = NULL
+cdef inline Py_ssize_t sieve_next(Sieve* sv, uint64_t start) noexcept nogil:
+    """Sieve the block at offset ``start`` (a multiple of BLOCK; blocks in order) into
+    sv.cells, and return its length."""
+    _cpu.block(sv, start >> LOG_BLOCK)
+    return <Py_ssize_t>(sv.count - start if sv.count - start < BLOCK else BLOCK)
 
 
 # ----------------------------------------------------------- range routines
@@ -566,7 +425,7 @@ cdef void sieve_close(Sieve* sv) noexcept nogil:
 cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
                     bint aliquot, uint64_t* bad) noexcept nogil:
     """out[i] = σ(lo + i), or s(lo + i) when aliquot; ERR_OVERFLOW sets *bad."""
-    cdef uint64_t i, n, narrow, start, todo
+    cdef uint64_t i, n, narrow, start
     cdef Py_ssize_t b, blen
     cdef Sieve sv
     cdef u128 s
@@ -577,21 +436,19 @@ cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
     if trial:
         for i in range(narrow):
             n = lo + i
-            out[i] = sigma_trial(n) - (n if aliquot else 0)
+            out[i] = _cpu.trial(n) - (n if aliquot else 0)
     elif narrow > 0:
-        rc = sieve_open(&sv, lo, lo + narrow - 1)
+        rc = sieve_open(&sv, lo, narrow)
         if rc < 0:
             return rc
         start = 0
         while start < narrow:
-            todo = narrow - start
-            blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-            sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
+            blen = sieve_next(&sv, start)
             for b in range(blen):
                 n = lo + start + <uint64_t>b
                 out[start + b] = cell_sigma(&sv.cells[b], sv.rough) - (n if aliquot else 0)
-            start += blen
-        sieve_close(&sv)
+            start += BLOCK
+        pf_sieve_close(&sv)
     for i in range(narrow, count):
         n = lo + i
         s = sigma_u128(n)
@@ -615,47 +472,8 @@ cdef int record(Summary* S, uint64_t n, uint64_t k) noexcept nogil:
     return 0
 
 
-cdef int record_multiple(Summary* S, uint64_t n, uint64_t sig) noexcept nogil:
-    """record() n if σ(n) = k·n; n < WIDE, so k ≤ 6 and k·n fits (no division)."""
-    cdef uint64_t k
-    for k in range(2, 7):
-        if sig == k * n:
-            return record(S, n, k)
-    return 0
-
-
-cdef int fold_block(Summary* S, uint64_t start, Py_ssize_t count, const Cell* cells,
-                    bint rough) noexcept nogil:
-    """Fold σ(n), n in [start, start + count) < WIDE, from sieved cells into the summary.
-
-    The running sums stay in local variables (registers), and only the rare
-    n with σ(n) ≥ 3n or σ(n) = 2n take a branch and a division.
-    """
-    cdef uint64_t sum_lo = 0, sum_hi = 0, abundant = 0, deficient = 0
-    cdef uint64_t n, sig, two
-    cdef Py_ssize_t i
-    cdef int rc = 0
-    for i in range(count):
-        n = start + <uint64_t>i
-        sig = cell_sigma(&cells[i], rough)
-        sum_lo += sig
-        sum_hi += sum_lo < sig
-        two = n + n
-        deficient += sig < two
-        abundant += sig > two
-        if sig == two or sig >= two + n:
-            rc = record_multiple(S, n, sig)
-            if rc < 0:
-                break
-    S.total.lo += sum_lo
-    S.total.hi += sum_hi + (S.total.lo < sum_lo)
-    S.abundant += abundant
-    S.deficient += deficient
-    return rc
-
-
 cdef int note_wide(Summary* S, uint64_t n, u128 sig) noexcept nogil:
-    """note() for n ≥ WIDE, where σ(n) needs 128 bits."""
+    """Fold σ(n) of one n ≥ WIDE, where σ(n) needs 128 bits, into the summary."""
     cdef u128 kn
     cdef uint64_t k
     S.total.lo += sig.lo
@@ -676,30 +494,41 @@ cdef int note_wide(Summary* S, uint64_t n, u128 sig) noexcept nogil:
 cdef int summarize_range(uint64_t lo, uint64_t count, bint trial,
                          Summary* out) noexcept nogil:
     """Fold σ over [lo, lo + count) into *out (which the caller zeroed)."""
-    cdef uint64_t i, narrow, start, todo
+    cdef uint64_t i, narrow, start
     cdef Py_ssize_t b, blen
     cdef Sieve sv
+    cdef Cell* cells
     cdef int rc = 0
     narrow = 0
     if lo < WIDE:
         narrow = WIDE - lo if count > WIDE - lo else count
-    if narrow > 0:
-        rc = sieve_open(&sv, lo, lo + narrow - 1)
+    if trial and narrow > 0:
+        cells = <Cell*>malloc(BLOCK * sizeof(Cell))
+        if cells == NULL:
+            return ERR_NOMEM
+        start = 0
+        while start < narrow:
+            blen = <Py_ssize_t>(narrow - start if narrow - start < BLOCK else BLOCK)
+            for b in range(blen):
+                cells[b].rem = 1
+                cells[b].sig = _cpu.trial(lo + start + <uint64_t>b)
+            rc = _cpu.fold(out, lo + start, blen, cells, False, rough_sigma)
+            if rc < 0:
+                break
+            start += BLOCK
+        free(cells)
+    elif narrow > 0:
+        rc = sieve_open(&sv, lo, narrow)
         if rc < 0:
             return rc
         start = 0
-        while start < narrow and rc == 0:
-            todo = narrow - start
-            blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-            if trial:
-                for b in range(blen):
-                    sv.cells[b].rem = 1
-                    sv.cells[b].sig = sigma_trial(lo + start + <uint64_t>b)
-            else:
-                sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
-            rc = fold_block(out, lo + start, blen, sv.cells, sv.rough)
-            start += <uint64_t>blen
-        sieve_close(&sv)
+        while start < narrow:
+            blen = sieve_next(&sv, start)
+            rc = _cpu.fold(out, lo + start, blen, sv.cells, sv.rough, rough_sigma)
+            if rc < 0:
+                break
+            start += BLOCK
+        pf_sieve_close(&sv)
     for i in range(narrow, count):
         if rc < 0:
             break
@@ -728,21 +557,19 @@ cdef int amicable_range(uint64_t lo, uint64_t count, Pairs* out) noexcept nogil:
     in the same block when it lies there, else by sigma_equals(b, σ(a)), which
     rejects most partners after a few small-prime divisions.
     """
-    cdef uint64_t start, todo, a, sa, b, end
+    cdef uint64_t start, a, sa, b, end
     cdef Py_ssize_t i, blen
     cdef Sieve sv
     cdef bint hit
     cdef int rc
     if count == 0:
         return 0
-    rc = sieve_open(&sv, lo, lo + count - 1)
+    rc = sieve_open(&sv, lo, count)
     if rc < 0:
         return rc
     start = 0
     while start < count:
-        todo = count - start
-        blen = BLOCK if todo > BLOCK else <Py_ssize_t>todo
-        sieve_block(lo + start, blen, sv.cells, sv.nprimes, sv.off)
+        blen = sieve_next(&sv, start)
         end = lo + start + <uint64_t>blen
         for i in range(blen):
             a = lo + start + <uint64_t>i
@@ -757,11 +584,12 @@ cdef int amicable_range(uint64_t lo, uint64_t count, Pairs* out) noexcept nogil:
             if hit:
                 rc = pairs_add(out, a, b)
                 if rc < 0:
-                    sieve_close(&sv)
-                    return rc
-        start += blen
-    sieve_close(&sv)
-    return 0
+                    break
+        if rc < 0:
+            break
+        start += BLOCK
+    pf_sieve_close(&sv)
+    return rc
 
 
 cdef inline u128 triangle(uint64_t q) noexcept nogil:
@@ -800,10 +628,9 @@ cdef u128 sum_sigma_u128(uint64_t x) noexcept nogil:
 # ------------------------------------------------------------ import-time table
 
 cdef int _build_table() except -1:
-    global _p, _pinv, _plim, _np, _np_small, _np_sub
+    global _p, _pinv, _plim, _np, _np_small
     cdef uint8_t* composite = <uint8_t*>calloc(TABLE_LIMIT, 1)
     cdef Py_ssize_t i, j, k
-    cdef uint64_t d
     if composite == NULL:
         raise MemoryError()
     i = 3
@@ -825,28 +652,33 @@ cdef int _build_table() except -1:
     for i in range(3, TABLE_LIMIT, 2):
         if not composite[i]:
             _p[k] = <uint32_t>i
-            _pinv[k] = inv64(<uint64_t>i)
+            _pinv[k] = pf_inv64(<uint64_t>i)
             _plim[k] = U64_MAX / <uint64_t>i
             k += 1
     free(composite)
     _np = k
     _np_small = primes_upto(SMALL_TRIAL)
-    _np_sub = primes_upto(SUBBLOCK)
-    for i in range(WHEEL):
-        d = 1
-        _wheel_sig[i] = 1
-        for k in range(N_WHEEL):
-            if i % _p[k] == 0:
-                d *= _p[k]
-                _wheel_sig[i] *= 1 + _p[k]
-        _wheel_inv[i] = inv64(d)
-    for k in range(N_WHEEL):
-        _wheel_shift[k] = pf_ctz64(1 + _p[k])
-        _wheel_oddinv[k] = inv64((1 + _p[k]) >> _wheel_shift[k])
+    pf_init_tables()
     return 0
 
 
+cdef tuple _choose_cpu_target():
+    """The builds of the hot loops this CPU can run (baseline first), and the one put in
+    use: the best of them, or the one PERFECTLY_CPU_TARGET names (for tests, benchmarks)."""
+    global _cpu
+    cdef pf_target builds[4]
+    cdef int i, n = pf_targets(builds)
+    names = tuple([builds[i].name.decode() for i in range(n)])
+    wanted = os.environ.get("PERFECTLY_CPU_TARGET", "") or names[n - 1]
+    if wanted not in names:
+        raise ImportError(f"PERFECTLY_CPU_TARGET={wanted!r}: this CPU runs only {names}")
+    _cpu = builds[names.index(wanted)]
+    return names, wanted
+
+
 _build_table()
+#: The builds of the hot loops this CPU can run, and the one in use (see _sieve.h).
+CPU_TARGETS, CPU_TARGET = _choose_cpu_target()
 
 
 # ------------------------------------------------------------- Python entry points
