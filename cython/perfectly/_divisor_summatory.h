@@ -13,19 +13,23 @@
  * also used by perfectly._divisor_summatory, the pure-Python twin of this file).
  *
  * Each slope carries two sums over its edge's rows, f = Σ F(t) and e = Σ (C(F(t), 2) −
- * t·F(t)) (1 ≤ t ≤ dy): with them a run of steps is summed in O(1) (see ds_run). They are not computed by a
- * Euclid-like recursion per edge, O(log) each, but in O(1) when the slope is born as
- * the mediant m = w1 + w2 of Stern–Brocot neighbours (det = 1), w1 the flatter: the
- * triangle 0, w1, m then holds no lattice point but its corners, so the row values of
- * edge m are those of w1 followed by those of w2 shifted by w1 (see ds_mediant).
+ * t·F(t)), 1 ≤ t ≤ dy, with which a run of steps is summed in O(1) (ds_run). They come
+ * not from a Euclid-like floor-sum recursion per edge, O(log) each, but in O(1) from the
+ * slope's Stern–Brocot parents: a slope is born as the mediant m = w1 + w2 of neighbours
+ * (det = 1), w1 the flatter; the triangle 0, w1, m then holds no lattice point but its
+ * corners, so the row values of m are those of w1, then those of w2 shifted by w1
+ * (ds_mediant). The stack holds about x^(1/4) slopes: 28,731 (1.4 MB) at x = 2^64 − 1.
  *
  * Arithmetic modulo 2^128. The result fits: Σ_{d≤x} d·⌊x/d⌋ ≤ Σ_{d≤x} d·(x/d) = x²
- * < 2^128. Partial sums need not fit (Σ q_a² alone exceeds 2^128 at x = 2^64 − 1), and
- * need not: reduction mod 2^128 is a ring homomorphism from the integers, so a value
- * built from integers by +, − and × alone is exact mod 2^128, and a value known to lie
- * in [0, 2^128) is exact outright. Every term below is such a value. The only divisions
- * are inside T(m) and C(m, 2) = T(m − 1) of one 64-bit m, where the even factor is
- * halved before the product is formed, so what enters the ring is the exact integer.
+ * < 2^128. Partial sums need not fit (Σ q_a² alone exceeds 2^128 at x = 2^64 − 1; e is
+ * negative), and need not: reduction mod 2^128 is a ring homomorphism from the integers,
+ * so a value built from integers by +, − and × alone is exact mod 2^128, and the final
+ * one, known to lie in [0, 2^128), is exact outright. Every term below is built so. The
+ * only divisions are the halvings in T(m), C(m, 2) = T(m − 1) and ds_half_product, each
+ * of a product a·b of two 64-bit integers, known to be even: the even factor is halved
+ * before the product is formed, so what enters the ring is the exact integer a·b/2.
+ * Differences taken in 64 bits (X − 1, Y − dy, dx1 − dy1) are of integers whose order
+ * is known (X ≥ 1, dy < Y where used, dx ≥ dy), so they are exact too.
  *
  * Portable C99: where the compiler has no unsigned __int128 (MSVC), ds_u128 is two
  * 64-bit halves and 64×64→128 products come from pf_mulhi in _portable.h.
@@ -101,7 +105,9 @@ static inline ds_u128 ds_from(uint64_t v) {
 
 static inline uint64_t ds_lo(ds_u128 a) { return a.lo; }
 static inline uint64_t ds_hi(ds_u128 a) { return a.hi; }
-static inline int ds_le(ds_u128 a, ds_u128 b) { return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo); }
+static inline int ds_le(ds_u128 a, ds_u128 b) {
+    return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo);
+}
 #endif
 
 /* T(m) = m(m+1)/2 exactly, for any m < 2^64: the even one of m, m + 1 is halved first. */
@@ -130,6 +136,7 @@ typedef struct {
 } ds_slope;
 
 /* The mediant m = w1 + w2 of Stern–Brocot neighbours, w1 the flatter (dx1/dy1 > dx2/dy2).
+ * Each has dy ≤ s: it was found to fit, or to fail with dy < Y, at a point of row Y ≤ s + 1.
  * Row values of m: F_m(t) = F_1(t) for t ≤ dy1, F_m(dy1 + t) = dx1 + F_2(t) for t ≤ dy2.
  * Hence f_m = f1 + f2 + dx1·dy2; and, with C(dx1 + F, 2) = C(dx1, 2) + dx1·F + C(F, 2)
  * and Σ (dy1 + t)(dx1 + F_2(t)) = dy1·dy2·dx1 + dy1·f2 + dx1·T(dy2) + Σ t·F_2(t):
@@ -137,7 +144,7 @@ typedef struct {
  *   W = dy1·dy2 + T(dy2) = dy2·(2·dy1 + dy2 + 1)/2,  C(dx1, 2) = T(dx1 − 1). */
 static inline ds_slope ds_mediant(const ds_slope *w1, const ds_slope *w2) {
     ds_slope m;
-    ds_u128 w = ds_half_product(w2->dy, 2 * w1->dy + w2->dy + 1); /* dy < 2^34 */
+    ds_u128 w = ds_half_product(w2->dy, 2 * w1->dy + w2->dy + 1); /* each dy ≤ s + 1 */
     m.dx = w1->dx + w2->dx;
     m.dy = w1->dy + w2->dy;
     m.f = ds_add(ds_add(w1->f, w2->f), ds_mul64(w1->dx, w2->dy));

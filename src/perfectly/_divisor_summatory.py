@@ -65,7 +65,7 @@ def _hull_rows(x: int, s: int, stop: int) -> tuple[int, int]:
     The walk starts at the lowest lattice point above the hyperbola in column ⌊x/s⌋,
     which is (⌊x/s⌋, s + 1), and goes to flatter slopes until its row is ≤ ``stop``.
     The stack holds Stern–Brocot slopes, flattest at the bottom: (1, 0) is always a
-    step that stays above the hyperbola, so the stack is never emptied.
+    step that stays above the hyperbola, so the search for the next slope never pops it.
     """
 
     def above(dx: int, dy: int) -> bool:
@@ -77,6 +77,8 @@ def _hull_rows(x: int, s: int, stop: int) -> tuple[int, int]:
     stack = [(1, 0), (1, 1)]
     while True:
         dx1, dy1 = stack.pop()
+        if dy1 == 0:  # only (1, 0) is left: it covers no rows
+            return total, y
         steps = 0
         while above(dx1 * (steps + 1), dy1 * (steps + 1)):
             steps += 1
