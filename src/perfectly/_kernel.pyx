@@ -783,8 +783,24 @@ def amicable(lo, hi, bint release_gil=True):
         free(P.ab)
 
 
+cdef extern from "_divisor_summatory.h" nogil:
+    int pf_sum_sigma(uint64_t x, uint64_t* hi, uint64_t* lo)
+
+
 def sum_sigma(x):
-    """Σ_{k≤x} σ(k) exactly, for 0 ≤ x < 2**64, in O(√x) time."""
+    """Σ_{k≤x} σ(k) exactly, for 0 ≤ x < 2**64, in O(x^(1/3) log x) time."""
+    cdef uint64_t v = check_sum_sigma_x(x)
+    cdef u128 r
+    cdef int rc
+    with nogil:
+        rc = pf_sum_sigma(v, &r.hi, &r.lo)
+    if rc < 0:
+        raise MemoryError("perfectly: out of memory in sum_sigma")
+    return u128_to_int(r)
+
+
+def _sum_sigma_sqrt(x):
+    """sum_sigma by the O(√x) loop, for tests only: the oracle of the fast method."""
     cdef uint64_t v = check_sum_sigma_x(x)
     cdef u128 r
     with nogil:

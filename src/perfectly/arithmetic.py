@@ -60,7 +60,9 @@ def is_perfect(n: int) -> bool:
 def sum_sigma(x: int) -> int:
     """Σ_{k ≤ x} σ(k), exactly, for 0 ≤ x < 2**64.
 
-    Uses Σ_{k≤x} σ(k) = Σ_{d≤x} d·⌊x/d⌋ and the Dirichlet hyperbola method: O(√x)
-    time, O(1) memory. It is the independent check that every search runs on Σσ.
+    Uses Σ_{k≤x} σ(k) = Σ_{d≤x} d·⌊x/d⌋, the Dirichlet hyperbola method, and a walk on
+    the convex hull of the lattice points above the hyperbola: O(x^(1/3) log x) time,
+    and a stack of about x^(1/4) slopes (1.4 MB at 2**64). It is the independent check
+    that every search runs on Σσ.
     """
     return int(kernel.sum_sigma(check_sum_sigma_x(x)))
