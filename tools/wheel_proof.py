@@ -85,6 +85,7 @@ SDIST_REQUIRED = (
     "src/perfectly/_portable.h",
     "src/perfectly/_sieve.h",
     "src/perfectly/_sieve_kernels.h",
+    "src/perfectly/_divisor_summatory.h",
     "src/perfectly/__init__.py",
     "src/perfectly/_kernel.pyi",
     "src/perfectly/py.typed",

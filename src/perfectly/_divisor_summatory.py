@@ -1,5 +1,5 @@
 """Σ_{k≤x} σ(k) in O(x^(1/3) log x) with exact Python ints: the pure-Python twin of
-``cython/perfectly/_divisor_summatory.h``, written apart from it as a second opinion.
+``_divisor_summatory.h`` (beside ``_kernel.pyx``), written apart from it as a second opinion.
 
 With s = ⌊√x⌋, q_a = ⌊x/a⌋ and T(m) = m(m+1)/2 (Dirichlet's hyperbola method)::
 
