@@ -348,7 +348,7 @@ _KILLED_WHILE_CREATING = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("at", ["PRAGMA journal_mode", "BEGIN IMMEDIATE"])
+@pytest.mark.parametrize("at", ["PRAGMA journal_mode", "BEGIN EXCLUSIVE", "INSERT INTO meta"])
 def test_killed_while_creating_journal_can_resume(tmp_path, at):
     path = tmp_path / "j.sqlite"
     src = os.path.dirname(os.path.dirname(perfectly.__file__))  # the package under test

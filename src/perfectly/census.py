@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
@@ -119,6 +119,33 @@ class Census:
             "multiply_perfect": [list(m) for m in self.multiply_perfect],
             "amicable": None if self.amicable is None else [list(p) for p in self.amicable],
         }
+
+
+def check_part(part: Census, sigma: Callable[[int], int]) -> None:
+    """``ValueError`` unless ``part`` is consistent: its class counts add up to its size,
+    and every number it lists is in its range, listed once, and is what it claims by
+    ``sigma`` (σ(n) = k·n; for a pair (a, b), a < b, s(a) = b and s(b) = a).
+
+    Cheap (one σ per listed number), so every search runs it on every journaled chunk
+    and on its result; a dropped number it cannot see (Σσ catches most such changes).
+    """
+    counted = part.abundant + part.deficient + len(part.perfect)
+    if min(part.abundant, part.deficient) < 0 or counted != part.count:
+        raise ValueError(
+            f"[{part.lo}, {part.hi}) has {part.count} numbers, but abundant + deficient + "
+            f"perfect = {part.abundant} + {part.deficient} + {len(part.perfect)}"
+        )
+    found = [n for n, _ in part.found]
+    pairs = part.amicable or ()
+    for listed in (found, [a for a, _ in pairs]):
+        if listed != sorted(set(listed)):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists a number twice, or out of order")
+    for n, k in part.found:
+        if not (part.lo <= n < part.hi and k >= 2 and sigma(n) == k * n):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists {n} with sigma = {k}·n, wrongly")
+    for a, b in pairs:
+        if not (part.lo <= a < part.hi and a < b and sigma(a) - a == b and sigma(b) - b == a):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists ({a}, {b}) as amicable, wrongly")
 
 
 def summarize(

@@ -11,15 +11,16 @@ from typing import Any
 
 from perfectly import _validate as v
 from perfectly._core import kernel_name
-from perfectly.arithmetic import sum_sigma
-from perfectly.census import Aggregator, Census
-from perfectly.journal import Journal, stored_params
+from perfectly.arithmetic import sigma, sum_sigma
+from perfectly.census import Aggregator, Census, check_part
+from perfectly.journal import Journal, JournalError, check_path, stored_params
 from perfectly.parallel import Job, Run, make_executor
 from perfectly.planning import Plan, plan
 
 
 class VerificationError(ArithmeticError):
-    """The merged Σσ disagrees with the closed form: the result is not returned."""
+    """The merged census fails a check (Σσ against the closed form, the class counts,
+    σ of a listed number): the result is not returned."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,10 +139,11 @@ def search(
     """
     started = time.perf_counter()
     s = _checked(**locals())
+    journal = None if journal is None else check_path(journal)
     chunks = _plan(s, journal)
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
     with _open_journal(journal, chunks, s.job.amicable) as book:
-        resumed = _resume(book, merged)
+        resumed = _resume(book, chunks, merged)
         run = _run(s, chunks, merged, book, started)
     census = _verified(merged.census())
     return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
@@ -202,12 +204,24 @@ def _open_journal(
     return Journal(journal, {**chunks.identity(), "amicable": amicable})
 
 
-def _resume(book: Journal | None, merged: Aggregator) -> int:
-    """Take the journal's finished chunks; how many there were."""
+def _resume(book: Journal | None, chunks: Plan, merged: Aggregator) -> int:
+    """Take the journal's finished chunks, each checked to be the plan's chunk of its
+    index and consistent (:func:`check_part`); how many there were."""
     if book is None:
         return 0
+    planned = iter(chunks)  # lazily, in index order, as the journal's rows come
     count = 0
     for result in book.finished():
+        chunk = next((c for c in planned if c.index >= result.chunk.index), None)
+        try:
+            if chunk != result.chunk:
+                raise ValueError(f"the plan has {chunk} for index {result.chunk.index}")
+            check_part(result.census, sigma)
+        except ValueError as exc:
+            raise JournalError(
+                f"journal {book.path!r} holds chunk {result.chunk.index} "
+                f"[{result.chunk.lo}, {result.chunk.hi}), which is wrong: {exc}"
+            ) from exc
         merged.add(result.chunk.index, result.census)
         count += 1
     return count
@@ -241,7 +255,12 @@ def _run(
 
 
 def _verified(census: Census) -> Census:
-    """``census`` if its Σσ is the closed form's, else ``VerificationError``."""
+    """``census`` if its Σσ is the closed form's and it passes :func:`check_part` (σ
+    recomputed for every number it lists), else ``VerificationError``."""
+    try:
+        check_part(census, sigma)
+    except ValueError as exc:
+        raise VerificationError(f"the merged census is wrong: {exc}") from exc
     lo, hi = census.lo, census.hi
     expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
     if census.sigma_sum != expected:

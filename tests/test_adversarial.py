@@ -1,0 +1,300 @@
+"""Adversarial checks (issue 13): "verified" means exact, whatever the journal, the
+input or the timing. Crafted journals come from a generator below; concurrent runs
+are real processes and threads.
+
+Expected values come from the serial ``census`` (checked against brute force in
+test_journal and elsewhere) and from brute force where cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import CHILD_ENV
+
+import perfectly
+from perfectly import census, search
+from perfectly.census import Census, check_part
+from perfectly.journal import JournalError
+
+pytestmark = pytest.mark.timeout(120)
+
+LO, HI, CHUNK = 1, 1_000_001, 50_000  # 20 chunks
+ARGS = dict(backend="serial", chunk_size=CHUNK, amicable=True)
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def want():
+    return census(LO, HI, amicable=True)
+
+
+@pytest.fixture(scope="module")
+def base_journal(tmp_path_factory, want):
+    path = tmp_path_factory.mktemp("base") / "base.sqlite"
+    assert search(LO, HI, journal=path, **ARGS).census == want
+    return path
+
+
+# --------------------------------------------------------------------------
+# Paths are paths, never SQLite URIs
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["j?1.sqlite", "j#1.sqlite", "j%3F.sqlite", "file:j.sqlite"])
+def test_journal_path_is_not_a_uri(tmp_path, monkeypatch, want, name):
+    monkeypatch.chdir(tmp_path)
+    first = search(LO, HI, journal=name, backend="serial", chunk_size=CHUNK)
+    assert first.census.sigma_sum == want.sigma_sum
+    assert os.listdir(tmp_path) == [name] or set(os.listdir(tmp_path)) <= {
+        name,
+        name + "-wal",
+        name + "-shm",
+    }
+    # the same journal with other parameters is recognised, and refused
+    with pytest.raises(JournalError, match="amicable"):
+        search(LO, HI, journal=name, **ARGS)
+    again = search(LO, HI, journal=tmp_path / name, backend="serial", chunk_size=CHUNK)
+    assert again.resumed == again.chunks == 20
+    assert again.census == first.census
+
+
+@pytest.mark.parametrize("bad", ["", ":memory:"])
+def test_journal_that_saves_nothing_is_refused(bad):
+    with pytest.raises(ValueError, match="journal"):
+        search(1, 100, journal=bad)
+
+
+@pytest.mark.parametrize("bad", [b"j.sqlite", 3, 1.5])
+def test_journal_of_wrong_type_is_refused(bad):
+    with pytest.raises(TypeError, match="journal"):
+        search(1, 100, journal=bad)
+
+
+# --------------------------------------------------------------------------
+# Crafted journals: every one is refused (or, for Σσ, fails verification)
+# --------------------------------------------------------------------------
+
+
+def crafted_journals():
+    """(name, SQL statements, the error expected) turning a good journal into a bad one.
+
+    Chunk 0 is [1, 50001): it holds 6, 28, 496, 8128, 120 (k=3) ... and (220, 284).
+    """
+    yield (
+        "extra perfect",
+        [
+            "UPDATE chunks SET found='[[6,2],[28,2],[496,2],[8128,2],"
+            "[30240,4],[32760,4],[999999,2]]' WHERE idx=19"
+        ],
+        JournalError,
+    )
+    yield (
+        "fake perfect in range",
+        [
+            "UPDATE chunks SET found='[[6,2],[28,2],[30,2],[120,3],[496,2],[672,3],[8128,2],"
+            "[30240,4],[32760,4]]', deficient=CAST(deficient - 1 AS TEXT) WHERE idx=0"
+        ],
+        JournalError,
+    )
+    yield (
+        "counts do not add up",
+        ["UPDATE chunks SET abundant=CAST(abundant + 1 AS TEXT) WHERE idx=4"],
+        JournalError,
+    )
+    yield (
+        "negative count",
+        [
+            "UPDATE chunks SET abundant='-1', deficient=CAST(deficient + abundant + 1 AS TEXT)"
+            " WHERE idx=4"
+        ],
+        JournalError,
+    )
+    yield (
+        "perfect listed twice",
+        [
+            "UPDATE chunks SET found='[[6,2],[6,2],[28,2],[120,3],[496,2],[672,3],[8128,2],"
+            "[30240,4],[32760,4]]', deficient=CAST(deficient - 1 AS TEXT) WHERE idx=0"
+        ],
+        JournalError,
+    )
+    yield (
+        "fake amicable pair",
+        [
+            "UPDATE chunks SET amicable='[[220,284],[1184,1210],[2620,2924],[5020,5564],"
+            "[6232,6368],[10744,10856],[12285,14595],[17296,18416],[20000,20001]]' WHERE idx=0"
+        ],
+        JournalError,
+    )
+    yield (
+        "pair outside its chunk",
+        ["UPDATE chunks SET amicable='[[220,284]]' WHERE idx=3"],
+        JournalError,
+    )
+    yield "chunk moved", ["UPDATE chunks SET lo='2', hi='50002' WHERE idx=0"], JournalError
+    yield (
+        "chunk under another index",
+        [
+            "DELETE FROM chunks WHERE idx=5",
+            "UPDATE chunks SET idx=5 WHERE idx=6",
+        ],
+        JournalError,
+    )
+    yield (
+        "sigma sum changed",
+        ["UPDATE chunks SET sigma_sum=CAST(sigma_sum + 1 AS TEXT) WHERE idx=7"],
+        perfectly.VerificationError,
+    )
+    yield "not JSON", ["UPDATE chunks SET found='nope' WHERE idx=2"], JournalError
+    yield "not a number", ["UPDATE chunks SET abundant='lots' WHERE idx=2"], JournalError
+    yield "params not a dict", ["UPDATE meta SET value='[1]' WHERE key='params'"], JournalError
+    yield "format not a number", ["UPDATE meta SET value='one' WHERE key='format'"], JournalError
+    yield (
+        "trigger",
+        ["CREATE TRIGGER t AFTER INSERT ON chunks BEGIN UPDATE chunks SET sigma_sum='0'; END"],
+        JournalError,
+    )
+    yield "view", ["CREATE VIEW v AS SELECT 1"], JournalError
+    yield "index", ["CREATE INDEX i ON chunks (lo)"], JournalError
+    yield "extra table", ["CREATE TABLE notes (body TEXT)"], JournalError
+    yield (
+        "recursive view for chunks",
+        [
+            "ALTER TABLE chunks RENAME TO old",
+            "CREATE VIEW chunks AS WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r)"
+            " SELECT i, '1', '2', '1', '0', '1', '[]', NULL, 0, 0.0 FROM r",
+        ],
+        JournalError,
+    )
+    yield "other column", ["ALTER TABLE chunks ADD COLUMN note TEXT"], JournalError
+
+
+CRAFTED = list(crafted_journals())
+
+
+@pytest.mark.parametrize(("sql", "error"), [c[1:] for c in CRAFTED], ids=[c[0] for c in CRAFTED])
+def test_crafted_journal_is_never_trusted(tmp_path, base_journal, sql, error):
+    path = tmp_path / "j.sqlite"
+    shutil.copy(base_journal, path)
+    db = sqlite3.connect(path)
+    for statement in sql:
+        db.execute(statement)
+    db.commit()
+    db.close()
+    digest = _sha(path)
+    began = time.monotonic()
+    with pytest.raises(error) as info:
+        search(LO, HI, journal=path, **ARGS)
+    assert time.monotonic() - began < 30
+    if error is JournalError:
+        assert str(path) in str(info.value)
+    if "trigger" in str(sql) or "VIEW" in str(sql) or "INDEX" in str(sql):
+        assert _sha(path) == digest  # refused before anything was written
+
+
+def test_journal_checks_count(base_journal):
+    assert len(CRAFTED) >= 20
+
+
+def test_check_part_catches_what_the_census_claims(want):
+    """The checks ``verified`` runs on a result beyond Σσ (independent σ by factoring)."""
+    check_part(want, perfectly.sigma)
+    bad = [
+        Census(1, 10, 87, 1, 8, (6,), ()),  # 1 + 8 + 1 ≠ 9 numbers
+        Census(1, 10, 87, 0, 8, (7,), ()),  # 7 is not perfect
+        Census(1, 10, 87, 0, 8, (28,), ()),  # 28 is outside [1, 10)
+        Census(100, 200, 0, 0, 99, (), ((120, 4),)),  # σ(120) = 3·120
+        Census(200, 300, 0, 0, 100, (), (), ((220, 285),)),
+        Census(200, 300, 0, 0, 100, (), (), ((220, 284), (220, 284))),
+    ]
+    for part in bad:
+        with pytest.raises(ValueError):
+            check_part(part, perfectly.sigma)
+
+
+# --------------------------------------------------------------------------
+# Concurrent runs on one new journal: real processes
+# --------------------------------------------------------------------------
+
+_RUN = """
+import sys, time, perfectly
+from perfectly.journal import JournalError
+start = float(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))
+try:
+    r = perfectly.search(1, 2_000_001, backend="threads", workers=1, chunk_size=100_000,
+                         amicable=sys.argv[2] == "1", journal=sys.argv[1])
+except JournalError as exc:
+    print("refused", exc)
+    sys.exit(0)
+print("ok", r.census.sigma_sum, len(r.census.amicable or ()), r.census.perfect)
+"""
+
+
+def _start_two(path, amicable_flags):
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RUN, str(path), flag, repr(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=CHILD_ENV,
+        )
+        for flag in amicable_flags
+    ]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0, err[-3000:]
+        assert err == "", err[-3000:]
+        outs.append(out.strip())
+    return outs
+
+
+@pytest.fixture(scope="module")
+def want_2m():
+    return census(1, 2_000_001, amicable=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(2))
+def test_two_identical_runs_at_once_both_exact(tmp_path, want_2m, trial):
+    path = tmp_path / "j.sqlite"
+    outs = _start_two(path, ["1", "1"])
+    line = f"ok {want_2m.sigma_sum} {len(want_2m.amicable)} {want_2m.perfect}"
+    assert outs == [line, line]
+    again = search(1, 2_000_001, backend="serial", chunk_size=100_000, amicable=True, journal=path)
+    assert again.resumed == again.chunks == 20
+    assert again.census == want_2m
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(2))
+def test_two_different_runs_at_once_one_refused(tmp_path, want_2m, trial):
+    path = tmp_path / "j.sqlite"
+    outs = _start_two(path, ["1", "0"])
+    refused = [o for o in outs if o.startswith("refused")]
+    assert len(refused) == 1, outs
+    assert "other parameters" in refused[0] and str(path) in refused[0]
+    winner = outs.index(next(o for o in outs if o.startswith("ok")))
+    amicable = winner == 0
+    result = search(
+        1, 2_000_001, backend="serial", chunk_size=100_000, amicable=amicable, journal=path
+    )
+    assert result.resumed == result.chunks == 20
+    if amicable:
+        assert result.census == want_2m
+    else:
+        assert result.census.sigma_sum == want_2m.sigma_sum
+        assert result.census.amicable is None
