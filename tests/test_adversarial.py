@@ -298,3 +298,22 @@ def test_two_different_runs_at_once_one_refused(tmp_path, want_2m, trial):
     else:
         assert result.census.sigma_sum == want_2m.sigma_sum
         assert result.census.amicable is None
+
+
+# --------------------------------------------------------------------------
+# No fault hook in the installed package
+# --------------------------------------------------------------------------
+
+
+def test_no_fault_hook_in_the_environment():
+    env = dict(CHILD_ENV, PERFECTLY_TEST_FAULT="kill@1", PERFECTLY_TEST_FAULT_LOG="/dev/null")
+    for backend in ("serial", "processes"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "perfectly", "search", "1", "100", "--backend", backend],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+        assert "6, 28" in proc.stdout

@@ -8,10 +8,8 @@ decides what to run next: the loop in the parent does both.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
 import queue
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,12 +18,6 @@ from perfectly._core import kernel_module
 from perfectly.census import Census, summarize
 from perfectly.planning import Chunk
 
-#: Test-only fault injection: "kill@LO", "kill-always@LO", "raise@LO" or
-#: "raise-unpicklable@LO" makes the worker that runs the chunk starting at LO SIGKILL
-#: itself (on its first attempt, or on every attempt) or raise. If FAULT_LOG_ENV names a
-#: file, each fault appends a line to it first. Never set them outside tests.
-FAULT_ENV = "PERFECTLY_TEST_FAULT"
-FAULT_LOG_ENV = "PERFECTLY_TEST_FAULT_LOG"
 #: Seconds between a worker process's checks that its parent is still alive.
 PARENT_CHECK = 1.0
 
@@ -38,6 +30,17 @@ class Job:
     kernel: str
     release_gil: bool
     amicable: bool
+
+    def summarize(self, chunk: Chunk) -> Census:
+        """The census of ``chunk`` (the fault tests inject faults in a subclass of Job)."""
+        return summarize(
+            kernel_module(self.kernel),
+            chunk.lo,
+            chunk.hi,
+            self.method,
+            amicable=self.amicable,
+            release_gil=self.release_gil,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,44 +95,15 @@ class Lost:
 Event = Finished | Failed | Lost
 
 
-class InjectedFault(RuntimeError):
-    """Raised by the test-only fault hook."""
-
-
 class WorkerError(RuntimeError):
     """An exception from a worker process that could not be sent back as itself."""
 
 
-class _Unpicklable(RuntimeError):
-    def __reduce__(self) -> Any:
-        raise TypeError("this exception cannot be pickled")
-
-
-def _inject_fault(task: Task) -> None:
-    kind, _, where = os.environ.get(FAULT_ENV, "").partition("@")
-    if not where or int(where) != task.chunk.lo:
-        return
-    if log := os.environ.get(FAULT_LOG_ENV):
-        with open(log, "a") as f:
-            f.write(f"{kind} {where} {task.attempt}\n")
-    if kind == "raise":
-        raise InjectedFault(f"injected fault in chunk starting at {where}")
-    if kind == "raise-unpicklable":
-        raise _Unpicklable(f"injected unpicklable fault in chunk starting at {where}")
-    if kind == "kill-always" or (kind == "kill" and task.attempt == 0):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def run_task(task: Task, worker: int | str) -> ChunkResult:
     """Run the kernel on one chunk and time it."""
-    _inject_fault(task)
-    job, chunk = task.job, task.chunk
-    kernel = kernel_module(job.kernel)
     start = time.perf_counter()
-    census = summarize(
-        kernel, chunk.lo, chunk.hi, job.method, amicable=job.amicable, release_gil=job.release_gil
-    )
-    return ChunkResult(chunk, census, worker, time.perf_counter() - start)
+    census = task.job.summarize(task.chunk)
+    return ChunkResult(task.chunk, census, worker, time.perf_counter() - start)
 
 
 def run_pickled(task: Task, worker: int | str) -> ChunkResult:
