@@ -317,3 +317,68 @@ def test_no_fault_hook_in_the_environment():
         )
         assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
         assert "6, 28" in proc.stdout
+
+
+# --------------------------------------------------------------------------
+# Bounded memory before the first error, whatever the input
+# --------------------------------------------------------------------------
+
+_MEMORY = """
+import itertools, resource, sys, time, tracemalloc
+import numpy as np
+import perfectly
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))  # a runaway fails, not the CI
+BAD = {
+    "workers": [2**64, 2**63, 10**9, np.int64(10**9), 0, -2, -1.0, 2.0, "7", np.float64(2)],
+    "chunk_size": [0, -1, -(2**70), 2.0, "7", np.float64(3), True],
+    "retries": [-1, -(2**64), 2.0, "7", None, True],
+    "timeout": [0, -1, "7", np.float64("nan"), True, np.int64(-3), [1]],
+    "schedule": ["x", None, 3], "backend": ["x", None, 3], "method": ["x", None, 3],
+    "kernel": ["x", 3], "start_method": ["x", 3], "amicable": ["no", 1, None],
+    "journal": ["", ":memory:", 3, b"x"], "backend_options": [3, {"x": 1}],
+}
+LOS = [0, 1, 2**63, 2**64, -5, 1.5, np.int64(-1)]
+RANGES = list(itertools.product(LOS, [2**64 + 1, 0, "x", 2**80, np.float64(9)]))
+cases = []
+for name, values in BAD.items():
+    for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100), (2**64, 2**64)]):
+        cases.append(("search", (lo, hi), {name: value}))
+for lo, hi in RANGES:
+    cases.append(("search", (lo, hi), {}))
+    for fn in ("census", "sigma_range", "aliquot_range", "perfect_numbers", "amicable_pairs"):
+        cases.append((fn, (lo, hi), {}))
+tried = typed = 0
+worst = 0
+for fn, args, kwargs in cases:
+    tracemalloc.start()
+    began = time.monotonic()
+    try:
+        getattr(perfectly, fn)(*args, **kwargs)
+    except (TypeError, ValueError, OverflowError, TimeoutError):
+        typed += 1
+    except BaseException as exc:
+        print("UNTYPED", fn, args, kwargs, repr(exc))
+    else:
+        print("NO ERROR", fn, args, kwargs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    tried += 1
+    worst = max(worst, peak)
+    if peak > 20 << 20 or time.monotonic() - began > 10:
+        print("UNBOUNDED", fn, args, kwargs, peak, time.monotonic() - began)
+print("tried", tried, "typed", typed, "worst", worst)
+"""
+
+
+@pytest.mark.slow
+def test_bounded_memory_before_the_first_error():
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEMORY], capture_output=True, text=True, timeout=110, env=CHILD_ENV
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[-1].startswith("tried"), proc.stdout[-3000:]
+    _, tried, _, typed, _, worst = lines[-1].split()
+    assert int(tried) == int(typed) >= 200, proc.stdout[-3000:]
+    assert len(lines) == 1, proc.stdout[-3000:]
+    assert int(worst) < 20 << 20

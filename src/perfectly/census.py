@@ -16,7 +16,13 @@ from types import ModuleType
 from typing import Any
 
 from perfectly._core import kernel_module
-from perfectly._validate import check_amicable_hi, check_method, check_range, check_trial_hi
+from perfectly._validate import (
+    check_amicable_hi,
+    check_flag,
+    check_method,
+    check_range,
+    check_trial_hi,
+)
 from perfectly.planning import plan
 
 #: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt.
@@ -189,14 +195,17 @@ def census(
     """
     lo, hi = check_range(lo, hi)
     method = check_method(method)
+    amicable = check_flag(amicable, "amicable")
     if method == "trial":
         check_trial_hi(hi)
     if amicable:
         check_amicable_hi(hi)
     k = kernel_module(kernel)
     chunks = plan(lo, hi, schedule="dynamic", workers=1, chunk_size=SERIAL_CHUNK, method=method)
-    parts = [summarize(k, c.lo, c.hi, method, amicable=amicable) for c in chunks]
-    return Census.merge(parts) if parts else Census.empty(lo, hi, amicable=amicable)
+    total = Census.empty(lo, lo, amicable=amicable)
+    for c in chunks:  # merged as they come: memory O(chunk), whatever the range
+        total = Census.merge([total, summarize(k, c.lo, c.hi, method, amicable=amicable)])
+    return dataclasses.replace(total, hi=hi)
 
 
 class Aggregator:

@@ -113,7 +113,8 @@ def search(
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
     backend, workers
         Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
-        how many workers, None or -1 for every CPU this process may use.
+        how many workers, None or -1 for every CPU this process may use, at most
+        ``MAX_WORKERS`` (4096), and never more than the range has numbers (clamped).
     method, schedule, chunk_size
         ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
         ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
@@ -125,7 +126,8 @@ def search(
         default). With the last two a script needs ``if __name__ == "__main__":``.
     retries, timeout
         Re-runs of a chunk whose worker died (never of one that raised); seconds
-        before every worker is stopped and ``TimeoutError`` raised.
+        before every worker is stopped and ``TimeoutError`` raised (any real number
+        > 0, NumPy's too; ``inf`` is no limit).
     progress, amicable, journal
         ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
         file that a rerun resumes from (see :mod:`perfectly.journal`).
@@ -170,7 +172,8 @@ def _checked(**args: Any) -> _Settings:
         lo=lo,
         hi=hi,
         backend=backend,
-        workers=1 if backend == "serial" else workers,  # serial: the calling thread only
+        # serial: the calling thread only; never more workers than numbers
+        workers=1 if backend == "serial" else min(workers, max(1, hi - lo)),
         job=job,
         schedule=v.check_schedule(args["schedule"]),
         chunk_size=v.check_chunk_size(args["chunk_size"]),
