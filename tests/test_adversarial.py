@@ -14,10 +14,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 from conftest import CHILD_ENV
+from conftest import PROCESS_BACKENDS as PROCESS
 
 import perfectly
 from perfectly import census, search
@@ -382,3 +384,51 @@ def test_bounded_memory_before_the_first_error():
     assert int(tried) == int(typed) >= 200, proc.stdout[-3000:]
     assert len(lines) == 1, proc.stdout[-3000:]
     assert int(worst) < 20 << 20
+
+
+# --------------------------------------------------------------------------
+# search() from many threads at once, on every local backend
+# --------------------------------------------------------------------------
+
+CONCURRENT_RUNS = {"processes": 30, "process-pool": 8}  # per thread; 4 for the others
+
+
+def _hammer(backends, runs, want):
+    """8 threads, each running ``runs`` searches; the errors, and how many ran."""
+    errors, done = [], []
+
+    def loop(i):
+        for _ in range(runs):
+            backend = backends[i % len(backends)]
+            try:
+                r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000)
+                assert r.census == want and r.verified, backend
+            except Exception as exc:  # collected: every thread keeps going
+                errors.append(f"{backend}: {type(exc).__name__}: {exc}")
+            done.append(backend)
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(100)
+    assert not any(t.is_alive() for t in threads), "a search hung"
+    return errors, len(done)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["serial", "threads", "_thread", "thread-pool", *PROCESS])
+def test_search_from_many_threads(backend):
+    want = census(1, 20_001)
+    runs = CONCURRENT_RUNS.get(backend, 4)
+    errors, done = _hammer([backend], runs, want)
+    assert not errors, errors[:5]
+    assert done == 8 * runs
+
+
+@pytest.mark.slow
+def test_search_from_many_threads_mixed_backends():
+    want = census(1, 20_001)
+    errors, done = _hammer(["processes", "thread-pool", "processes", "process-pool"], 8, want)
+    assert not errors, errors[:5]
+    assert done == 64
