@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 import pytest
 from conftest import CHILD_ENV
@@ -404,7 +405,7 @@ def _hammer(backends, runs, want):
                 r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000)
                 assert r.census == want and r.verified, backend
             except Exception as exc:  # collected: every thread keeps going
-                errors.append(f"{backend}: {type(exc).__name__}: {exc}")
+                errors.append(f"{backend}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
             done.append(backend)
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(8)]

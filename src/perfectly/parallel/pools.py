@@ -15,6 +15,12 @@ import os
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+
+# Imported now, not lazily by ``cf.ThreadPoolExecutor`` at the first thread-pool run: the
+# module registers fork hooks for a lock, and registering them while another thread is
+# between the hooks of its fork (a process backend starting) leaves that lock released
+# under a running ``submit`` ("RuntimeError: release unlocked lock").
+from concurrent.futures.thread import ThreadPoolExecutor
 from typing import Any
 
 from perfectly.parallel._executor import Executor
@@ -104,7 +110,7 @@ class ThreadPool(_PoolExecutor):
     """A ``ThreadPoolExecutor`` of ``max_workers`` threads."""
 
     def _make_pool(self) -> cf.Executor:
-        return cf.ThreadPoolExecutor(max_workers=self.max_workers)
+        return ThreadPoolExecutor(max_workers=self.max_workers)
 
 
 class ProcessPool(_PoolExecutor):
