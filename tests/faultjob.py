@@ -41,10 +41,10 @@ class FaultyJob(Job):
     at: int = 0
     log: str = ""
 
-    def summarize(self, chunk):
+    def summarize(self, chunk, stop=None):
         if chunk.lo == self.at:
             self._fault()
-        return super().summarize(chunk)
+        return super().summarize(chunk, stop)
 
     def _fault(self):
         with open(self.log, "a+") as f:

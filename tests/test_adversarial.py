@@ -433,3 +433,32 @@ def test_search_from_many_threads_mixed_backends():
     errors, done = _hammer(["processes", "thread-pool", "processes", "process-pool"], 8, want)
     assert not errors, errors[:5]
     assert done == 64
+
+
+# --------------------------------------------------------------------------
+# Timeouts with long chunks: the deadline is kept, and workers stop
+# --------------------------------------------------------------------------
+
+
+def _worker_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("perfectly-worker")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["serial", "threads", "_thread", "thread-pool", *PROCESS])
+def test_timeout_with_long_chunks(backend):
+    """Chunks of 2**30 numbers (seconds each): TimeoutError within 1 s of the deadline,
+    and nothing left computing: no worker thread, no OS thread more than before."""
+    threads_before = len(os.listdir("/proc/self/task"))
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        search(1, 2**33, backend=backend, workers=2, chunk_size=2**30, timeout=0.5)
+    raised = time.perf_counter() - began
+    assert raised < 1.5, raised
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end and (
+        _worker_threads() or len(os.listdir("/proc/self/task")) > threads_before
+    ):
+        time.sleep(0.02)
+    assert not _worker_threads()
+    assert len(os.listdir("/proc/self/task")) <= threads_before

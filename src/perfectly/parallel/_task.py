@@ -20,6 +20,10 @@ from perfectly.planning import Chunk
 
 #: Seconds between a worker process's checks that its parent is still alive.
 PARENT_CHECK = 1.0
+#: Seconds of work a worker aims for per kernel call: a chunk runs as a series of calls
+#: sized to take about this long, with a look at ``stop`` between them, so a cancelled
+#: thread worker stops within about one call (a compiled call cannot be interrupted).
+SUB_CALL = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,16 +35,25 @@ class Job:
     release_gil: bool
     amicable: bool
 
-    def summarize(self, chunk: Chunk) -> Census:
-        """The census of ``chunk`` (the fault tests inject faults in a subclass of Job)."""
-        return summarize(
-            kernel_module(self.kernel),
-            chunk.lo,
-            chunk.hi,
-            self.method,
-            amicable=self.amicable,
-            release_gil=self.release_gil,
-        )
+    def summarize(self, chunk: Chunk, stop: Callable[[], bool] | None = None) -> Census:
+        """The census of ``chunk``, in kernel calls of about ``SUB_CALL`` s each (sized as
+        they go: the cost per number grows with n); ``Cancelled`` as soon as ``stop()``
+        says so between two calls. (The fault tests inject faults in a subclass.)"""
+        kernel = kernel_module(self.kernel)
+        total = Census.empty(chunk.lo, chunk.lo, amicable=self.amicable)
+        lo, size = chunk.lo, 1
+        while lo < chunk.hi:
+            if stop is not None and stop():
+                raise Cancelled(f"stopped in chunk {chunk.index} at {lo}")
+            hi = min(lo + size, chunk.hi)
+            began = time.perf_counter()
+            part = summarize(
+                kernel, lo, hi, self.method, amicable=self.amicable, release_gil=self.release_gil
+            )
+            growth = SUB_CALL / max(time.perf_counter() - began, 1e-6)
+            size = max(1, int(size * min(4.0, growth)))
+            total, lo = Census.merge([total, part]), hi
+        return total
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,14 +108,18 @@ class Lost:
 Event = Finished | Failed | Lost
 
 
+class Cancelled(Exception):
+    """Raised in a worker whose run was stopped (cancelled, or past its deadline)."""
+
+
 class WorkerError(RuntimeError):
     """An exception from a worker process that could not be sent back as itself."""
 
 
-def run_task(task: Task, worker: int | str) -> ChunkResult:
-    """Run the kernel on one chunk and time it."""
+def run_task(task: Task, worker: int | str, stop: Callable[[], bool] | None = None) -> ChunkResult:
+    """Run the kernel on one chunk and time it; ``Cancelled`` once ``stop()`` is true."""
     start = time.perf_counter()
-    census = task.job.summarize(task.chunk)
+    census = task.job.summarize(task.chunk, stop)
     return ChunkResult(task.chunk, census, worker, time.perf_counter() - start)
 
 
@@ -133,13 +150,15 @@ def worker_loop(
     parent_alive: Callable[[], bool] | None = None,
     *,
     pickled: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Run tasks from ``tasks`` until a ``None`` arrives, sending one message each.
 
     After a ``Failed`` message the worker stops. A worker process passes
     ``parent_alive`` so that it exits if its parent dies (a killed parent sends no
     ``None``, and the task queue never reports end of file). With ``pickled`` (the
-    messages cross a process boundary) errors are made ``portable``.
+    messages cross a process boundary) errors are made ``portable``. A thread worker
+    passes ``stop``: once it is true the worker exits, even mid-chunk.
     """
     while True:
         if parent_alive is None:
@@ -154,7 +173,9 @@ def worker_loop(
         if task is None:
             return
         try:
-            result = run_task(task, slot)
+            result = run_task(task, slot, stop)
+        except Cancelled:
+            return
         except Exception as exc:
             send(Failed(slot, task.chunk.index, portable(exc) if pickled else exc))
             return

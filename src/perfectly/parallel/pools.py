@@ -37,10 +37,11 @@ from perfectly.parallel._task import (
 )
 
 
-def _pool_task(task: Task, pickled: bool) -> ChunkResult:
-    """Run a task in a pool worker, which names itself by its process and thread."""
+def _pool_task(task: Task, pickled: bool, stop: Any = None) -> ChunkResult:
+    """Run a task in a pool worker, which names itself by its process and thread; a
+    thread pool's task stops between two kernel calls once ``stop()`` is true."""
     worker = f"{os.getpid()}:{threading.get_ident()}"
-    return run_pickled(task, worker) if pickled else run_task(task, worker)
+    return run_pickled(task, worker) if pickled else run_task(task, worker, stop)
 
 
 def _watch_parent() -> None:
@@ -66,6 +67,7 @@ class _PoolExecutor(Executor):
         super().__init__(max_workers)
         self._pool: cf.Executor | None = None
         self._futures: dict[cf.Future[ChunkResult], tuple[int, int]] = {}
+        self._cancelled = threading.Event()
 
     @abc.abstractmethod
     def _make_pool(self) -> cf.Executor:
@@ -77,7 +79,8 @@ class _PoolExecutor(Executor):
     def submit(self, slot: int, task: Task) -> None:
         assert self._pool is not None, "start() the executor first"
         try:
-            future = self._pool.submit(_pool_task, task, self._pickled)
+            stop = None if self._pickled else self._cancelled.is_set
+            future = self._pool.submit(_pool_task, task, self._pickled, stop)
         except BrokenProcessPool as exc:  # broken before wait() saw it: lost like the rest
             future = cf.Future()
             future.set_exception(exc)
@@ -102,6 +105,8 @@ class _PoolExecutor(Executor):
         return events
 
     def _stop(self, cancel: bool) -> None:
+        if cancel:
+            self._cancelled.set()  # running thread-pool tasks stop within one kernel call
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
