@@ -37,6 +37,14 @@ def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _dump(path):
+    db = sqlite3.connect(path)
+    try:
+        return list(db.iterdump())
+    finally:
+        db.close()
+
+
 @pytest.fixture(scope="module")
 def want():
     return census(LO, HI, amicable=True)
@@ -70,6 +78,18 @@ def test_journal_path_is_not_a_uri(tmp_path, monkeypatch, want, name):
     again = search(LO, HI, journal=tmp_path / name, backend="serial", chunk_size=CHUNK)
     assert again.resumed == again.chunks == 20
     assert again.census == first.census
+
+
+@pytest.mark.parametrize("flags", ["1", "0"])
+def test_refused_journal_gets_no_side_files(tmp_path, flags):
+    """A finished journal refused for its parameters: nothing is written next to it."""
+    path = tmp_path / "j.sqlite"
+    search(1, 200_001, backend="threads", chunk_size=CHUNK, amicable=flags == "1", journal=path)
+    listing, digest = sorted(os.listdir(tmp_path)), _sha(path)
+    assert listing == ["j.sqlite"]
+    with pytest.raises(JournalError, match="other parameters"):
+        search(1, 200_001, backend="threads", chunk_size=CHUNK, amicable=flags != "1", journal=path)
+    assert sorted(os.listdir(tmp_path)) == listing and _sha(path) == digest
 
 
 @pytest.mark.parametrize("bad", ["", ":memory:"])
@@ -194,15 +214,18 @@ def test_crafted_journal_is_never_trusted(tmp_path, base_journal, sql, error):
         db.execute(statement)
     db.commit()
     db.close()
-    digest = _sha(path)
+    digest, listing, dump = _sha(path), sorted(os.listdir(tmp_path)), _dump(path)
     began = time.monotonic()
     with pytest.raises(error) as info:
         search(LO, HI, journal=path, **ARGS)
     assert time.monotonic() - began < 30
     if error is JournalError:
         assert str(path) in str(info.value)
-    if "trigger" in str(sql) or "VIEW" in str(sql) or "INDEX" in str(sql):
-        assert _sha(path) == digest  # refused before anything was written
+    if error is JournalError:
+        assert sorted(os.listdir(tmp_path)) == listing  # nothing left next to it
+    if "UPDATE chunks" not in str(sql) and "DELETE" not in str(sql):
+        assert _sha(path) == digest  # refused before it was opened for writing
+    assert _dump(path) == dump  # a chunk refused at resume: its data untouched
 
 
 def test_journal_checks_count(base_journal):

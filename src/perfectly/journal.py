@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -71,7 +72,7 @@ def check_path(path: object) -> str:
 
 def _read_only(path: str) -> sqlite3.Connection:
     """A read-only connection; the path is quoted, so "?" and "#" stay part of the name."""
-    db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
     db.execute("PRAGMA trusted_schema=OFF")
     return db
 
@@ -148,33 +149,44 @@ class Journal:
         except sqlite3.Error as exc:
             raise _error(self.path, f"cannot be opened: {exc}") from exc
         try:
-            self._create()
+            self._create_or_join()
         except BaseException:
             self._db.close()
             raise
+
+    def _create_or_join(self) -> None:
+        """``_create``, tried again while another run holds a lock SQLite does not wait
+        for (changing the journal mode, say), for up to ``BUSY_TIMEOUT`` s."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                return self._create()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise _error(self.path, f"cannot be written: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise _error(self.path, f"cannot be written: {exc}") from exc
+            time.sleep(0.05)
 
     def _create(self) -> None:
         """Create the tables, or check them and the parameters, in one exclusive
         transaction: a concurrent run sees either nothing or a whole journal."""
         db = self._db
-        try:
-            db.execute("PRAGMA trusted_schema=OFF")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            with db:
-                db.execute("BEGIN EXCLUSIVE")
-                meta = _checked_meta(self.path, db)
-                if meta is None:
-                    for sql in _TABLES:
-                        db.execute(sql)
-                    db.execute(
-                        "INSERT INTO meta VALUES ('format', ?), ('params', ?)",
-                        (str(FORMAT), json.dumps(self.params, sort_keys=True)),
-                    )
-                else:
-                    self._compare(meta)
-        except sqlite3.Error as exc:
-            raise _error(self.path, f"cannot be written: {exc}") from exc
+        db.execute("PRAGMA trusted_schema=OFF")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        with db:
+            db.execute("BEGIN EXCLUSIVE")
+            meta = _checked_meta(self.path, db)
+            if meta is None:
+                for sql in _TABLES:
+                    db.execute(sql)
+                db.execute(
+                    "INSERT INTO meta VALUES ('format', ?), ('params', ?)",
+                    (str(FORMAT), json.dumps(self.params, sort_keys=True)),
+                )
+            else:
+                self._compare(meta)
 
     def _compare(self, meta: dict[str, str] | None) -> None:
         """Refuse a journal made with other parameters (None: no journal yet)."""
@@ -236,6 +248,13 @@ class Journal:
             )
 
     def close(self) -> None:
+        """Close; the journal goes back to one file (rollback mode) unless another run
+        has it open, so that a later read-only look at it leaves no -wal/-shm files."""
+        try:
+            self._db.execute("PRAGMA busy_timeout=0")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass  # another run has it open: it stays in WAL mode, and that run is fine
         self._db.close()
 
     def __enter__(self) -> Journal:
