@@ -19,7 +19,7 @@ import time
 import traceback
 
 import pytest
-from conftest import CHILD_ENV
+from conftest import CHILD_ENV, run_cli
 from conftest import PROCESS_BACKENDS as PROCESS
 
 import perfectly
@@ -485,3 +485,30 @@ def test_timeout_with_long_chunks(backend):
         time.sleep(0.02)
     assert not _worker_threads()
     assert len(os.listdir("/proc/self/task")) <= threads_before
+
+
+# --------------------------------------------------------------------------
+# The command line: a bad --journal is a bad argument (one line, status 2)
+# --------------------------------------------------------------------------
+
+
+def test_cli_bad_journal_exits_2_naming_the_file(tmp_path):
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database\n" * 100)
+    other = tmp_path / "other.sqlite"
+    assert run_cli("search", "1", "1e5", "--journal", str(other)).returncode == 0
+    cases = [
+        (garbage, []),
+        (other, ["--amicable"]),
+        (tmp_path / "no-such-dir" / "j.sqlite", []),
+        (tmp_path, []),  # a directory
+    ]
+    for path, extra in cases:
+        proc = run_cli("search", "1", "1e5", "--journal", str(path), *extra)
+        assert proc.returncode == 2, (path, proc.returncode, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0], proc.stderr[-2000:]
+    assert not (tmp_path / "no-such-dir").exists()
+    for bad in ("", ":memory:"):
+        proc = run_cli("search", "1", "100", "--journal", bad)
+        assert proc.returncode == 2 and "journal" in proc.stderr, proc.stderr

@@ -12,6 +12,7 @@ from perfectly._cli_numbers import parse_int
 from perfectly._validate import BACKENDS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import aliquot, classify, sigma
 from perfectly.census import Census
+from perfectly.journal import JournalError
 from perfectly.search import SearchResult, search
 
 
@@ -133,8 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_sigma(args.n, args.json)
             return 0
         return _search(args)
-    except (TypeError, ValueError, OverflowError, ImportError, ConnectionError) as exc:
-        parser.exit(2, f"perfectly: error: {exc}\n")
+    except (
+        TypeError,
+        ValueError,
+        OverflowError,
+        ImportError,
+        ConnectionError,
+        JournalError,
+    ) as exc:
+        parser.exit(2, f"perfectly: error: {exc}\n")  # a bad --journal is a bad argument too
     except (RuntimeError, ArithmeticError, TimeoutError) as exc:
         parser.exit(1, f"perfectly: error: {exc}\n")
 
