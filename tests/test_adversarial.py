@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -512,3 +513,42 @@ def test_cli_bad_journal_exits_2_naming_the_file(tmp_path):
     for bad in ("", ":memory:"):
         proc = run_cli("search", "1", "100", "--journal", bad)
         assert proc.returncode == 2 and "journal" in proc.stderr, proc.stderr
+
+
+# --------------------------------------------------------------------------
+# Dask: no HTTP server on 8787, an unreachable scheduler fails at once
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_dask_embedded_cluster_leaves_8787_alone():
+    """With 8787 taken, distributed would move its HTTP server and warn (an error here):
+    the embedded cluster uses a free loopback port from the start."""
+    pytest.importorskip("distributed")
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+    except OSError:
+        holder.close()
+        pytest.skip("8787 is in use by someone else")
+    holder.listen()
+    try:
+        r = search(1, 20_001, backend="dask", workers=1, chunk_size=5_000)
+    finally:
+        holder.close()
+    assert r.census == census(1, 20_001) and r.verified
+
+
+def test_cli_unreachable_dask_scheduler_fails_at_once():
+    pytest.importorskip("distributed")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    began = time.monotonic()
+    proc = run_cli(
+        "search", "1", "100", "--backend", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"
+    )
+    assert time.monotonic() - began < 4.0
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "scheduler" in lines[0], proc.stderr[-2000:]

@@ -3,7 +3,10 @@
 Options (``search(..., backend="dask", backend_options={...})``): ``scheduler``, an
 address such as ``"tcp://host:8786"`` or a ``distributed.Client`` (None starts an
 embedded ``LocalCluster`` of ``max_workers`` single-threaded processes on loopback,
-dashboard off, closed with the run; a given cluster is left running), and
+dashboard off and its HTTP server on a free loopback port, never 8787, closed with the
+run; a given cluster is left running; an address is first probed with a plain TCP
+connection, so that an unreachable one fails at once and leaves no half-made
+``Client`` behind), and
 ``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
 without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
 never run again; a worker lost mid-run costs only time, as the scheduler reruns its
@@ -13,18 +16,27 @@ tasks elsewhere, and a task it gives up on (``KilledWorker``) is reported lost.
 from __future__ import annotations
 
 import queue
+import socket
 from typing import Any
 
 from perfectly.parallel._executor import Executor, drain
 from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
 
-CONNECT_TIMEOUT = "5s"
+CONNECT_TIMEOUT = 5.0  # seconds
 
 
 def _dask_task(task: Task) -> ChunkResult:
     from distributed import get_worker
 
     return run_pickled(task, get_worker().address)
+
+
+def _probe(distributed: Any, address: str) -> None:
+    """``OSError`` unless something listens at a TCP or TLS scheduler ``address``."""
+    scheme, location = distributed.comm.parse_address(address)
+    if scheme in ("tcp", "tls"):
+        host, port = distributed.comm.parse_host_port(location)
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
 
 
 def _import_distributed() -> Any:
@@ -57,6 +69,7 @@ class DaskExecutor(Executor):
             self._client = self.scheduler
         elif self.scheduler is not None:
             try:
+                _probe(distributed, self.scheduler)
                 self._client = distributed.Client(
                     self.scheduler,
                     timeout=CONNECT_TIMEOUT,
@@ -73,7 +86,8 @@ class DaskExecutor(Executor):
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
                 security=self.security,
             )
             self._client = distributed.Client(self._cluster, set_as_default=False)
