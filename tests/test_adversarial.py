@@ -552,3 +552,20 @@ def test_cli_unreachable_dask_scheduler_fails_at_once():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "scheduler" in lines[0], proc.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------
+# σ of a huge number with only large prime factors: a bounded, clear error
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sigma_of_a_hard_semiprime_is_bounded():
+    began = time.monotonic()
+    with pytest.raises(OverflowError, match=r"n = 340282366920938463463374607431768211457"):
+        perfectly.sigma(2**128 + 1)  # 59649589127497217 × 5704689200685129054721
+    assert time.monotonic() - began < 40
+    p, q = 1099511627791, 1099511627689  # primes near 2**40: still found
+    assert perfectly.sigma(p * q) == (p + 1) * (q + 1)
+    proc = run_cli("sigma", "2**128+1")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
