@@ -22,6 +22,7 @@ import traceback
 import pytest
 from conftest import CHILD_ENV, run_cli
 from conftest import PROCESS_BACKENDS as PROCESS
+from faultjob import inject
 
 import perfectly
 from perfectly import census, search
@@ -569,3 +570,22 @@ def test_sigma_of_a_hard_semiprime_is_bounded():
     assert perfectly.sigma(p * q) == (p + 1) * (q + 1)
     proc = run_cli("sigma", "2**128+1")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("retries", [0, 1])
+def test_dask_honours_retries(monkeypatch, tmp_path, retries):
+    """A worker killed in chunk [5001, 6001) (its first try only) of an embedded cluster:
+    retries=0 is WorkerLostError after one try; retries=1 reruns it once, exactly."""
+    pytest.importorskip("distributed")
+    log = tmp_path / "faults.log"
+    inject(monkeypatch, "kill@5001", log)
+    args = dict(backend="dask", workers=2, chunk_size=1_000, retries=retries)
+    if retries == 0:
+        with pytest.raises(perfectly.WorkerLostError, match="retries=0"):
+            search(1, 20_001, **args)
+    else:
+        r = search(1, 20_001, **args)
+        assert r.census == census(1, 20_001) and r.verified and r.retried == 1
+    tries = log.read_text().splitlines()
+    assert tries == [f"kill 5001 {attempt}" for attempt in range(retries + 1)][: 1 + retries]

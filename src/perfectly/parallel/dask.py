@@ -9,8 +9,11 @@ connection, so that an unreachable one fails at once and leaves no half-made
 ``Client`` behind), and
 ``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
 without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
-never run again; a worker lost mid-run costs only time, as the scheduler reruns its
-tasks elsewhere, and a task it gives up on (``KilledWorker``) is reported lost.
+never run again. The embedded cluster's scheduler allows no failures
+(``allowed-failures`` 0): a task whose worker died comes back as ``KilledWorker`` at
+once, is reported lost, and the loop reruns it only as ``retries`` allows, as on every
+backend. A cluster you pass in keeps its own setting (Dask's default reruns a lost
+worker's tasks up to 3 times before the loop hears of it).
 """
 
 from __future__ import annotations
@@ -81,7 +84,15 @@ class DaskExecutor(Executor):
                     f"cannot reach the Dask scheduler at scheduler={self.scheduler!r}: {exc}"
                 ) from exc
         else:
-            self._cluster = distributed.LocalCluster(
+            self._cluster = self._local_cluster(distributed)
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+
+    def _local_cluster(self, distributed: Any) -> Any:
+        """The embedded cluster: loopback, no dashboard, no reruns of its own."""
+        import dask  # type: ignore[import-not-found,unused-ignore]
+
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            return distributed.LocalCluster(
                 n_workers=self.max_workers,
                 threads_per_worker=1,
                 processes=True,
@@ -90,7 +101,6 @@ class DaskExecutor(Executor):
                 scheduler_kwargs={"dashboard": False},
                 security=self.security,
             )
-            self._client = distributed.Client(self._cluster, set_as_default=False)
 
     def submit(self, slot: int, task: Task) -> None:
         future = self._client.submit(_dask_task, task, pure=False)
