@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,7 +21,7 @@ import time
 import traceback
 
 import pytest
-from conftest import CHILD_ENV, run_cli
+from conftest import CHILD_ENV, CLI, run_cli, wait_for
 from conftest import PROCESS_BACKENDS as PROCESS
 from faultjob import inject
 
@@ -589,3 +590,38 @@ def test_dask_honours_retries(monkeypatch, tmp_path, retries):
         assert r.census == census(1, 20_001) and r.verified and r.retried == 1
     tries = log.read_text().splitlines()
     assert tries == [f"kill 5001 {attempt}" for attempt in range(retries + 1)][: 1 + retries]
+
+
+@pytest.mark.slow
+def test_dask_ctrl_c_prints_one_line():
+    """Ctrl-C at a terminal reaches the whole process group, Dask's workers too: the run
+    ends with status 130, one line on stderr, and no process of the group left."""
+    pytest.importorskip("distributed")
+    proc = subprocess.Popen(
+        [*CLI, "search", "1", "1e11", "--backend", "dask", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=CHILD_ENV,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(6)  # the cluster is up and chunks are running
+        assert proc.poll() is None, proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err[-3000:]
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err, err[-3000:]
+    assert wait_for(lambda: not _group_alive(proc.pid), 10)
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -18,7 +18,9 @@ worker's tasks up to 3 times before the loop hears of it).
 
 from __future__ import annotations
 
+import logging
 import queue
+import signal
 import socket
 from typing import Any
 
@@ -40,6 +42,12 @@ def _probe(distributed: Any, address: str) -> None:
     if scheme in ("tcp", "tls"):
         host, port = distributed.comm.parse_host_port(location)
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload hook Dask runs in each embedded worker process: Ctrl-C is the parent's to
+    handle (it closes the cluster), so a worker ignores it and prints no traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _import_distributed() -> Any:
@@ -99,6 +107,8 @@ class DaskExecutor(Executor):
                 host="127.0.0.1",
                 dashboard_address="127.0.0.1:0",
                 scheduler_kwargs={"dashboard": False},
+                preload=[__name__],  # runs dask_setup in each worker
+                silence_logs=logging.ERROR,  # not a warning per task a shutdown cancels
                 security=self.security,
             )
 
