@@ -577,7 +577,8 @@ def test_sigma_of_a_hard_semiprime_is_bounded():
 @pytest.mark.parametrize("retries", [0, 1])
 def test_dask_honours_retries(monkeypatch, tmp_path, retries):
     """A worker killed in chunk [5001, 6001) (its first try only) of an embedded cluster:
-    retries=0 is WorkerLostError after one try; retries=1 reruns it once, exactly."""
+    retries=0 is WorkerLostError after one try; retries=1 reruns it (and any other task
+    the dead worker held) once, exactly."""
     pytest.importorskip("distributed")
     log = tmp_path / "faults.log"
     inject(monkeypatch, "kill@5001", log)
@@ -587,7 +588,7 @@ def test_dask_honours_retries(monkeypatch, tmp_path, retries):
             search(1, 20_001, **args)
     else:
         r = search(1, 20_001, **args)
-        assert r.census == census(1, 20_001) and r.verified and r.retried == 1
+        assert r.census == census(1, 20_001) and r.verified and r.retried >= 1
     tries = log.read_text().splitlines()
     assert tries == [f"kill 5001 {attempt}" for attempt in range(retries + 1)][: 1 + retries]
 
