@@ -107,14 +107,12 @@ def search(
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
-    Parameters (the README's "Parallel search" has them all in a table)
-    ----------
+    Parameters (the README's "Parallel search" has them all in a table):
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
     backend, workers
         Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
-        how many workers, None or -1 for every CPU this process may use, at most
-        ``MAX_WORKERS`` (4096), and never more than the range has numbers (clamped).
+        how many (≤ 4096; None or -1: every CPU we may use; clamped to the numbers).
     method, schedule, chunk_size
         ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
         ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
@@ -126,8 +124,7 @@ def search(
         default). With the last two a script needs ``if __name__ == "__main__":``.
     retries, timeout
         Re-runs of a chunk whose worker died (never of one that raised); seconds
-        before every worker is stopped and ``TimeoutError`` raised (any real number
-        > 0, NumPy's too; ``inf`` is no limit).
+        (a real > 0) before every worker is stopped and ``TimeoutError`` raised.
     progress, amicable, journal
         ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
         file that a rerun resumes from (see :mod:`perfectly.journal`).
@@ -137,7 +134,7 @@ def search(
 
     Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
     ``WorkerLostError`` (a worker died more often than ``retries`` allows) and
-    ``VerificationError`` (Σσ disagrees with ``sum_sigma``: never a result).
+    ``VerificationError`` (a check of the README's "verified" fails: never a result).
     """
     started = time.perf_counter()
     s = _checked(**locals())
