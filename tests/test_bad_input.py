@@ -100,6 +100,35 @@ CASES = [
     ("ss-bool", _call("sum_sigma", True), TypeError, X),
     ("ss-none", _call("sum_sigma", None), TypeError, X),
     ("ss-str", _call("sum_sigma", "10"), TypeError, X),
+    # ---- issue 13: flags, worker counts, huge arrays --------------------
+    ("census-amicable-str", _call("census", 1, 10, amicable="no"), TypeError, r"\bamicable\b"),
+    ("census-amicable-int", _call("census", 1, 10, amicable=1), TypeError, r"\bamicable\b"),
+    ("sr-hi-huge-array", _call("sigma_range", 1, 2**63), RANGE_ERR, HI),
+    ("ar-hi-huge-array", _call("aliquot_range", 2**62, 2**64), RANGE_ERR, HI),
+    ("search-workers-neg-float", _call("search", 1, 100, workers=-1.0), TypeError, r"workers"),
+    ("search-workers-float", _call("search", 1, 100, workers=2.0), TypeError, r"workers"),
+    ("search-workers-huge", _call("search", 1, 100, workers=10**9), ValueError, r"workers"),
+    (
+        "search-workers-np-huge",
+        _call("search", 1, 100, workers=np.int64(10**9)),
+        ValueError,
+        "workers",
+    ),
+    ("search-workers-neg2", _call("search", 1, 100, workers=-2), ValueError, r"workers"),
+    ("search-timeout-str", _call("search", 1, 100, timeout="5"), TypeError, r"timeout"),
+    (
+        "search-timeout-nan",
+        _call("search", 1, 100, timeout=np.float64("nan")),
+        ValueError,
+        "timeout",
+    ),
+    ("search-timeout-np-zero", _call("search", 1, 100, timeout=np.int64(0)), ValueError, "timeout"),
+    ("search-timeout-bool", _call("search", 1, 100, timeout=True), TypeError, r"timeout"),
+    ("search-journal-empty", _call("search", 1, 100, journal=""), ValueError, r"journal"),
+    ("search-journal-memory", _call("search", 1, 100, journal=":memory:"), ValueError, "journal"),
+    ("search-journal-int", _call("search", 1, 100, journal=3), TypeError, r"journal"),
+    ("search-amicable-str", _call("search", 1, 100, amicable="no"), TypeError, r"amicable"),
+    ("search-lo-npfloat", _call("search", np.float64(1), 100), TypeError, LO),
 ]
 
 
@@ -124,3 +153,18 @@ def test_boundaries_accepted():
     assert list(perfectly.sigma_range(np.int64(1), np.uint64(4))) == [1, 3, 4]
     assert perfectly.sigma_range(2**61, 2**61, method="trial").shape == (0,)
     assert perfectly.census(np.int32(1), np.int64(7)).perfect == (6,)
+
+
+def test_numpy_scalars_accepted_wherever_ints_are():
+    """NumPy integer scalars for every integer argument; NumPy numbers for timeout."""
+    want = perfectly.census(1, 1000)
+    for t in (np.int16, np.int32, np.int64, np.uint16, np.uint32, np.uint64):
+        r = perfectly.search(
+            t(1), t(1000), backend="serial", workers=t(2), chunk_size=t(100), retries=t(1)
+        )
+        assert r.census == want and r.verified
+    for seconds in (np.int64(30), np.float64(30.0), np.float32(30.0), np.int32(30)):
+        assert perfectly.search(1, 1000, backend="serial", timeout=seconds).census == want
+    assert perfectly.sigma(np.uint64(2**64 - 1)) == perfectly.sigma(2**64 - 1)
+    assert perfectly.sum_sigma(np.int64(10)) == 87
+    assert perfectly.search(1, 4, backend="threads", workers=8).workers == 3  # clamped

@@ -144,13 +144,13 @@ def test_bad_command_lines(args, status, words):
         assert word in lines[0], lines[0]
 
 
-def test_journal_of_other_search_exit_1(tmp_path):
+def test_journal_of_other_search_exit_2(tmp_path):
     path = tmp_path / "j.sqlite"
     first = run_cli("search", "1", "1e6", "--chunk-size", "100000", "--journal", str(path))
     assert first.returncode == 0, first.stderr
     before = path.read_bytes()
     proc = run_cli("search", "1", "1e6", "--chunk-size", "200000", "--journal", str(path))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a bad --journal is a bad argument (issue 13)
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "chunk_size" in lines[0], proc.stderr

@@ -20,10 +20,10 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from conftest import children_of, cmdline  # noqa: E402
+from faultjob import InjectedFault, inject  # noqa: E402
 
 from perfectly import Census, ChunkError, census, search  # noqa: E402
 from perfectly.parallel import DaskExecutor, Job, Run  # noqa: E402
-from perfectly.parallel._task import FAULT_ENV, FAULT_LOG_ENV, InjectedFault  # noqa: E402
 from perfectly.planning import plan  # noqa: E402
 
 pytestmark = [
@@ -242,11 +242,10 @@ def test_dask_deadline_while_a_chunk_runs(client):
 
 
 def test_dask_does_not_rerun_a_chunk_that_raised(monkeypatch, tmp_path):
-    """An embedded cluster (its workers inherit the fault variables): the chunk that
+    """An embedded cluster (the fault job travels in the pickled task): the chunk that
     raises runs once, and its ChunkError chains the original exception."""
     log = tmp_path / "faults.log"
-    monkeypatch.setenv(FAULT_ENV, "raise@5001")
-    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
+    inject(monkeypatch, "raise@5001", log)
     with pytest.raises(ChunkError, match=r"\[5001, 6001\)") as info:
         search(1, 20_001, backend="dask", workers=1, chunk_size=1_000, retries=3)
     assert type(info.value.__cause__) is InjectedFault

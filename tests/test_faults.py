@@ -2,14 +2,12 @@
 timeout, Ctrl-C, a parent killed from outside. Each must end promptly, with the
 documented error (or, after a retry, the exact census), and leave no worker behind.
 
-Faults are injected with the test-only ``PERFECTLY_TEST_FAULT`` variable (see
-``perfectly.parallel._task``): "raise@LO", "raise-unpicklable@LO", "kill@LO" (first
-attempt only) or "kill-always@LO" act on the chunk that starts at LO, and log each
-attempt to the file ``PERFECTLY_TEST_FAULT_LOG`` names. With ``schedule="dynamic"`` and an explicit
-``chunk_size``, chunk i of [LO_, HI_) starts at LO_ + i * CHUNK.
-
-Environment variables reach worker processes only if set before they start; a
-forkserver's server may predate the test, so process backends use fork and spawn.
+Faults are injected by the tests alone (``faultjob.inject``: a ``Job`` subclass put in
+place of ``Job`` in ``perfectly.search``; nothing in the package reads a fault from the
+environment): "raise@LO", "raise-unpicklable@LO", "kill@LO" (first attempt only) or
+"kill-always@LO" act on the chunk that starts at LO, and log each attempt to a file.
+With ``schedule="dynamic"`` and an explicit ``chunk_size``, chunk i of [LO_, HI_)
+starts at LO_ + i * CHUNK. Process backends use fork and spawn.
 """
 
 from __future__ import annotations
@@ -36,9 +34,10 @@ from conftest import (
     wait_for,
     worker_threads,
 )
+from faultjob import HERE, InjectedFault, inject
 
 import perfectly
-from perfectly.parallel._task import FAULT_ENV, FAULT_LOG_ENV, InjectedFault, WorkerError
+from perfectly.parallel import WorkerError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -117,8 +116,8 @@ def child_env(**extra) -> dict[str, str]:
     return {**CHILD_ENV, **extra}
 
 
-def search_with_fault(monkeypatch, spec, backend, start_method, **kwargs):
-    monkeypatch.setenv(FAULT_ENV, spec)
+def search_with_fault(monkeypatch, spec, backend, start_method, log=None, **kwargs):
+    inject(monkeypatch, spec, log)
     options = {"workers": 2, "schedule": "dynamic", "chunk_size": CHUNK}
     options.update(kwargs)
     return perfectly.search(LO_, HI_, backend=backend, start_method=start_method, **options)
@@ -134,10 +133,9 @@ def test_chunk_raises(monkeypatch, tmp_path, clean, backend, start_method):
     """ChunkError names the chunk, chains the original exception, and the chunk that
     raised ran once, with retries=1 (a raise is not a lost worker)."""
     log = tmp_path / "faults.log"
-    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
     began = time.perf_counter()
     with pytest.raises(perfectly.ChunkError) as info:
-        search_with_fault(monkeypatch, f"raise@{BAD_LO}", backend, start_method, retries=1)
+        search_with_fault(monkeypatch, f"raise@{BAD_LO}", backend, start_method, log, retries=1)
     elapsed = time.perf_counter() - began
     message = str(info.value)
     assert f"[{BAD_LO}, {BAD_HI})" in message
@@ -152,14 +150,14 @@ def test_chunk_raises(monkeypatch, tmp_path, clean, backend, start_method):
 @pytest.mark.parametrize(("backend", "start_method"), _backend_params(("fork",)))
 def test_unpicklable_error_comes_back_as_text(monkeypatch, clean, backend, start_method):
     """An exception that cannot be pickled: a process sends its type and text instead."""
-    with pytest.raises(perfectly.ChunkError, match="_Unpicklable") as info:
+    with pytest.raises(perfectly.ChunkError, match="Unpicklable") as info:
         search_with_fault(monkeypatch, f"raise-unpicklable@{BAD_LO}", backend, start_method)
     cause = info.value.__cause__
     if backend in PROCESS_BACKENDS:
         assert type(cause) is WorkerError, (repr(cause), str(cause.__cause__)[-3000:])
-        assert str(cause).startswith("_Unpicklable: injected unpicklable fault")
+        assert str(cause).startswith("Unpicklable: injected unpicklable fault")
     else:
-        assert type(cause).__name__ == "_Unpicklable"
+        assert type(cause).__name__ == "Unpicklable"
     assert_no_workers_left(clean["children"], clean["threads"])
 
 
@@ -168,7 +166,7 @@ def test_chunk_raises_static(monkeypatch, clean, backend, start_method):
     """Static blocks of [1, 20001) on 2 workers: the second starts at 10001 (the serial
     backend has one worker, so one block)."""
     start = 1 if backend == "serial" else 10_001
-    monkeypatch.setenv(FAULT_ENV, f"raise@{start}")
+    inject(monkeypatch, f"raise@{start}")
     with pytest.raises(perfectly.ChunkError, match=rf"\[{start}, 20001\).*InjectedFault"):
         perfectly.search(
             1, 20_001, backend=backend, workers=2, schedule="static", start_method=start_method
@@ -180,7 +178,8 @@ def test_chunk_raises_static(monkeypatch, clean, backend, start_method):
 def test_chunk_raises_in_a_fresh_interpreter(backend):
     """The same, in a new Python where nothing else was imported before the search."""
     code = (
-        "import sys, perfectly\n"
+        "import sys, perfectly, faultjob, perfectly.search\n"
+        f"sys.modules['perfectly.search'].Job = faultjob.faulty('raise@{BAD_LO}')\n"
         "try:\n"
         f"    perfectly.search({LO_}, {HI_}, backend=sys.argv[1], workers=2,\n"
         f"                     schedule='dynamic', chunk_size={CHUNK})\n"
@@ -198,7 +197,7 @@ def test_chunk_raises_in_a_fresh_interpreter(backend):
         capture_output=True,
         text=True,
         timeout=40,
-        env=child_env(**{FAULT_ENV: f"raise@{BAD_LO}"}),
+        env=child_env(PYTHONPATH=os.pathsep.join((HERE, CHILD_ENV["PYTHONPATH"]))),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"[{BAD_LO}, {BAD_HI})" in proc.stdout and "InjectedFault" in proc.stdout
@@ -269,10 +268,11 @@ def test_worker_lost_more_often_than_retries_allow(
     """Killed on every try (or once, with no retries): WorkerLostError after retries + 1
     tries of the chunk."""
     log = tmp_path / "faults.log"
-    monkeypatch.setenv(FAULT_LOG_ENV, str(log))
     began = time.perf_counter()
     with pytest.raises(perfectly.WorkerLostError, match=f"retries={retries}"):
-        search_with_fault(monkeypatch, f"{kind}@{BAD_LO}", backend, start_method, retries=retries)
+        search_with_fault(
+            monkeypatch, f"{kind}@{BAD_LO}", backend, start_method, log, retries=retries
+        )
     assert time.perf_counter() - began < BOUND
     tries = [f"{kind} {BAD_LO} {attempt}" for attempt in range(retries + 1)]
     assert log.read_text().splitlines() == tries

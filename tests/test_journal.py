@@ -17,6 +17,7 @@ import sys
 import textwrap
 
 import pytest
+from faultjob import inject
 
 import perfectly
 from perfectly import census, search
@@ -93,8 +94,8 @@ def test_rerun_takes_everything_from_the_journal(tmp_path, monkeypatch, backend,
     path = tmp_path / "j.sqlite"
     first = search(LO, HI, backend=backend, workers=2, chunk_size=CHUNK, journal=path)
     rows = _rows(path)
-    # a chunk that ran again would now raise (the package's test-only fault hook)
-    monkeypatch.setenv("PERFECTLY_TEST_FAULT", f"raise@{LO}")
+    # a chunk that ran again would now raise (the tests' fault job)
+    inject(monkeypatch, f"raise@{LO}")
     counter = _Count()
     second = search(
         LO, HI, backend=backend, workers=2, chunk_size=CHUNK, journal=path, progress=counter
@@ -348,7 +349,7 @@ _KILLED_WHILE_CREATING = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("at", ["PRAGMA journal_mode", "BEGIN IMMEDIATE"])
+@pytest.mark.parametrize("at", ["PRAGMA journal_mode", "BEGIN EXCLUSIVE", "INSERT INTO meta"])
 def test_killed_while_creating_journal_can_resume(tmp_path, at):
     path = tmp_path / "j.sqlite"
     src = os.path.dirname(os.path.dirname(perfectly.__file__))  # the package under test

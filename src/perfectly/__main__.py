@@ -14,6 +14,7 @@ from perfectly._cli_numbers import parse_int
 from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import classify, sigma
 from perfectly.census import Census
+from perfectly.journal import JournalError
 from perfectly.search import SearchResult, search
 
 
@@ -173,8 +174,15 @@ def _run(args_list: list[str]) -> int:
         return _search(args)
     except BrokenPipeError:
         raise  # an OSError like ConnectionError, but main's to handle
-    except (TypeError, ValueError, OverflowError, ImportError, ConnectionError) as exc:
-        parser.exit(2, f"perfectly: error: {exc}\n")
+    except (
+        TypeError,
+        ValueError,
+        OverflowError,
+        ImportError,
+        ConnectionError,
+        JournalError,
+    ) as exc:
+        parser.exit(2, f"perfectly: error: {exc}\n")  # a bad --journal is a bad argument too
     except (RuntimeError, ArithmeticError, TimeoutError) as exc:
         parser.exit(1, f"perfectly: error: {exc}\n")
 

@@ -122,8 +122,14 @@ def is_prime(n: Any) -> bool:
     return _is_strong_probable_prime(v, 2) and _is_strong_lucas_probable_prime(v)
 
 
+#: Pollard-Brent steps before giving up: about 2**21 finds any prime factor below about
+#: 2**40 (it needs about √p steps) within seconds; beyond, sigma stops with an error.
+RHO_STEPS = 1 << 22
+
+
 def _pollard_brent(n: int) -> int:
-    """A non-trivial factor of the odd composite n."""
+    """A non-trivial factor of the odd composite n; ``OverflowError`` if none is found
+    within ``RHO_STEPS`` steps (every prime factor of n is then beyond about 2**40)."""
     for c in range(1, n):
         y, r, q, g = 2, 1, 1, 1
         x = ys = y
@@ -140,6 +146,11 @@ def _pollard_brent(n: int) -> int:
                 g = math.gcd(q, n)
                 k += 128
             r *= 2
+            if r > RHO_STEPS:
+                raise OverflowError(
+                    f"n = {n} has no prime factor small enough to find in reasonable time "
+                    f"(none below about 2**40): its sigma is not offered"
+                )
         if g == n:
             g = 1
             while g == 1:

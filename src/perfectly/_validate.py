@@ -8,7 +8,9 @@ answer.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
+import numbers
 import operator
 import os
 import warnings
@@ -35,6 +37,8 @@ PROCESS_BACKENDS = ("processes", "process-pool")
 DEPRECATED_BACKENDS = {"thread": "_thread"}
 #: The ``multiprocessing`` start methods this platform has.
 START_METHODS = tuple(multiprocessing.get_all_start_methods())
+#: The most workers a run may ask for (each costs a thread, a process or a Dask worker).
+MAX_WORKERS = 4096
 #: Options a backend takes in ``search(..., backend_options={...})``.
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {"dask": ("scheduler", "security")}
 
@@ -145,11 +149,12 @@ def check_timeout(value: object) -> float | None:
     """None (no limit), or a number of seconds > 0."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # NumPy's too
         raise TypeError(f"timeout must be a number of seconds or None, not {value!r}")
-    if not value > 0:  # NaN too
+    seconds = float(value)
+    if not seconds > 0:  # NaN too
         raise ValueError(f"timeout must be > 0 seconds or None, got {value!r}")
-    return float(value)
+    return None if math.isinf(seconds) else seconds
 
 
 def check_flag(value: object, name: str) -> bool:
@@ -193,12 +198,17 @@ def available_cpus() -> int:
 
 
 def check_workers(workers: object) -> int:
-    """``None`` or ``-1``: every CPU this process may use; else an int ≥ 1."""
-    if workers is None or (not isinstance(workers, bool) and workers == -1):
+    """``None`` or ``-1``: every CPU this process may use; else an int, 1 ≤ workers ≤
+    ``MAX_WORKERS`` (a search also uses no more workers than it has numbers)."""
+    if workers is None:
         return available_cpus()
     count = as_int(workers, "workers")
+    if count == -1:
+        return available_cpus()
     if count < 1:
         raise ValueError(f"workers must be ≥ 1, -1 or None, got {count}")
+    if count > MAX_WORKERS:
+        raise ValueError(f"workers must be ≤ {MAX_WORKERS}, got {count}")
     return count
 
 

@@ -11,12 +11,18 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
 from perfectly._core import kernel_module
-from perfectly._validate import check_amicable_hi, check_method, check_range, check_trial_hi
+from perfectly._validate import (
+    check_amicable_hi,
+    check_flag,
+    check_method,
+    check_range,
+    check_trial_hi,
+)
 from perfectly.planning import plan
 
 #: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt.
@@ -121,6 +127,33 @@ class Census:
         }
 
 
+def check_part(part: Census, sigma: Callable[[int], int]) -> None:
+    """``ValueError`` unless ``part`` is consistent: its class counts add up to its size,
+    and every number it lists is in its range, listed once, and is what it claims by
+    ``sigma`` (σ(n) = k·n; for a pair (a, b), a < b, s(a) = b and s(b) = a).
+
+    Cheap (one σ per listed number), so every search runs it on every journaled chunk
+    and on its result; a dropped number it cannot see (Σσ catches most such changes).
+    """
+    counted = part.abundant + part.deficient + len(part.perfect)
+    if min(part.abundant, part.deficient) < 0 or counted != part.count:
+        raise ValueError(
+            f"[{part.lo}, {part.hi}) has {part.count} numbers, but abundant + deficient + "
+            f"perfect = {part.abundant} + {part.deficient} + {len(part.perfect)}"
+        )
+    found = [n for n, _ in part.found]
+    pairs = part.amicable or ()
+    for listed in (found, [a for a, _ in pairs]):
+        if listed != sorted(set(listed)):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists a number twice, or out of order")
+    for n, k in part.found:
+        if not (part.lo <= n < part.hi and k >= 2 and sigma(n) == k * n):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists {n} with sigma = {k}·n, wrongly")
+    for a, b in pairs:
+        if not (part.lo <= a < part.hi and a < b and sigma(a) - a == b and sigma(b) - b == a):
+            raise ValueError(f"[{part.lo}, {part.hi}) lists ({a}, {b}) as amicable, wrongly")
+
+
 def summarize(
     kernel: ModuleType, lo: int, hi: int, method: str, *, amicable: bool, release_gil: bool = True
 ) -> Census:
@@ -162,14 +195,17 @@ def census(
     """
     lo, hi = check_range(lo, hi)
     method = check_method(method)
+    amicable = check_flag(amicable, "amicable")
     if method == "trial":
         check_trial_hi(hi)
     if amicable:
         check_amicable_hi(hi)
     k = kernel_module(kernel)
     chunks = plan(lo, hi, schedule="dynamic", workers=1, chunk_size=SERIAL_CHUNK, method=method)
-    parts = [summarize(k, c.lo, c.hi, method, amicable=amicable) for c in chunks]
-    return Census.merge(parts) if parts else Census.empty(lo, hi, amicable=amicable)
+    total = Census.empty(lo, lo, amicable=amicable)
+    for c in chunks:  # merged as they come: memory O(chunk), whatever the range
+        total = Census.merge([total, summarize(k, c.lo, c.hi, method, amicable=amicable)])
+    return dataclasses.replace(total, hi=hi)
 
 
 class Aggregator:

@@ -2,9 +2,16 @@
 
 One transaction per chunk, in WAL mode: a process killed at any instant leaves every
 finished chunk recorded once and no half-written one. The journal holds plain data
-(integers as decimal text, lists as JSON), never pickles, so opening a journal made
-by someone else runs no code. A journal made with other parameters, from a newer
-format, corrupt or not SQLite at all is refused, and the file is left untouched.
+(integers as decimal text, lists as JSON), never pickles. A journal is trusted only if
+it is exactly ours: the path is a path (never parsed as an SQLite URI), an existing
+file is first read read-only with ``trusted_schema=OFF``, and its schema must be
+exactly the two tables this module creates (no trigger, no view, nothing else), so
+opening someone else's journal runs no code. Creation and the parameter check happen
+in one exclusive transaction, so two runs starting on one new journal at once either
+agree on its parameters (and both record the same chunks) or the second is refused.
+Each resumed chunk is checked for consistency by the search (:func:`check_part`). A
+journal made with other parameters, from a newer format, corrupt or not SQLite at all
+is refused with ``JournalError`` naming the file, and the file is left untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,118 +29,210 @@ from perfectly.parallel import ChunkResult
 from perfectly.planning import Chunk
 
 FORMAT = 1
+#: Seconds a run waits for another run's transaction on the same journal.
+BUSY_TIMEOUT = 30.0
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
+    " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
+    " worker INTEGER, busy REAL)",
+)
+_SCHEMA_SQL = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
 
 
 class JournalError(RuntimeError):
     """The journal file cannot be used for this search."""
 
 
-def _query(path: str, sql: str) -> list[Any]:
-    """Rows of a read-only query; ``JournalError`` if the file is not a database."""
+def _our_schema() -> list[tuple[Any, ...]]:
+    """``sqlite_master`` as our tables make it (read from a scratch in-memory database)."""
+    db = sqlite3.connect(":memory:")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute(sql).fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise JournalError(
-            f"journal {path!r} is not a perfectly journal (or is corrupt): {exc}"
-        ) from exc
+        for sql in _TABLES:
+            db.execute(sql)
+        return db.execute(_SCHEMA_SQL).fetchall()
+    finally:
+        db.close()
+
+
+SCHEMA = _our_schema()
+
+
+def check_path(path: object) -> str:
+    """The journal path as an absolute file name; ``TypeError``/``ValueError`` otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"journal must be a path or None, not {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError("journal must be a str path or None, not bytes")
+    if text in ("", ":memory:"):
+        raise ValueError(f"journal must name a file, got {text!r} (it would save nothing)")
+    return os.path.abspath(text)  # never ":memory:" and never a "file:" URI
+
+
+def _read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection; the path is quoted, so "?" and "#" stay part of the name."""
+    db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+    db.execute("PRAGMA trusted_schema=OFF")
+    return db
+
+
+def _error(path: str, problem: str) -> JournalError:
+    return JournalError(f"journal {path!r} {problem}")
+
+
+def _checked_meta(path: str, db: sqlite3.Connection) -> dict[str, str] | None:
+    """The meta table of the journal ``db`` if its schema is exactly ours; None if the
+    database has no tables yet (its creation was cut short, or the file is empty)."""
+    schema = db.execute(_SCHEMA_SQL).fetchall()
+    if not schema:
+        return None
+    if schema != SCHEMA:
+        ours = {row[1] for row in SCHEMA}
+        extra = [f"{row[0]} {row[1]!r}" for row in schema if row not in SCHEMA]
+        missing = sorted(ours - {row[1] for row in schema})
+        raise _error(
+            path,
+            "is an SQLite file, but not a perfectly journal "
+            f"(unexpected: {', '.join(extra) or 'none'}; missing: {', '.join(missing) or 'none'})",
+        )
+    (check,) = db.execute("PRAGMA quick_check").fetchone()
+    if check != "ok":
+        raise _error(path, f"is corrupt: {check}")
+    return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str] | None:
-    """The meta table of the journal at ``path``; None if there is no journal there yet."""
-    path = os.fspath(path)
+    """The meta table of the journal at ``path``, read read-only; None if there is no
+    journal there yet. ``JournalError`` for a file that is not exactly a journal."""
+    path = check_path(path)
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return None
-    tables = {name for (name,) in _query(path, "SELECT name FROM sqlite_master")}
-    if not tables:
-        return None
-    if "meta" not in tables:
-        raise JournalError(f"journal {path!r} is an SQLite file, but not a perfectly journal")
-    return dict(_query(path, "SELECT key, value FROM meta"))
+    try:
+        db = _read_only(path)
+        try:
+            return _checked_meta(path, db)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise _error(path, f"is not a perfectly journal (or is corrupt): {exc}") from exc
+
+
+def _params(path: str, meta: dict[str, str]) -> dict[str, Any]:
+    try:
+        version = int(meta.get("format", "0"))
+        params = json.loads(meta.get("params", "{}"))
+    except ValueError as exc:
+        raise _error(path, f"has an unreadable meta table: {exc}") from exc
+    if version != FORMAT:
+        raise _error(path, f"has format {version}; this version reads {FORMAT}")
+    if not isinstance(params, dict):
+        raise _error(path, "has unreadable parameters")
+    return params
 
 
 def stored_params(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The search parameters a journal was made with, or None if there is none yet."""
     meta = read_meta(path)
-    return None if meta is None else dict(json.loads(meta.get("params", "{}")))
+    return None if meta is None else _params(check_path(path), meta)
 
 
 class Journal:
     """An open journal for one search's parameters."""
 
     def __init__(self, path: str | os.PathLike[str], params: dict[str, Any]) -> None:
-        self.path = os.fspath(path)
+        self.path = check_path(path)
         self.params = params
-        if os.path.exists(self.path):
-            self._check_existing()
+        self._compare(read_meta(self.path))  # refused files are never opened for writing
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(
-                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-                )
-                self._db.execute(
-                    "CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
-                    " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
-                    " worker INTEGER, busy REAL)"
-                )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('format', ?), ('params', ?)",
-                    (str(FORMAT), json.dumps(params, sort_keys=True)),
-                )
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
         except sqlite3.Error as exc:
-            raise JournalError(f"journal {self.path!r} cannot be written: {exc}") from exc
+            raise _error(self.path, f"cannot be opened: {exc}") from exc
+        try:
+            self._create_or_join()
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _check_existing(self) -> None:
-        """Refuse, without writing to it, a file that is not this search's journal.
+    def _create_or_join(self) -> None:
+        """``_create``, tried again while another run holds a lock SQLite does not wait
+        for (changing the journal mode, say), for up to ``BUSY_TIMEOUT`` s."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                return self._create()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise _error(self.path, f"cannot be written: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise _error(self.path, f"cannot be written: {exc}") from exc
+            time.sleep(0.05)
 
-        An empty file, or an SQLite database with no tables, is a journal whose
-        creation was cut short (the process was killed): it is taken as new.
-        """
-        meta = read_meta(self.path)
+    def _create(self) -> None:
+        """Create the tables, or check them and the parameters, in one exclusive
+        transaction: a concurrent run sees either nothing or a whole journal."""
+        db = self._db
+        db.execute("PRAGMA trusted_schema=OFF")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        with db:
+            db.execute("BEGIN EXCLUSIVE")
+            meta = _checked_meta(self.path, db)
+            if meta is None:
+                for sql in _TABLES:
+                    db.execute(sql)
+                db.execute(
+                    "INSERT INTO meta VALUES ('format', ?), ('params', ?)",
+                    (str(FORMAT), json.dumps(self.params, sort_keys=True)),
+                )
+            else:
+                self._compare(meta)
+
+    def _compare(self, meta: dict[str, str] | None) -> None:
+        """Refuse a journal made with other parameters (None: no journal yet)."""
         if meta is None:
             return
-        (check,) = _query(self.path, "PRAGMA quick_check")[0]
-        if check != "ok":
-            raise JournalError(f"journal {self.path!r} is corrupt: {check}")
-        version = int(meta.get("format", "0"))
-        if version != FORMAT:
-            raise JournalError(
-                f"journal {self.path!r} has format {version}; this version reads {FORMAT}"
-            )
-        theirs = json.loads(meta.get("params", "{}"))
+        theirs = _params(self.path, meta)
         if theirs != self.params:
             diff = {k: (theirs.get(k), v) for k, v in self.params.items() if theirs.get(k) != v}
-            raise JournalError(
-                f"journal {self.path!r} was made with other parameters "
-                f"(journal, now): {diff}; use another file or the same arguments"
+            raise _error(
+                self.path,
+                f"was made with other parameters (journal, now): {diff}; "
+                "use another file or the same arguments",
             )
 
     def finished(self) -> Iterator[ChunkResult]:
-        """The chunks this journal holds."""
-        rows = self._db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
-        for idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy in rows:
+        """The chunks this journal holds, in index order (their consistency is the
+        caller's to check: see :func:`perfectly.census.check_part`)."""
+        try:
+            rows = self._db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
+        except sqlite3.Error as exc:
+            raise _error(self.path, f"cannot be read: {exc}") from exc
+        for row in rows:
+            yield self._parse(row)
+
+    def _parse(self, row: tuple[Any, ...]) -> ChunkResult:
+        try:
+            idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy = row
             census = Census.from_summary(
                 int(lo),
                 int(hi),
                 (int(total), int(abundant), int(deficient), json.loads(found)),
                 None if pairs is None else json.loads(pairs),
             )
-            yield ChunkResult(Chunk(int(idx), int(lo), int(hi)), census, int(worker), float(busy))
+            return ChunkResult(Chunk(int(idx), int(lo), int(hi)), census, int(worker), float(busy))
+        except (TypeError, ValueError) as exc:
+            raise _error(self.path, f"holds an unreadable chunk row {row[:3]}: {exc}") from exc
 
     def record(self, result: ChunkResult) -> None:
-        """Record one finished chunk, in one transaction."""
+        """Record one finished chunk, in one transaction. A chunk already there (a
+        concurrent run with the same parameters recorded it) is kept as it is."""
         c, census = result.chunk, result.census
         pairs = None if census.amicable is None else json.dumps(census.amicable)
         with self._db:
             self._db.execute(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (idx) DO NOTHING",
                 (
                     c.index,
                     str(c.lo),
@@ -147,6 +248,13 @@ class Journal:
             )
 
     def close(self) -> None:
+        """Close; the journal goes back to one file (rollback mode) unless another run
+        has it open, so that a later read-only look at it leaves no -wal/-shm files."""
+        try:
+            self._db.execute("PRAGMA busy_timeout=0")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass  # another run has it open: it stays in WAL mode, and that run is fine
         self._db.close()
 
     def __enter__(self) -> Journal:

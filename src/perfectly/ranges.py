@@ -51,7 +51,12 @@ def _fill(
     method = check_method(method)
     if method == "trial":
         check_trial_hi(hi)
-    out = np.empty(hi - lo, dtype=np.uint64)
+    try:
+        out = np.empty(hi - lo, dtype=np.uint64)
+    except (MemoryError, ValueError) as exc:
+        raise OverflowError(
+            f"hi - lo must fit in memory as uint64 values, got hi={hi} (hi - lo = {hi - lo})"
+        ) from exc
     kernel_module(kernel).fill_sigma(lo, out, method, aliquot)
     return out
 

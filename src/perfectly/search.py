@@ -11,15 +11,16 @@ from typing import Any
 
 from perfectly import _validate as v
 from perfectly._core import kernel_name
-from perfectly.arithmetic import sum_sigma
-from perfectly.census import Aggregator, Census
-from perfectly.journal import Journal, stored_params
+from perfectly.arithmetic import sigma, sum_sigma
+from perfectly.census import Aggregator, Census, check_part
+from perfectly.journal import Journal, JournalError, check_path, stored_params
 from perfectly.parallel import Job, Run, make_executor
 from perfectly.planning import Plan, plan
 
 
 class VerificationError(ArithmeticError):
-    """The merged Σσ disagrees with the closed form: the result is not returned."""
+    """The merged census fails a check (Σσ against the closed form, the class counts,
+    σ of a listed number): the result is not returned."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +107,12 @@ def search(
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
-    Parameters (the README's "Parallel search" has them all in a table)
-    ----------
+    Parameters (the README's "Parallel search" has them all in a table):
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
     backend, workers
         Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
-        how many workers, None or -1 for every CPU this process may use.
+        how many (≤ 4096; None or -1: every CPU we may use; clamped to the numbers).
     method, schedule, chunk_size
         ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
         ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
@@ -124,7 +124,7 @@ def search(
         default). With the last two a script needs ``if __name__ == "__main__":``.
     retries, timeout
         Re-runs of a chunk whose worker died (never of one that raised); seconds
-        before every worker is stopped and ``TimeoutError`` raised.
+        (a real > 0) before every worker is stopped and ``TimeoutError`` raised.
     progress, amicable, journal
         ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
         file that a rerun resumes from (see :mod:`perfectly.journal`).
@@ -134,14 +134,15 @@ def search(
 
     Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
     ``WorkerLostError`` (a worker died more often than ``retries`` allows) and
-    ``VerificationError`` (Σσ disagrees with ``sum_sigma``: never a result).
+    ``VerificationError`` (a check of the README's "verified" fails: never a result).
     """
     started = time.perf_counter()
     s = _checked(**locals())
+    journal = None if journal is None else check_path(journal)
     chunks = _plan(s, journal)
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
     with _open_journal(journal, chunks, s.job.amicable) as book:
-        resumed = _resume(book, merged)
+        resumed = _resume(book, chunks, merged)
         run = _run(s, chunks, merged, book, started)
     census = _verified(merged.census())
     return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
@@ -168,7 +169,8 @@ def _checked(**args: Any) -> _Settings:
         lo=lo,
         hi=hi,
         backend=backend,
-        workers=1 if backend == "serial" else workers,  # serial: the calling thread only
+        # serial: the calling thread only; never more workers than numbers
+        workers=1 if backend == "serial" else min(workers, max(1, hi - lo)),
         job=job,
         schedule=v.check_schedule(args["schedule"]),
         chunk_size=v.check_chunk_size(args["chunk_size"]),
@@ -202,12 +204,24 @@ def _open_journal(
     return Journal(journal, {**chunks.identity(), "amicable": amicable})
 
 
-def _resume(book: Journal | None, merged: Aggregator) -> int:
-    """Take the journal's finished chunks; how many there were."""
+def _resume(book: Journal | None, chunks: Plan, merged: Aggregator) -> int:
+    """Take the journal's finished chunks, each checked to be the plan's chunk of its
+    index and consistent (:func:`check_part`); how many there were."""
     if book is None:
         return 0
+    planned = iter(chunks)  # lazily, in index order, as the journal's rows come
     count = 0
     for result in book.finished():
+        chunk = next((c for c in planned if c.index >= result.chunk.index), None)
+        try:
+            if chunk != result.chunk:
+                raise ValueError(f"the plan has {chunk} for index {result.chunk.index}")
+            check_part(result.census, sigma)
+        except ValueError as exc:
+            raise JournalError(
+                f"journal {book.path!r} holds chunk {result.chunk.index} "
+                f"[{result.chunk.lo}, {result.chunk.hi}), which is wrong: {exc}"
+            ) from exc
         merged.add(result.chunk.index, result.census)
         count += 1
     return count
@@ -241,7 +255,12 @@ def _run(
 
 
 def _verified(census: Census) -> Census:
-    """``census`` if its Σσ is the closed form's, else ``VerificationError``."""
+    """``census`` if its Σσ is the closed form's and it passes :func:`check_part` (σ
+    recomputed for every number it lists), else ``VerificationError``."""
+    try:
+        check_part(census, sigma)
+    except ValueError as exc:
+        raise VerificationError(f"the merged census is wrong: {exc}") from exc
     lo, hi = census.lo, census.hi
     expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
     if census.sigma_sum != expected:

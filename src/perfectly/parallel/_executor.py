@@ -36,6 +36,9 @@ class Executor(abc.ABC):
 
     #: The ``multiprocessing`` start method, for executors that start processes.
     start_method: str | None = None
+    #: When the run must stop (a ``time.perf_counter()`` value), set by the loop; a
+    #: backend that runs chunks in the calling thread stops its chunk there.
+    deadline: float | None = None
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = check_workers(max_workers)

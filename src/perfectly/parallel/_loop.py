@@ -68,6 +68,7 @@ class Run:
         self.pinned = pinned
         began = time.perf_counter() if started is None else started
         self.deadline = None if timeout is None else began + timeout
+        executor.deadline = self.deadline
         slots = range(executor.max_workers)
         self._chunks = iter(chunks)
         self._own: list[deque[Task]] = [deque() for _ in slots]  # pinned, and retries of them

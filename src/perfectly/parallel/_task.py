@@ -8,10 +8,8 @@ decides what to run next: the loop in the parent does both.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
 import queue
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +18,12 @@ from perfectly._core import kernel_module
 from perfectly.census import Census, summarize
 from perfectly.planning import Chunk
 
-#: Test-only fault injection: "kill@LO", "kill-always@LO", "raise@LO" or
-#: "raise-unpicklable@LO" makes the worker that runs the chunk starting at LO SIGKILL
-#: itself (on its first attempt, or on every attempt) or raise. If FAULT_LOG_ENV names a
-#: file, each fault appends a line to it first. Never set them outside tests.
-FAULT_ENV = "PERFECTLY_TEST_FAULT"
-FAULT_LOG_ENV = "PERFECTLY_TEST_FAULT_LOG"
 #: Seconds between a worker process's checks that its parent is still alive.
 PARENT_CHECK = 1.0
+#: Seconds of work a worker aims for per kernel call: a chunk runs as a series of calls
+#: sized to take about this long, with a look at ``stop`` between them, so a cancelled
+#: thread worker stops within about one call (a compiled call cannot be interrupted).
+SUB_CALL = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +34,26 @@ class Job:
     kernel: str
     release_gil: bool
     amicable: bool
+
+    def summarize(self, chunk: Chunk, stop: Callable[[], bool] | None = None) -> Census:
+        """The census of ``chunk``, in kernel calls of about ``SUB_CALL`` s each (sized as
+        they go: the cost per number grows with n); ``Cancelled`` as soon as ``stop()``
+        says so between two calls. (The fault tests inject faults in a subclass.)"""
+        kernel = kernel_module(self.kernel)
+        total = Census.empty(chunk.lo, chunk.lo, amicable=self.amicable)
+        lo, size = chunk.lo, 1
+        while lo < chunk.hi:
+            if stop is not None and stop():
+                raise Cancelled(f"stopped in chunk {chunk.index} at {lo}")
+            hi = min(lo + size, chunk.hi)
+            began = time.perf_counter()
+            part = summarize(
+                kernel, lo, hi, self.method, amicable=self.amicable, release_gil=self.release_gil
+            )
+            growth = SUB_CALL / max(time.perf_counter() - began, 1e-6)
+            size = max(1, int(size * min(4.0, growth)))
+            total, lo = Census.merge([total, part]), hi
+        return total
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,44 +108,19 @@ class Lost:
 Event = Finished | Failed | Lost
 
 
-class InjectedFault(RuntimeError):
-    """Raised by the test-only fault hook."""
+class Cancelled(Exception):
+    """Raised in a worker whose run was stopped (cancelled, or past its deadline)."""
 
 
 class WorkerError(RuntimeError):
     """An exception from a worker process that could not be sent back as itself."""
 
 
-class _Unpicklable(RuntimeError):
-    def __reduce__(self) -> Any:
-        raise TypeError("this exception cannot be pickled")
-
-
-def _inject_fault(task: Task) -> None:
-    kind, _, where = os.environ.get(FAULT_ENV, "").partition("@")
-    if not where or int(where) != task.chunk.lo:
-        return
-    if log := os.environ.get(FAULT_LOG_ENV):
-        with open(log, "a") as f:
-            f.write(f"{kind} {where} {task.attempt}\n")
-    if kind == "raise":
-        raise InjectedFault(f"injected fault in chunk starting at {where}")
-    if kind == "raise-unpicklable":
-        raise _Unpicklable(f"injected unpicklable fault in chunk starting at {where}")
-    if kind == "kill-always" or (kind == "kill" and task.attempt == 0):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def run_task(task: Task, worker: int | str) -> ChunkResult:
-    """Run the kernel on one chunk and time it."""
-    _inject_fault(task)
-    job, chunk = task.job, task.chunk
-    kernel = kernel_module(job.kernel)
+def run_task(task: Task, worker: int | str, stop: Callable[[], bool] | None = None) -> ChunkResult:
+    """Run the kernel on one chunk and time it; ``Cancelled`` once ``stop()`` is true."""
     start = time.perf_counter()
-    census = summarize(
-        kernel, chunk.lo, chunk.hi, job.method, amicable=job.amicable, release_gil=job.release_gil
-    )
-    return ChunkResult(chunk, census, worker, time.perf_counter() - start)
+    census = task.job.summarize(task.chunk, stop)
+    return ChunkResult(task.chunk, census, worker, time.perf_counter() - start)
 
 
 def run_pickled(task: Task, worker: int | str) -> ChunkResult:
@@ -159,13 +150,15 @@ def worker_loop(
     parent_alive: Callable[[], bool] | None = None,
     *,
     pickled: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Run tasks from ``tasks`` until a ``None`` arrives, sending one message each.
 
     After a ``Failed`` message the worker stops. A worker process passes
     ``parent_alive`` so that it exits if its parent dies (a killed parent sends no
     ``None``, and the task queue never reports end of file). With ``pickled`` (the
-    messages cross a process boundary) errors are made ``portable``.
+    messages cross a process boundary) errors are made ``portable``. A thread worker
+    passes ``stop``: once it is true the worker exits, even mid-chunk.
     """
     while True:
         if parent_alive is None:
@@ -180,7 +173,9 @@ def worker_loop(
         if task is None:
             return
         try:
-            result = run_task(task, slot)
+            result = run_task(task, slot, stop)
+        except Cancelled:
+            return
         except Exception as exc:
             send(Failed(slot, task.chunk.index, portable(exc) if pickled else exc))
             return

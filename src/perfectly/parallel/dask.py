@@ -3,28 +3,51 @@
 Options (``search(..., backend="dask", backend_options={...})``): ``scheduler``, an
 address such as ``"tcp://host:8786"`` or a ``distributed.Client`` (None starts an
 embedded ``LocalCluster`` of ``max_workers`` single-threaded processes on loopback,
-dashboard off, closed with the run; a given cluster is left running), and
+dashboard off and its HTTP server on a free loopback port, never 8787, closed with the
+run; a given cluster is left running; an address is first probed with a plain TCP
+connection, so that an unreachable one fails at once and leaves no half-made
+``Client`` behind), and
 ``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
 without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
-never run again; a worker lost mid-run costs only time, as the scheduler reruns its
-tasks elsewhere, and a task it gives up on (``KilledWorker``) is reported lost.
+never run again. The embedded cluster's scheduler allows no failures
+(``allowed-failures`` 0): a task whose worker died comes back as ``KilledWorker`` at
+once, is reported lost, and the loop reruns it only as ``retries`` allows, as on every
+backend. A cluster you pass in keeps its own setting (Dask's default reruns a lost
+worker's tasks up to 3 times before the loop hears of it).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
+import signal
+import socket
 from typing import Any
 
 from perfectly.parallel._executor import Executor, drain
 from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
 
-CONNECT_TIMEOUT = "5s"
+CONNECT_TIMEOUT = 5.0  # seconds
 
 
 def _dask_task(task: Task) -> ChunkResult:
     from distributed import get_worker
 
     return run_pickled(task, get_worker().address)
+
+
+def _probe(distributed: Any, address: str) -> None:
+    """``OSError`` unless something listens at a TCP or TLS scheduler ``address``."""
+    scheme, location = distributed.comm.parse_address(address)
+    if scheme in ("tcp", "tls"):
+        host, port = distributed.comm.parse_host_port(location)
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload hook Dask runs in each embedded worker process: Ctrl-C is the parent's to
+    handle (it closes the cluster), so a worker ignores it and prints no traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _import_distributed() -> Any:
@@ -57,6 +80,7 @@ class DaskExecutor(Executor):
             self._client = self.scheduler
         elif self.scheduler is not None:
             try:
+                _probe(distributed, self.scheduler)
                 self._client = distributed.Client(
                     self.scheduler,
                     timeout=CONNECT_TIMEOUT,
@@ -68,15 +92,25 @@ class DaskExecutor(Executor):
                     f"cannot reach the Dask scheduler at scheduler={self.scheduler!r}: {exc}"
                 ) from exc
         else:
-            self._cluster = distributed.LocalCluster(
+            self._cluster = self._local_cluster(distributed)
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+
+    def _local_cluster(self, distributed: Any) -> Any:
+        """The embedded cluster: loopback, no dashboard, no reruns of its own."""
+        import dask  # type: ignore[import-not-found,unused-ignore]
+
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            return distributed.LocalCluster(
                 n_workers=self.max_workers,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
+                preload=[__name__],  # runs dask_setup in each worker
+                silence_logs=logging.ERROR,  # not a warning per task a shutdown cancels
                 security=self.security,
             )
-            self._client = distributed.Client(self._cluster, set_as_default=False)
 
     def submit(self, slot: int, task: Task) -> None:
         future = self._client.submit(_dask_task, task, pure=False)

@@ -15,6 +15,12 @@ import os
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+
+# Imported now, not lazily by ``cf.ThreadPoolExecutor`` at the first thread-pool run: the
+# module registers fork hooks for a lock, and registering them while another thread is
+# between the hooks of its fork (a process backend starting) leaves that lock released
+# under a running ``submit`` ("RuntimeError: release unlocked lock").
+from concurrent.futures.thread import ThreadPoolExecutor
 from typing import Any
 
 from perfectly.parallel._executor import Executor
@@ -31,10 +37,11 @@ from perfectly.parallel._task import (
 )
 
 
-def _pool_task(task: Task, pickled: bool) -> ChunkResult:
-    """Run a task in a pool worker, which names itself by its process and thread."""
+def _pool_task(task: Task, pickled: bool, stop: Any = None) -> ChunkResult:
+    """Run a task in a pool worker, which names itself by its process and thread; a
+    thread pool's task stops between two kernel calls once ``stop()`` is true."""
     worker = f"{os.getpid()}:{threading.get_ident()}"
-    return run_pickled(task, worker) if pickled else run_task(task, worker)
+    return run_pickled(task, worker) if pickled else run_task(task, worker, stop)
 
 
 def _watch_parent() -> None:
@@ -60,6 +67,7 @@ class _PoolExecutor(Executor):
         super().__init__(max_workers)
         self._pool: cf.Executor | None = None
         self._futures: dict[cf.Future[ChunkResult], tuple[int, int]] = {}
+        self._cancelled = threading.Event()
 
     @abc.abstractmethod
     def _make_pool(self) -> cf.Executor:
@@ -71,7 +79,8 @@ class _PoolExecutor(Executor):
     def submit(self, slot: int, task: Task) -> None:
         assert self._pool is not None, "start() the executor first"
         try:
-            future = self._pool.submit(_pool_task, task, self._pickled)
+            stop = None if self._pickled else self._cancelled.is_set
+            future = self._pool.submit(_pool_task, task, self._pickled, stop)
         except BrokenProcessPool as exc:  # broken before wait() saw it: lost like the rest
             future = cf.Future()
             future.set_exception(exc)
@@ -96,6 +105,8 @@ class _PoolExecutor(Executor):
         return events
 
     def _stop(self, cancel: bool) -> None:
+        if cancel:
+            self._cancelled.set()  # running thread-pool tasks stop within one kernel call
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -104,7 +115,7 @@ class ThreadPool(_PoolExecutor):
     """A ``ThreadPoolExecutor`` of ``max_workers`` threads."""
 
     def _make_pool(self) -> cf.Executor:
-        return cf.ThreadPoolExecutor(max_workers=self.max_workers)
+        return ThreadPoolExecutor(max_workers=self.max_workers)
 
 
 class ProcessPool(_PoolExecutor):

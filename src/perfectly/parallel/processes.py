@@ -8,6 +8,12 @@ next task: when a worker dies, the parent knows which chunk it was running. The 
 waits on the pipes and on the process sentinels together, so a result or a death is
 seen at once. Workers ignore SIGINT (Ctrl-C is the parent's to handle; it then
 terminates them) and exit when their parent dies.
+
+``search`` may be called from many threads at once. Every ``Process.start()`` reaps
+*any* finished child of the process (``multiprocessing._cleanup``), so one thread's
+start could reap another's worker between that thread's ``join()`` and ``close()``
+("Cannot close a process while it is still running"): every start and every look at a
+worker's exit status here happens under one lock (``_REAPING``).
 """
 
 from __future__ import annotations
@@ -15,12 +21,29 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import signal
+import threading
+import time
 from typing import Any, NamedTuple
 
 from perfectly.parallel._executor import Executor
 from perfectly.parallel._task import Event, Lost, Task, worker_loop
 
 JOIN_TIMEOUT = 1.0
+_REAPING = threading.Lock()  # held by Process.start() and every poll of an exit status
+
+
+def _exited(process: Any, timeout: float | None = 0.0) -> bool:
+    """Whether ``process`` has exited, waiting up to ``timeout`` s (None: for as long as it
+    takes); its exit status is polled under ``_REAPING`` only."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with _REAPING:
+            if process.exitcode is not None:
+                return True
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return False
+        time.sleep(0.01 if left is None else min(0.01, left))
 
 
 def _process_main(slot: int, tasks: Any, results: Any) -> None:
@@ -70,7 +93,8 @@ class ProcessExecutor(Executor):
             name=f"perfectly-worker-{slot}",
             daemon=True,
         )
-        process.start()
+        with _REAPING:
+            process.start()
         writer.close()  # the worker holds the only writing end: its death closes the pipe
         self._workers[slot] = _Worker(process, tasks, results)
 
@@ -83,7 +107,7 @@ class ProcessExecutor(Executor):
         multiprocessing.connection.wait(handles, timeout)
         events = [event for w in workers for event in _drain(w)]
         for slot, worker in list(self._workers.items()):
-            if not worker.process.is_alive():
+            if _exited(worker.process):
                 events += _drain(worker)  # what it sent just before it died
                 events.append(Lost(slot))
                 self._retired.append(worker)
@@ -95,17 +119,18 @@ class ProcessExecutor(Executor):
         if not cancel:
             for w in workers:
                 w.tasks.put(None)
+            deadline = time.monotonic() + JOIN_TIMEOUT
             for w in workers:
-                w.process.join(JOIN_TIMEOUT)
+                _exited(w.process, max(0.0, deadline - time.monotonic()))
         for w in workers:
-            if w.process.is_alive():
+            if not _exited(w.process):
                 w.process.terminate()
         for w in workers + self._retired:
-            w.process.join(JOIN_TIMEOUT)
-            if w.process.is_alive():
+            if not _exited(w.process, JOIN_TIMEOUT):
                 w.process.kill()
-                w.process.join()
+                _exited(w.process, None)
             w.tasks.close()
             w.tasks.cancel_join_thread()
             w.results.close()
-            w.process.close()
+            with _REAPING:
+                w.process.close()

@@ -3,7 +3,9 @@ classic tutorial), one ``queue.Queue`` of tasks per worker and one of messages.
 
 With the compiled kernel the GIL is released for the whole of a chunk, so threads run
 in parallel; with ``kernel="python"`` (or ``release_gil=False``) they take turns. A
-thread cannot be killed: a cancelled run lets each finish its current chunk.
+thread cannot be killed: a cancelled run (Ctrl-C, the deadline, an error) sets an
+event that each worker looks at between two kernel calls of its chunk (``SUB_CALL``),
+so it stops within about one call.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class ThreadExecutor(Executor):
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers)
         self._messages: queue.Queue[Event] = queue.Queue()
+        self._cancelled = threading.Event()
         self._tasks: list[queue.Queue[Task | None]] = []
         self._handles: list[Any] = []
 
@@ -38,6 +41,7 @@ class ThreadExecutor(Executor):
         thread = threading.Thread(
             target=worker_loop,
             args=(slot, tasks, self._messages.put),
+            kwargs={"stop": self._cancelled.is_set},
             name=f"perfectly-worker-{slot}",
             daemon=True,
         )
@@ -54,6 +58,8 @@ class ThreadExecutor(Executor):
         return drain(self._messages, timeout)
 
     def _stop(self, cancel: bool) -> None:
+        if cancel:
+            self._cancelled.set()
         for tasks in self._tasks:
             if cancel:
                 drain(tasks)  # the worker stops after its current chunk
@@ -74,7 +80,7 @@ class ThreadModuleExecutor(ThreadExecutor):
 
     def _main(self, slot: int, tasks: queue.Queue[Task | None], running: Any) -> None:
         try:
-            worker_loop(slot, tasks, self._messages.put)
+            worker_loop(slot, tasks, self._messages.put, stop=self._cancelled.is_set)
         finally:
             running.release()
 
