@@ -36,8 +36,8 @@ START_METHODS = tuple(multiprocessing.get_all_start_methods())
 THREAD_BACKENDS = ("serial", "threads", "_thread", "thread-pool")
 PROCESS_BACKENDS = ("processes", "process-pool")
 LOCAL_BACKENDS = THREAD_BACKENDS + PROCESS_BACKENDS
-#: The environment for a child Python: this very ``perfectly``, and no test fault.
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+#: The environment for a child Python: this very ``perfectly``.
+CHILD_ENV = dict(os.environ)
 CHILD_ENV["PYTHONPATH"] = os.pathsep.join(
     p
     for p in (str(Path(perfectly.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH"))
@@ -290,14 +290,14 @@ def wait_for(predicate, timeout: float) -> bool:
 def run_python(*args: str, cwd=None, timeout: float = 120, **env: str | None):
     """``python *args`` in a fresh interpreter, as a user would start it.
 
-    The environment is this one without the fault injection switch, with ``env`` on top
+    The environment is this one, with ``env`` on top
     (a value of None removes that variable; ``PERFECTLY_NO_EXTENSIONS`` is kept unless
     removed, so that a pure-Python install runs its suite as the README says). ``cwd``
     should be a directory outside the source tree, so that the installed package is
     imported.
     """
 
-    environ = {k: v for k, v in os.environ.items() if k != "PERFECTLY_TEST_FAULT"}
+    environ = dict(os.environ)
     for name, value in env.items():
         if value is None:
             environ.pop(name, None)
