@@ -198,13 +198,23 @@ cdef u128 sigma_of_factors(uint64_t* fac, int nfac) noexcept nogil:
     return total
 
 
+cdef inline int divide_out(uint64_t* n, Py_ssize_t k) noexcept nogil:
+    """Divide the table prime _p[k] out of *n as often as it goes; return how often."""
+    cdef uint64_t inv = _pinv[k], lim = _plim[k]
+    cdef int e = 0
+    while n[0] * inv <= lim:
+        n[0] *= inv
+        e += 1
+    return e
+
+
 cdef u128 sigma_u128(uint64_t n) noexcept nogil:
     """σ(n) for 1 ≤ n < 2⁶⁴, exact in 128 bits, by factorisation."""
     cdef uint64_t fac[64]
     cdef int nfac = 0
     cdef int tz, _
     cdef Py_ssize_t k
-    cdef uint64_t p = 3, inv, lim
+    cdef uint64_t p = 3
     tz = pf_ctz64(n)
     for _ in range(tz):
         fac[nfac] = 2
@@ -214,10 +224,7 @@ cdef u128 sigma_u128(uint64_t n) noexcept nogil:
         p = _p[k]
         if p * p > n:
             break
-        inv = _pinv[k]
-        lim = _plim[k]
-        while n * inv <= lim:
-            n *= inv
+        for _ in range(divide_out(&n, k)):
             fac[nfac] = p
             nfac += 1
     if n > 1:
@@ -241,8 +248,9 @@ cdef bint sigma_equals(uint64_t b, uint64_t target) noexcept nogil:
     cdef int tz = pf_ctz64(b)
     cdef uint64_t m = b >> tz
     cdef uint64_t part = (((<uint64_t>1) << tz) << 1) - 1
-    cdef uint64_t p = 3, inv, lim, pk
+    cdef uint64_t p = 3, pk
     cdef Py_ssize_t k
+    cdef int e, _
     cdef u128 whole
     if target % part != 0:
         return False
@@ -251,13 +259,11 @@ cdef bint sigma_equals(uint64_t b, uint64_t target) noexcept nogil:
         p = _p[k]
         if p * p > m:
             break
-        inv = _pinv[k]
-        lim = _plim[k]
-        if m * inv <= lim:
+        e = divide_out(&m, k)
+        if e:
             part = 1
             pk = 1
-            while m * inv <= lim:
-                m *= inv
+            for _ in range(e):
                 pk *= p
                 part += pk
             if part < pk:  # σ(p^e) ≥ 2⁶⁴ > target
