@@ -3,6 +3,13 @@
 
 # ----------------------------------------------------------- range routines
 
+cdef inline uint64_t below_wide(uint64_t lo, uint64_t count) noexcept nogil:
+    """How many of [lo, lo + count) lie below WIDE (the 64-bit σ loops take those)."""
+    if lo >= WIDE:
+        return 0
+    return WIDE - lo if count > WIDE - lo else count
+
+
 cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
                     bint aliquot, uint64_t* bad) noexcept nogil:
     """out[i] = σ(lo + i), or s(lo + i) when aliquot; ERR_OVERFLOW sets *bad."""
@@ -11,9 +18,7 @@ cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
     cdef Sieve sv
     cdef u128 s
     cdef int rc
-    narrow = 0
-    if lo < WIDE:
-        narrow = WIDE - lo if count > WIDE - lo else count
+    narrow = below_wide(lo, count)
     if trial:
         for i in range(narrow):
             n = lo + i
@@ -80,9 +85,7 @@ cdef int summarize_range(uint64_t lo, uint64_t count, bint trial,
     cdef Sieve sv
     cdef Cell* cells
     cdef int rc = 0
-    narrow = 0
-    if lo < WIDE:
-        narrow = WIDE - lo if count > WIDE - lo else count
+    narrow = below_wide(lo, count)
     if trial and narrow > 0:
         cells = <Cell*>malloc(BLOCK * sizeof(Cell))
         if cells == NULL:
