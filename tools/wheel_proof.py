@@ -82,6 +82,8 @@ SDIST_REQUIRED = (
     "CHANGELOG.md",
     "src/perfectly/_kernel.pyx",
     "src/perfectly/_kernel.pxd",
+    "src/perfectly/_factor.pxi",
+    "src/perfectly/_ranges.pxi",
     "src/perfectly/_portable.h",
     "src/perfectly/_sieve.h",
     "src/perfectly/_sieve_kernels.h",
