@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from perfectly.benchmark import sizing
 from perfectly.benchmark.formatting import fmt_count, fmt_ratio, fmt_time
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
@@ -55,7 +56,8 @@ def _title(section: str) -> list[str]:
 
 def table(results: Results) -> str:
     """The results as text tables, one per group, in the order they were measured."""
-    lines: list[str] = [machine_line(results)]
+    lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
+    lines += [f"  {line}" for line in sizing.describe(results.parameters.get("sizes", {}))]
     section = None
     crossover: list[Record] = []
     for (sec, title), rows in _groups(results).items():
