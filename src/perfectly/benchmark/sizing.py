@@ -83,9 +83,9 @@ _LABELS = {
 }
 
 
-def describe(sizes: dict[str, object]) -> list[str]:
+def describe(sizes: dict[str, object], startup: str = "tens of ms") -> list[str]:
     """One line per range measured (``sizes`` as :meth:`Sizes.to_json` wrote it): its
-    size, and why it is that big."""
+    size, and why it is that big. ``startup`` says what starting workers costs."""
     target = sizes.get("target_seconds")
     calibrated = sizes.get("calibrated", [])
     lines = []
@@ -94,9 +94,8 @@ def describe(sizes: dict[str, object]) -> list[str]:
         if not isinstance(n, int) or n <= 0:
             continue
         why = (
-            f"about {target:.2g} s of serial work here, ≫ starting workers (tens of ms; the "
-            "overhead and crossover sections measure that)"
-            if isinstance(calibrated, list) and key in calibrated
+            f"about {target:.2g} s of serial work, ≫ starting workers ({startup})"
+            if isinstance(calibrated, list) and key in calibrated and isinstance(target, float)
             else "as given by --size"
         )
         lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: {why}")

@@ -42,6 +42,19 @@ def machine_line(results: Results) -> str:
     )
 
 
+def _startup(results: Results) -> str:
+    """The measured cost of starting one worker per CPU as processes, else a rough guess."""
+    rows = [
+        o
+        for o in results.derived.get("overheads", [])
+        if o["backend"] == "processes" and o["workers"] == results.cpus
+    ]
+    if not rows:
+        return "tens of ms"
+    parts = [f"{o['start_method']} {fmt_time(max(o['cost'], 0.0))}" for o in rows]
+    return f"{results.cpus} processes: " + ", ".join(parts) + ", measured below"
+
+
 def _groups(results: Results) -> dict[tuple[str, str], list[Record]]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in results.records:
@@ -57,7 +70,8 @@ def _title(section: str) -> list[str]:
 def table(results: Results) -> str:
     """The results as text tables, one per group, in the order they were measured."""
     lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
-    lines += [f"  {line}" for line in sizing.describe(results.parameters.get("sizes", {}))]
+    sizes = results.parameters.get("sizes", {})
+    lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results))]
     section = None
     crossover: list[Record] = []
     for (sec, title), rows in _groups(results).items():

@@ -65,7 +65,10 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         parts.append(f"processes ({procs.scenario.start_method}) {_x(procs)}")
     method = rows[0].scenario.method
     line = f"{VARIANT_LABELS[variant]} ({method}, {cpus} workers): " + ", ".join(parts)
-    if threads and procs:
+    busy = _overloaded(results)
+    if threads and procs and busy:
+        line += f" — inconclusive on this machine right now: {busy}"
+    elif threads and procs:
         text, winner = _versus(results, threads, procs, ("threads", "processes"))
         reasons = {
             0: " (no start-up, no pickling)",
@@ -78,6 +81,15 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
     if best < 1:
         line += "; no parallel run beat serial here: the range is too small for the start-up"
     return line + "."
+
+
+def _overloaded(results: Results) -> str | None:
+    """Why the workers did not have the CPUs to themselves, if the load average said so."""
+    m, cpus = results.machine, results.cpus
+    loads = [x for x in (m.get("load_average_start"), m.get("load_average_end")) if x is not None]
+    if not loads or max(loads) <= cpus:
+        return None
+    return f"the load average reached {max(loads):.1f} on {cpus} CPUs, other work held them"
 
 
 def verdict(results: Results) -> list[str]:
