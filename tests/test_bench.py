@@ -895,7 +895,7 @@ def test_quick_run_teaches_the_full_runs_lesson_or_says_inconclusive(tmp_path):
     done = results.load(path)
     header = text.split("Scaling:")[0]
     for label in ("compiled sieve [1, ", "pure-Python sieve [1, "):
-        assert label in header and "s of serial work, ≫ starting workers" in header
+        assert label in header and "s of serial work, ≫ starting 2 processes" in header
     cpus = done.cpus
     main_rows = analysis.main_rows(done.records)
 

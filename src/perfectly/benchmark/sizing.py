@@ -83,9 +83,10 @@ _LABELS = {
 }
 
 
-def describe(sizes: dict[str, object], startup: str = "tens of ms") -> list[str]:
+def describe(sizes: dict[str, object], startup: tuple[str, float] | None = None) -> list[str]:
     """One line per range measured (``sizes`` as :meth:`Sizes.to_json` wrote it): its
-    size, and why it is that big. ``startup`` says what starting workers costs."""
+    size, and why it is that big. ``startup``: what starting the workers was measured to
+    cost (a name and seconds), if it was."""
     target = sizes.get("target_seconds")
     calibrated = sizes.get("calibrated", [])
     lines = []
@@ -93,11 +94,16 @@ def describe(sizes: dict[str, object], startup: str = "tens of ms") -> list[str]
         n = sizes.get(key)
         if not isinstance(n, int) or n <= 0:
             continue
-        why = (
-            f"about {target:.2g} s of serial work, ≫ starting workers ({startup})"
-            if isinstance(calibrated, list) and key in calibrated and isinstance(target, float)
-            else "as given by --size"
-        )
+        if not (isinstance(calibrated, list) and key in calibrated and isinstance(target, float)):
+            lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: as given by --size")
+            continue
+        why = f"about {target:.2g} s of serial work"
+        if startup is None:
+            why += ", more than starting workers costs (tens of ms with fork)"
+        else:
+            name, cost = startup
+            relation = "≫" if target >= 5 * cost else "not ≫: start-up weighs on the answer,"
+            why += f", {relation} starting {name} ({cost * 1e3:.3g} ms, measured below)"
         lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: {why}")
     return lines
 

@@ -42,17 +42,13 @@ def machine_line(results: Results) -> str:
     )
 
 
-def _startup(results: Results) -> str:
-    """The measured cost of starting one worker per CPU as processes, else a rough guess."""
-    rows = [
-        o
-        for o in results.derived.get("overheads", [])
-        if o["backend"] == "processes" and o["workers"] == results.cpus
-    ]
-    if not rows:
-        return "tens of ms"
-    parts = [f"{o['start_method']} {fmt_time(max(o['cost'], 0.0))}" for o in rows]
-    return f"{results.cpus} processes: " + ", ".join(parts) + ", measured below"
+def _startup(results: Results) -> tuple[str, float] | None:
+    """What starting one process per CPU with the default start method cost, if measured."""
+    method = results.machine.get("default_start_method")
+    for o in results.derived.get("overheads", []):
+        if (o["backend"], o["workers"], o["start_method"]) == ("processes", results.cpus, method):
+            return f"{results.cpus} processes with {method}", max(o["cost"], 0.0)
+    return None
 
 
 def _groups(results: Results) -> dict[tuple[str, str], list[Record]]:

@@ -78,7 +78,7 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         }
         line += f" — {text}{reasons.get(winner, '')}"
     best = max((r.speedup or 0.0 for r in (threads, procs) if r), default=0.0)
-    if best < 1:
+    if best < 1 and not busy:
         line += "; no parallel run beat serial here: the range is too small for the start-up"
     return line + "."
 
