@@ -24,6 +24,7 @@ import pytest
 
 import perfectly
 from perfectly import race
+from perfectly._validate import available_cpus
 from perfectly.benchmark import analysis, compare, main, results, sizing, stats
 from perfectly.benchmark.machine import machine_info
 from perfectly.benchmark.records import Measurement, Record, Run, Scenario
@@ -665,8 +666,9 @@ def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_pa
     doc = json.loads(path.read_text())
     assert results.problems(doc) == []
     assert doc["complete"] is True
-    default_backends = ["serial", "threads", "_thread", "processes", "thread-pool", "process-pool"]
+    default_backends = ["serial", "threads", "processes"]  # --quick's: those of the lesson
     assert doc["parameters"]["backends"] == default_backends
+    assert doc["parameters"]["workers"] == [doc["machine"]["cpus_available"]]
     variants = doc["parameters"]["variants"]
     compiled = doc["machine"]["build"]["core"] == "compiled"
     assert variants == (["python", "compiled-gil", "compiled-nogil"] if compiled else ["python"])
@@ -837,8 +839,19 @@ def test_verdict_reads_the_stored_tests_and_runs_none(smoke):
     assert done.verdict == doc["verdict"] == verdict.verdict(done)
     for c in comparisons:
         c.update(pvalue=0.5, significant=False, floor=0.0)
-    ties = [line for line in verdict.verdict(done) if "a tie" in line and "p = 0.5" in line]
+    done.machine.update(load_average_start=0.0, load_average_end=0.0)  # a quiet machine
+    ties = [
+        line
+        for line in verdict.verdict(done)
+        if "inconclusive on this machine right now" in line and "p = 0.5" in line
+    ]
     assert len(ties) == len(comparisons)
+    # more runnable work than CPUs: no winner named between threads and processes
+    done.machine.update(load_average_end=done.cpus + 1.5)
+    for line in verdict.verdict(done):
+        if "workers): threads" in line and "processes" in line:
+            assert "inconclusive on this machine right now: the load average reached" in line
+            assert " win" not in line and "faster" not in line
 
 
 # --------------------------------------------------------------------------------------
@@ -863,6 +876,46 @@ def test_default_backends_need_no_optional_package():
         "process-pool",
     )
     assert "dask" in perfectly.BACKENDS  # still there, for those who name it
+    quick = cli.params_from(cli.run_parser("bench").parse_args([*FIXED_SIZES, "--quick"]))
+    assert quick.backends == ("serial", "threads", "processes")
+    assert quick.workers == (available_cpus(),)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not COMPILED, reason="the compiled-nogil lesson needs the compiled kernel")
+def test_quick_run_teaches_the_full_runs_lesson_or_says_inconclusive(tmp_path):
+    """The default --quick (ranges of about 0.25 s of serial work, so start-up cannot
+    decide the answer): for pure Python processes beat threads, and for the compiled
+    kernel without the GIL threads × CPUs reach 1.5× serial (on 2 or more CPUs) — or the
+    verdict line says inconclusive; never the opposite verdict."""
+    status, text = run_main("--quick", "--no-plots", "--no-progress", "--output", str(tmp_path))
+    assert status == 0, text
+    (path,) = tmp_path.glob("*/results.json")
+    done = results.load(path)
+    header = text.split("Scaling:")[0]
+    for label in ("compiled sieve [1, ", "pure-Python sieve [1, "):
+        assert label in header and "s of serial work, ≫ starting 2 processes" in header
+    cpus = done.cpus
+    main_rows = analysis.main_rows(done.records)
+
+    def line(variant: str) -> str:
+        label = {"python": "pure Python (", "compiled-nogil": "compiled nogil ("}[variant]
+        (found,) = [v for v in done.verdict if v.startswith(label)]
+        return found
+
+    python = line("python")
+    assert "threads win" not in python and "threads," not in python.split(" — ")[-1]
+    threads = analysis.pick(main_rows, variant="python", backend="threads", workers=cpus)
+    procs = analysis.pick(main_rows, variant="python", backend="processes", workers=cpus)
+    assert threads and procs
+    if "inconclusive" not in python:
+        assert "processes win" in python or "processes," in python
+        assert procs.median < threads.median
+    nogil = analysis.pick(main_rows, variant="compiled-nogil", backend="threads", workers=cpus)
+    assert nogil and nogil.speedup is not None
+    if cpus >= 2 and "inconclusive" not in line("compiled-nogil"):
+        assert nogil.speedup >= 1.5, line("compiled-nogil")
 
 
 def test_deprecated_flag_names_still_work(tmp_path, capsys):

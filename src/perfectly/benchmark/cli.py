@@ -40,6 +40,9 @@ DEFAULT_OUTPUT = "bench-results"
 OPTIONAL_BACKENDS = {"dask": ("distributed", "pip install 'perfectly[dask]'")}
 #: The default --backends: every backend that runs without optional packages.
 DEFAULT_BACKENDS = tuple(b for b in BACKENDS if b not in OPTIONAL_BACKENDS)
+#: --quick measures the contenders that carry the lesson, one worker per CPU, on ranges as
+#: big as the full run's: fewer contenders rather than ranges too small for the answer.
+QUICK_BACKENDS = ("serial", "threads", "processes")
 #: Old flag names still accepted, with a note on stderr.
 DEPRECATED_FLAGS = {"--algorithms": "--methods", "--kernels": "--variants"}
 
@@ -81,10 +84,15 @@ def _choices(add: Callable[..., Any], cpus: int) -> None:
         "--backends",
         type=_csv,
         help=f"comma-separated, from {', '.join(BACKENDS)} "
-        f"(default: {', '.join(DEFAULT_BACKENDS)}; add dask by naming it)",
+        f"(default: {', '.join(DEFAULT_BACKENDS)}; --quick: {', '.join(QUICK_BACKENDS)}; "
+        "add dask by naming it)",
     )
     ladder = ",".join(map(str, default_workers(cpus)))
-    add("--workers", type=_workers, help=f"worker counts, e.g. 1,2,4 (default here: {ladder})")
+    add(
+        "--workers",
+        type=_workers,
+        help=f"worker counts, e.g. 1,2,4 (default here: {ladder}; --quick: {cpus})",
+    )
     add("--methods", type=_csv, help=f"comma-separated, from {', '.join(METHODS)} (default: all)")
     add("--algorithms", type=_csv, dest="methods", action=_Deprecated, help=argparse.SUPPRESS)
     add(
@@ -116,7 +124,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     _choices(add, available_cpus())
-    add("--size", type=_size, help="range sizes: see below (default: 0.25s; --quick: 0.03s)")
+    add("--size", type=_size, help="range sizes: see below (default, --quick too: 0.25s)")
     add("--repeat", type=at_least(1), help="measured runs per scenario (default 5; --quick 4)")
     add("--warmup", type=at_least(0), help="warm-up runs per scenario, not counted (default 1)")
     add(
@@ -125,7 +133,11 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
         help=f"directory for results (default {DEFAULT_OUTPUT}/)",
     )
     add("--no-plots", action="store_true", help="do not draw PNG plots")
-    add("--quick", action="store_true", help="smaller ranges and fewer runs: under a minute")
+    add(
+        "--quick",
+        action="store_true",
+        help="under a minute: serial, threads and processes at one worker per CPU, 4 runs",
+    )
     add(
         "--baselines",
         action="store_true",
@@ -168,10 +180,11 @@ def params_from(args: argparse.Namespace) -> Params:
     """Checked parameters from parsed arguments; ``ValueError`` naming a bad flag."""
     cpus = available_cpus()
     variants = _variants(args.variants)
-    backends = _checked(args.backends, DEFAULT_BACKENDS, "--backends", BACKENDS)
+    quick = bool(args.quick)
+    default_backends = QUICK_BACKENDS if quick else DEFAULT_BACKENDS
+    backends = _checked(args.backends, default_backends, "--backends", BACKENDS)
     check_installed(backends)
     methods = _checked(args.methods, METHODS, "--methods", METHODS)
-    quick = bool(args.quick)
     spec = args.size or sizing.SizeSpec(
         target=sizing.QUICK_TARGET if quick else sizing.DEFAULT_TARGET
     )
@@ -183,7 +196,7 @@ def params_from(args: argparse.Namespace) -> Params:
     return Params(
         variants=variants,
         backends=backends,
-        workers=args.workers or default_workers(cpus),
+        workers=args.workers or ((cpus,) if quick else default_workers(cpus)),
         methods=methods,
         schedules=_checked(args.schedules, BENCH_SCHEDULES, "--schedules", BENCH_SCHEDULES),
         start_methods=_checked(args.start_methods, START_METHODS, "--start-methods", START_METHODS),

@@ -24,10 +24,13 @@ from collections.abc import Callable
 
 from perfectly._cli_numbers import parse_int
 from perfectly._core import kernel_module
+from perfectly.benchmark.formatting import fmt_count
 
 SIZE_KEYS = ("sieve", "trial", "python-sieve", "python-trial")
 DEFAULT_TARGET = 0.25  # seconds of serial work per scenario, default run
-QUICK_TARGET = 0.03  # seconds, --quick
+#: --quick: as much work per range as the full run, so that its answer does not hinge on
+#: starting workers (tens of milliseconds); it saves time on contenders and rounds instead.
+QUICK_TARGET = DEFAULT_TARGET
 MIN_SIZE = 100
 #: (kernel, method, numbers in the smaller probe, bounds on the exponent of n in the
 #: cost) per size key. The cost is fitted as c·n^e from probes of n and 4n: the sieve is
@@ -70,6 +73,39 @@ class Sizes:
         out["target_seconds"] = self.target
         out["calibrated"] = list(self.calibrated)
         return out
+
+
+_LABELS = {
+    "sieve": "compiled sieve",
+    "trial": "compiled trial division",
+    "python-sieve": "pure-Python sieve",
+    "python-trial": "pure-Python trial division",
+}
+
+
+def describe(sizes: dict[str, object], startup: tuple[str, float] | None = None) -> list[str]:
+    """One line per range measured (``sizes`` as :meth:`Sizes.to_json` wrote it): its
+    size, and why it is that big. ``startup``: what starting the workers was measured to
+    cost (a name and seconds), if it was."""
+    target = sizes.get("target_seconds")
+    calibrated = sizes.get("calibrated", [])
+    lines = []
+    for key in SIZE_KEYS:
+        n = sizes.get(key)
+        if not isinstance(n, int) or n <= 0:
+            continue
+        if not (isinstance(calibrated, list) and key in calibrated and isinstance(target, float)):
+            lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: as given by --size")
+            continue
+        why = f"about {target:.2g} s of serial work"
+        if startup is None:
+            why += ", more than starting workers costs (tens of ms with fork)"
+        else:
+            name, cost = startup
+            relation = "≫" if target >= 5 * cost else "not ≫: start-up weighs on the answer,"
+            why += f", {relation} starting {name} ({cost * 1e3:.3g} ms, measured below)"
+        lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: {why}")
+    return lines
 
 
 def _split(key: str) -> tuple[str, str]:

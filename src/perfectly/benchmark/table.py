@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from perfectly.benchmark import sizing
 from perfectly.benchmark.formatting import fmt_count, fmt_ratio, fmt_time
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
@@ -41,6 +42,15 @@ def machine_line(results: Results) -> str:
     )
 
 
+def _startup(results: Results) -> tuple[str, float] | None:
+    """What starting one process per CPU with the default start method cost, if measured."""
+    method = results.machine.get("default_start_method")
+    for o in results.derived.get("overheads", []):
+        if (o["backend"], o["workers"], o["start_method"]) == ("processes", results.cpus, method):
+            return f"{results.cpus} processes with {method}", max(o["cost"], 0.0)
+    return None
+
+
 def _groups(results: Results) -> dict[tuple[str, str], list[Record]]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for r in results.records:
@@ -55,7 +65,9 @@ def _title(section: str) -> list[str]:
 
 def table(results: Results) -> str:
     """The results as text tables, one per group, in the order they were measured."""
-    lines: list[str] = [machine_line(results)]
+    lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
+    sizes = results.parameters.get("sizes", {})
+    lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results))]
     section = None
     crossover: list[Record] = []
     for (sec, title), rows in _groups(results).items():

@@ -2,7 +2,8 @@
 
 A difference is called a win only when the two-sample test that :mod:`.analysis` ran
 (once, stored in the results as ``derived.comparisons``) finds it significant; otherwise
-it is a tie. Nothing here tests anything again.
+the line says it is inconclusive rather than name a winner. Nothing here tests anything
+again.
 """
 
 from __future__ import annotations
@@ -23,17 +24,24 @@ def _x(r: Record | None) -> str:
 def _versus(
     results: Results, a: Record, b: Record, names: tuple[str, str], verb: str = "win"
 ) -> tuple[str, int]:
-    """(``threads win by 4 %`` or ``a tie (…)``, and which won: 0 a, 1 b, -1 neither)."""
+    """(``threads win by 4 %`` or ``inconclusive …``, and which won: 0 a, 1 b, -1 neither)."""
     stored = results.comparison(a, b)
     if stored is None:
         return f"{names[0]} and {names[1]} were not compared", -1
     test = Significance.from_json(stored)
     if test.pvalue is None or not test.testable:
-        return f"too few runs to tell {names[0]} and {names[1]} apart ({test.test})", -1
+        return (
+            f"inconclusive: too few runs to tell {names[0]} and {names[1]} apart ({test.test})",
+            -1,
+        )
     ta, tb = a.median, b.median
     if not test.significant:
         diff = abs(ta / tb - 1)
-        return f"a tie: the {diff:.0%} difference is not significant ({fmt_p(test.pvalue)})", -1
+        return (
+            f"inconclusive on this machine right now: the {diff:.0%} difference is not "
+            f"significant ({fmt_p(test.pvalue)})",
+            -1,
+        )
     winner, ratio = (0, tb / ta) if ta < tb else (1, ta / tb)
     if ratio < 2:
         return f"{names[winner]} {verb} by {ratio - 1:.0%} ({fmt_p(test.pvalue)})", winner
@@ -57,7 +65,10 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         parts.append(f"processes ({procs.scenario.start_method}) {_x(procs)}")
     method = rows[0].scenario.method
     line = f"{VARIANT_LABELS[variant]} ({method}, {cpus} workers): " + ", ".join(parts)
-    if threads and procs:
+    busy = _overloaded(results)
+    if threads and procs and busy:
+        line += f" — inconclusive on this machine right now: {busy}"
+    elif threads and procs:
         text, winner = _versus(results, threads, procs, ("threads", "processes"))
         reasons = {
             0: " (no start-up, no pickling)",
@@ -67,9 +78,18 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         }
         line += f" — {text}{reasons.get(winner, '')}"
     best = max((r.speedup or 0.0 for r in (threads, procs) if r), default=0.0)
-    if best < 1:
+    if best < 1 and not busy:
         line += "; no parallel run beat serial here: the range is too small for the start-up"
     return line + "."
+
+
+def _overloaded(results: Results) -> str | None:
+    """Why the workers did not have the CPUs to themselves, if the load average said so."""
+    m, cpus = results.machine, results.cpus
+    loads = [x for x in (m.get("load_average_start"), m.get("load_average_end")) if x is not None]
+    if not loads or max(loads) <= cpus:
+        return None
+    return f"the load average reached {max(loads):.1f} on {cpus} CPUs, other work held them"
 
 
 def verdict(results: Results) -> list[str]:
