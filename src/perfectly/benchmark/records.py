@@ -14,6 +14,7 @@ import statistics
 from typing import Any
 
 from perfectly.benchmark.stats import Summary, summarize
+from perfectly.search import SearchResult, imbalance
 
 #: How a person names each variant (kernel and GIL policy) and baseline in a table.
 VARIANT_LABELS = {
@@ -110,12 +111,23 @@ class Run:
     chunks: int
     start_method: str | None
 
+    @classmethod
+    def of_search(cls, wall: float, result: SearchResult) -> Run:
+        """The run of one ``search()`` that took ``wall`` seconds and returned ``result``."""
+        return cls(
+            wall=wall,
+            startup=result.startup,
+            shutdown=result.shutdown,
+            worker_busy=result.worker_busy,
+            worker_chunks=result.worker_chunks,
+            chunks=result.chunks,
+            start_method=result.start_method,
+        )
+
     @property
     def imbalance(self) -> float:
         """max / mean of the workers' busy time (1.0 is a perfect balance)."""
-        busy = [b for b in self.worker_busy if b > 0] or [0.0]
-        mean = sum(busy) / len(busy)
-        return max(busy) / mean if mean > 0 else 1.0
+        return imbalance(self.worker_busy)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -54,15 +54,7 @@ def run_once(scenario: Scenario) -> Run:
             **VARIANT_ARGS[s.variant],
         )
     )
-    return Run(
-        wall=wall,
-        startup=result.startup,
-        shutdown=result.shutdown,
-        worker_busy=result.worker_busy,
-        worker_chunks=result.worker_chunks,
-        chunks=result.chunks,
-        start_method=result.start_method,
-    )
+    return Run.of_search(wall, result)
 
 
 class Progress:
