@@ -898,7 +898,10 @@ def test_quick_run_teaches_the_full_runs_lesson_or_says_inconclusive(tmp_path):
     done = results.load(path)
     header = text.split("Scaling:")[0]
     for label in ("compiled sieve [1, ", "pure-Python sieve [1, "):
-        assert label in header and "s of serial work, ≫ starting 2 processes" in header
+        # each range says its serial work and how it compares with the start-up measured in
+        # this run ("≫" or "not ≫": a timing, so either may be right on a busy machine)
+        (said,) = [row for row in header.splitlines() if label in row]
+        assert "s of serial work" in said and f"starting {done.cpus} processes with" in said
     cpus = done.cpus
     main_rows = analysis.main_rows(done.records)
 
