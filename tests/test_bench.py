@@ -1030,3 +1030,17 @@ def test_race_chunks_with_the_planner():
     chunks = list(plan(1, 211, schedule="dynamic", workers=1, chunk_size=30, method="sieve"))
     assert len(chunks) == result.chunks == 7
     assert all(v.expected == sum(c.count for c in chunks) for v in result.variants)
+
+
+def test_range_header_says_much_more_than_start_up_only_when_it_is():
+    """``≫`` needs the serial work to be at least 5× the measured start-up."""
+    sizes = {"target_seconds": 0.25, "calibrated": ["sieve", "trial"], "sieve": 10**8, "trial": 7}
+    fast = sizing.describe(sizes, ("2 processes with fork", 0.01))
+    slow = sizing.describe(sizes, ("2 processes with spawn", 0.2))
+    assert fast[0] == (
+        "compiled sieve [1, 1e8]: about 0.25 s of serial work, "
+        "≫ starting 2 processes with fork (10 ms, measured below)"
+    )
+    assert fast[1].startswith("compiled trial division [1, 7]: about 0.25 s of serial work, ≫")
+    assert "not ≫: start-up weighs on the answer" in slow[0] and "(200 ms" in slow[0]
+    assert sizing.describe({"sieve": 5000})[0].endswith(": as given by --size")
