@@ -124,15 +124,19 @@ static void pf_init_tables(void) {
 }
 
 /* x mod m, exactly, for any x < 2⁶⁴ and 3 ≤ m < 2⁴⁰, without a 64-bit division (tens of
- * cycles each, ≈ 160 000 of them per sieve near 1e12): q = ⌊x·(1/m)⌋ in doubles is within
- * 2⁻⁵¹·x/m + 1 ≤ 2¹³/m + 1 of ⌊x/m⌋, so r = x − q·m (wrapping) lies within ±(2¹³ + 2m) <
- * 2⁴²; a second such step on r, exact in a double, leaves it within ±2m of the answer. */
+ * cycles each, ≈ 160 000 of them per sieve near 1e12) and without a branch: q = x·(1/m)
+ * in doubles, truncated, is within 3·2¹¹/m + 1 of x/m (three roundings of 2⁻⁵³ each, and
+ * x/m < 2⁶⁴/m), so r = x − q·m (wrapping) lies within ±(2¹³ + m) < 2⁴¹; a second such
+ * step on r, exact in a double, leaves it in (−2m, 2m), and three corrections in [0, m)
+ * (masks, not branches: their signs are random). */
 static inline uint64_t pf_mod(uint64_t x, uint64_t m) {
     double rm = 1.0 / (double)m;
-    int64_t r = (int64_t)(x - (uint64_t)((double)x * rm) * m);
-    r -= (int64_t)floor((double)r * rm) * (int64_t)m;
-    while (r < 0) r += (int64_t)m;
-    while (r >= (int64_t)m) r -= (int64_t)m;
+    int64_t s = (int64_t)m, r = (int64_t)(x - (uint64_t)((double)x * rm) * m);
+    r -= (int64_t)((double)r * rm) * s;
+    r += s & (r >> 63); /* r >> 63: all ones when r < 0 (an arithmetic shift) */
+    r += s & (r >> 63);
+    r -= s;
+    r += s & (r >> 63);
     return (uint64_t)r;
 }
 
