@@ -13,8 +13,8 @@ static PF_TARGET void PF_NAME(pf_buckets_hit)(pf_buckets *B, pf_cell *c, uint64_
     uint32_t k = B->head[b % PF_WINDOW];
     B->head[b % PF_WINDOW] = PF_NONE;
     while (k != PF_NONE) {
+        uint32_t next = B->link[k];
         pf_bucketed *E = &B->e[k];
-        uint32_t next = E->link;
         pf_cell *C = &c[E->pos - base];
         uint64_t p = E->p;
         if (tail) { /* rare (≈ 35 hits a block): divisions are cheap enough here */
@@ -35,7 +35,7 @@ static PF_TARGET void PF_NAME(pf_buckets_hit)(pf_buckets *B, pf_cell *c, uint64_
         }
         if (E->pos < end) {
             uint64_t w = (E->pos >> PF_LOG_BLOCK) - first;
-            E->link = B->head[w];
+            B->link[k] = B->head[w];
             B->head[w] = k;
         }
         k = next;
