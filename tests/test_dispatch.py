@@ -104,6 +104,9 @@ def _summary_windows() -> list[tuple[int, int, str]]:
         w.append((lo, lo + rng.randrange(1, 500), "sieve"))
     lo = rng.randrange(10**10, 10**11)
     w.append((lo, lo + 70 * BLOCK + 17, "sieve"))  # more blocks than a bucket window (64)
+    for centre in (10**12, 2**40):  # ≈ 80 000 primes, most of them bucketed; tails p²
+        lo = centre - rng.randrange(1, 2 * BLOCK)
+        w.append((lo, lo + 3 * BLOCK + rng.randrange(1, BLOCK), "sieve"))
     return w
 
 

@@ -190,3 +190,77 @@ def test_kernels_agree_with_each_other(brute):
         assert k.sum_sigma(x) == r.sum_sigma(x)
     for n in (1, 2**62 + 3, 2**64 - 1, 10**18 + 9):
         assert k.sigma(n) == r.sigma(n) == sympy.divisor_sigma(n)
+
+
+# ------------------------------------------------ the sieve at large n, and its sub-calls
+
+BLOCK = 1 << 15  # the sieve's block (_sieve.h: PF_BLOCK)
+
+
+def _large_windows() -> list[tuple[int, int]]:
+    """Random windows of 2–3 blocks near 1e12 and 2**40 (primes ≥ BLOCK in buckets, start
+    offsets of ≈ 80 000 primes), and short ones around p², p³ of large primes p (the
+    bucketed 'tail' entries that take out every further power of p)."""
+    rng = random.Random(12)
+    w = []
+    for centre in (10**12, 2**40, 10**12 - 10**9):
+        lo = centre - rng.randrange(1, BLOCK)
+        w.append((lo, lo + 2 * BLOCK + rng.randrange(1, BLOCK)))
+    for p, k in [(999_983, 2), (9_973, 3), (181, 5), (32_771, 2), (1_048_573, 2), (101, 6)]:
+        c = p**k * rng.randrange(1, 4)
+        w.append((c - 60, c + 60))
+    return w
+
+
+def test_sieve_at_large_n_against_closed_form_and_factorisation():
+    k = pytest.importorskip("perfectly._kernel")
+    r = pytest.importorskip("perfectly._reference")
+    for lo, hi in _large_windows():
+        total, ab, de, found = k.summarize(lo, hi)
+        assert total == r.sum_sigma(hi - 1) - r.sum_sigma(lo - 1), (lo, hi)
+        assert ab + de + sum(1 for _, m in found if m == 2) == hi - lo
+        got = _fill(k, lo, hi - lo, "sieve")
+        edges = [i for b in range(BLOCK, hi - lo, BLOCK) for i in range(b - 3, b + 3)]
+        sample = random.Random(lo).sample(range(hi - lo), min(hi - lo, 150))
+        for i in sorted(set(edges + sample)):  # around block boundaries, and anywhere
+            assert int(got[i]) == r.sigma(lo + i), lo + i
+
+
+def test_sieve_near_2_61_across_blocks_against_factorisation():
+    """Rough cofactors (√n beyond the prime table) in a window of two blocks and more."""
+    k = pytest.importorskip("perfectly._kernel")
+    r = pytest.importorskip("perfectly._reference")
+    rng = random.Random(2**61)
+    lo = 2**61 - 2 * BLOCK - rng.randrange(1, BLOCK)
+    got = _fill(k, lo, 2**61 - lo, "sieve")
+    edges = [i for b in (BLOCK, 2 * BLOCK) for i in range(b - 3, b + 3)]
+    for i in sorted(set(edges + rng.sample(range(2**61 - lo), 100))):
+        assert int(got[i]) == r.sigma(lo + i) == sympy.divisor_sigma(lo + i), lo + i
+
+
+def test_sub_calls_join_exactly():
+    """A chunk in many kernel calls, sized from what earlier chunks taught the worker,
+    gives the closed-form Σσ; the first call's size follows the learned one."""
+    pytest.importorskip("perfectly._kernel")
+    r = pytest.importorskip("perfectly._reference")
+    from perfectly.parallel import _task
+    from perfectly.planning import Chunk
+
+    job = _task.Job("sieve", "compiled", release_gil=True, amicable=False)
+    lo = 10**12 - 5 * 10**6
+    for index, (a, b) in enumerate([(lo, lo + 3 * 10**6), (lo + 3 * 10**6, 10**12 + 10**5)]):
+        census = job.summarize(Chunk(index, a, b))
+        assert (census.lo, census.hi) == (a, b)
+        assert census.sigma_sum == r.sum_sigma(b - 1) - r.sum_sigma(a - 1)
+        assert census.abundant + census.deficient + len(census.perfect) == b - a
+        assert _task._learned[job.method, job.kernel][0] >= 1
+
+
+def test_first_sub_call_size():
+    from perfectly.parallel._task import first_size
+
+    assert first_size(None, 10**12) == 1
+    assert first_size((4096, 10**6), 10**6) == 4096
+    assert first_size((4096, 10**6), 10**3) == 4096  # below: kept (the ramp grows it)
+    assert first_size((4096, 10**6), 4 * 10**6) == 2048  # above: × √(at / lo)
+    assert first_size((4, 10), 10**12) == 1

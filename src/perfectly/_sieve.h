@@ -59,20 +59,32 @@ typedef struct {
 /* σ(m) of a cofactor m > 2⁴⁰ that may be composite (the kernel factors it). */
 typedef uint64_t (*pf_rough_fn)(uint64_t m);
 
-/* One sieve entry: a prime p (step p), a power p^k (step p^k), or a tail. */
+/* One sieve entry with a step < PF_BLOCK: a prime p (step p) or a power p^k (step p^k). */
 typedef struct {
     uint64_t step, inv; /* p^k and p⁻¹ mod 2⁶⁴ */
     uint64_t oinv;      /* odd⁻¹ mod 2⁶⁴, where σ(p^(k-1)) = 2^shift · odd */
     uint64_t mult;      /* σ(p^k) (p + 1 for a prime) */
-    uint64_t p, lim;    /* tails only: p, and ⌊(2⁶⁴−1)/p⌋ (p divides x iff x·p⁻¹ ≤ lim) */
     uint32_t shift, pad;
 } pf_entry;
 
-/* Entries of one kind with steps ≥ PF_BLOCK, in buckets of the current window. */
+/* An entry with a step ≥ PF_BLOCK, kept in a bucket: 24 bytes, all that a hit reads,
+ * since a call near 1e12 writes and reads ≈ 160 000 of them (memory traffic, not
+ * arithmetic, was its set-up cost). */
 typedef struct {
-    pf_entry *e;
-    uint64_t *pos;   /* next hit, as an offset from the sieve's lo */
-    uint32_t *link;  /* next entry in the same bucket */
+    uint64_t pos; /* next hit, as an offset from the sieve's lo */
+    union {
+        uint64_t inv;  /* a prime: p⁻¹ mod 2⁶⁴ */
+        uint64_t step; /* a tail: p^k */
+    } u;
+    uint64_t p;
+} pf_bucketed;
+
+/* Entries of one kind with steps ≥ PF_BLOCK, in buckets of the current window. The links
+ * are an array of their own: a bucket is walked link by link, and 4 bytes an entry stay in
+ * L2 where the entries do not, so the entries' cache misses overlap instead of queueing. */
+typedef struct {
+    pf_bucketed *e;
+    uint32_t *link; /* next entry in the same bucket */
     uint32_t head[PF_WINDOW];
     size_t n;
     uint64_t count; /* hits at offsets ≥ count are never taken */
@@ -114,28 +126,51 @@ static void pf_init_tables(void) {
     }
 }
 
+/* x mod m, exactly, for any x < 2⁶⁴ and 3 ≤ m < 2⁴⁰, without a 64-bit division (tens of
+ * cycles each, ≈ 160 000 of them per sieve near 1e12) and without a branch: q = x·(1/m)
+ * in doubles, truncated, is within 3·2¹¹/m + 1 of x/m (three roundings of 2⁻⁵³ each, and
+ * x/m < 2⁶⁴/m), so r = x − q·m (wrapping) lies within ±(2¹³ + m) < 2⁴¹; a second such
+ * step on r, exact in a double, leaves it in (−2m, 2m), and three corrections in [0, m)
+ * (masks, not branches: their signs are random). */
+static inline uint64_t pf_mod(uint64_t x, uint64_t m) {
+    double rm = 1.0 / (double)m;
+    int64_t s = (int64_t)m, r = (int64_t)(x - (uint64_t)((double)x * rm) * m);
+    r -= (int64_t)((double)r * rm) * s;
+    r += s & (r >> 63); /* r >> 63: all ones when r < 0 (an arithmetic shift) */
+    r += s & (r >> 63);
+    r -= s;
+    r += s & (r >> 63);
+    return (uint64_t)r;
+}
+
+/* The offset from lo of the first multiple of m ≥ lo (3 ≤ m < 2⁴⁰). */
+static inline uint64_t pf_first(uint64_t lo, uint64_t m) {
+    uint64_t r = pf_mod(lo, m);
+    return r == 0 ? 0 : m - r;
+}
+
 /* Entries for p^k, k ≥ 2, while p^k ≤ hi_incl: a power entry each while p^k < PF_BLOCK,
  * then one tail entry. */
 static void pf_add_powers(uint64_t p, uint64_t inv, uint64_t hi_incl, pf_sieve *sv) {
     uint64_t prev = 1 + p, q = p;
     while (pf_mulhi(q, p) == 0 && q * p <= hi_incl) { /* no division: 78 000 primes a call */
         q *= p;
+        if (q >= PF_BLOCK) {
+            pf_bucketed *T = &sv->tails.e[sv->tails.n++];
+            T->pos = pf_first(sv->lo, q);
+            T->u.step = q;
+            T->p = p;
+            return;
+        }
         pf_entry E;
         memset(&E, 0, sizeof E);
         E.step = q;
         E.inv = inv;
+        E.mult = prev + q; /* σ(p^k) */
         E.shift = (uint32_t)pf_ctz64(prev);
         E.oinv = pf_inv64(prev >> E.shift);
-        E.mult = prev + q; /* σ(p^k) */
-        E.p = p;
-        E.lim = UINT64_MAX / p;
-        if (q >= PF_BLOCK) {
-            sv->tails.e[sv->tails.n] = E;
-            sv->tails.pos[sv->tails.n++] = (q - sv->lo % q) % q;
-            return;
-        }
         sv->powers[sv->npowers] = E;
-        sv->off_powers[sv->npowers++] = (q - sv->lo % q) % q;
+        sv->off_powers[sv->npowers++] = pf_first(sv->lo, q);
         prev = E.mult;
     }
 }
@@ -159,11 +194,12 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, const uint32
     sv->lo = lo;
     sv->count = count;
     sv->rough = rough;
-    /* primes < PF_BLOCK (3512 of them) go to dense, sparse8 or sparse4: ≤ m each; the
-     * others to big: ≤ n; tails ≤ n; then the powers; and an offset for each entry */
+    /* primes < PF_BLOCK (3512 of them) go to dense, sparse8 or sparse4: ≤ m each, and
+     * the powers, with an offset each; the others to big: ≤ n; tails ≤ n */
     size_t m = n < PF_MAX_SMALL ? n : PF_MAX_SMALL;
-    size_t ne = 3 * m + 2 * n + PF_MAX_POWERS;
-    sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) + 2 * n * sizeof(uint32_t));
+    size_t ne = 3 * m + PF_MAX_POWERS;
+    sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) +
+                     2 * n * (sizeof(pf_bucketed) + sizeof(uint32_t)));
     sv->cells = (pf_cell *)malloc((PF_BLOCK + PF_DUMMY) * sizeof(pf_cell));
     if (sv->mem == NULL || sv->cells == NULL) {
         pf_sieve_close(sv);
@@ -171,37 +207,42 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, const uint32
     }
     pf_entry *e = (pf_entry *)sv->mem;
     uint64_t *o = (uint64_t *)(e + ne);
-    uint32_t *l = (uint32_t *)(o + ne);
+    pf_bucketed *bk = (pf_bucketed *)(o + ne);
     sv->dense = e; sv->off_dense = o;
     sv->sparse8 = e + m; sv->off_sparse8 = o + m;
     sv->sparse4 = e + 2 * m; sv->off_sparse4 = o + 2 * m;
-    sv->big.e = e + 3 * m; sv->big.pos = o + 3 * m; sv->big.link = l;
-    sv->tails.e = e + 3 * m + n; sv->tails.pos = o + 3 * m + n; sv->tails.link = l + n;
-    sv->powers = e + 3 * m + 2 * n; sv->off_powers = o + 3 * m + 2 * n;
+    sv->powers = e + 3 * m; sv->off_powers = o + 3 * m;
+    uint32_t *l = (uint32_t *)(bk + 2 * n);
+    sv->big.e = bk; sv->big.link = l;
+    sv->tails.e = bk + n; sv->tails.link = l + n;
     for (k = 0; k < np; k++) {
         uint64_t p = ps[k];
         if (p * p > hi_incl) break;
         pf_add_powers(p, pinv[k], hi_incl, sv);
         if (k < PF_NPATTERN) continue; /* first powers come from the pattern */
+        if (p >= PF_BLOCK) {
+            pf_bucketed *B = &sv->big.e[sv->big.n++];
+            B->pos = pf_first(lo, p);
+            B->u.inv = pinv[k];
+            B->p = p;
+            continue;
+        }
         pf_entry E;
         memset(&E, 0, sizeof E);
         E.step = p;
         E.inv = pinv[k];
         E.oinv = 1;
         E.mult = p + 1;
-        uint64_t off = (p - lo % p) % p;
+        uint64_t off = pf_first(lo, p);
         if (p * 8 <= PF_BLOCK) {
             sv->dense[sv->ndense] = E;
             sv->off_dense[sv->ndense++] = off;
         } else if (p * 4 <= PF_BLOCK) {
             sv->sparse8[sv->nsparse8] = E;
             sv->off_sparse8[sv->nsparse8++] = off;
-        } else if (p < PF_BLOCK) {
+        } else {
             sv->sparse4[sv->nsparse4] = E;
             sv->off_sparse4[sv->nsparse4++] = off;
-        } else {
-            sv->big.e[sv->big.n] = E;
-            sv->big.pos[sv->big.n++] = off;
         }
     }
     sv->big.count = sv->tails.count = count;
@@ -217,8 +258,8 @@ static void pf_bucket_window(pf_buckets *B, uint64_t first_block) {
     if (end > B->count) end = B->count;
     for (int w = 0; w < PF_WINDOW; w++) B->head[w] = PF_NONE;
     for (size_t k = 0; k < B->n; k++) {
-        if (B->pos[k] < end) {
-            size_t w = (size_t)((B->pos[k] >> PF_LOG_BLOCK) - first_block);
+        if (B->e[k].pos < end) {
+            size_t w = (size_t)((B->e[k].pos >> PF_LOG_BLOCK) - first_block);
             B->link[k] = B->head[w];
             B->head[w] = (uint32_t)k;
         }

@@ -14,25 +14,27 @@ static PF_TARGET void PF_NAME(pf_buckets_hit)(pf_buckets *B, pf_cell *c, uint64_
     B->head[b % PF_WINDOW] = PF_NONE;
     while (k != PF_NONE) {
         uint32_t next = B->link[k];
-        const pf_entry *E = &B->e[k];
-        pf_cell *C = &c[B->pos[k] - base];
-        if (tail) {
-            uint64_t x = C->rem * E->inv, y = x * E->inv, s = E->mult, pk = E->step;
-            while (y <= E->lim) {
-                x = y;
-                pk *= E->p;
+        pf_bucketed *E = &B->e[k];
+        pf_cell *C = &c[E->pos - base];
+        uint64_t p = E->p;
+        if (tail) { /* rare (≈ 35 hits a block): divisions are cheap enough here */
+            uint64_t inv = pf_inv64(p), q = E->u.step, prev = (q - 1) / (p - 1);
+            uint64_t x = C->rem * inv, s = q + prev, pk = q; /* σ(p^k) = p^k + σ(p^(k-1)) */
+            while (x % p == 0) {
+                x *= inv;
+                pk *= p;
                 s += pk;
-                y = x * E->inv;
             }
             C->rem = x;
-            C->sig = ((C->sig >> E->shift) * E->oinv) * s;
+            C->sig = C->sig / prev * s; /* σ(p^(k-1)) = (p^k − 1)/(p − 1) */
+            E->pos += q;
         } else {
-            C->rem *= E->inv;
-            C->sig *= E->mult;
+            C->rem *= E->u.inv;
+            C->sig *= p + 1;
+            E->pos += p;
         }
-        B->pos[k] += E->step;
-        if (B->pos[k] < end) {
-            uint64_t w = (B->pos[k] >> PF_LOG_BLOCK) - first;
+        if (E->pos < end) {
+            uint64_t w = (E->pos >> PF_LOG_BLOCK) - first;
             B->link[k] = B->head[w];
             B->head[w] = k;
         }
