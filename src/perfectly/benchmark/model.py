@@ -57,7 +57,7 @@ PLAN_WORKERS = (4, 8, 16, 64)
 #: scaling each to unit length) cannot be told apart: the later one is left out.
 RANK_TOLERANCE = 1e-3
 #: The range sizes searched for a crossover: 10 per decade from 100 to 10^13.
-CROSSOVER_GRID = tuple(sorted({int(round(10 ** (k / 10))) for k in range(20, 131)}))
+CROSSOVER_GRID = tuple(sorted({round(10 ** (k / 10)) for k in range(20, 131)}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +102,9 @@ def points(rows: Sequence[Record], cpus: int) -> dict[str, list[Point]]:
             continue
         if s.schedule == "static" and s.method == "trial":
             continue
-        cores = min(s.workers, cpus)
-        chunks = r.median_run().chunks
-        point = Point(r.id, s.variant, s.method, s.count, s.workers, cores, chunks, ref.median, r.median)
-        out[s.key].append(point)
+        cores, chunks = min(s.workers, cpus), r.median_run().chunks
+        shape = (s.count, s.workers, cores, chunks)
+        out[s.key].append(Point(r.id, s.variant, s.method, *shape, ref.median, r.median))
     return dict(out)
 
 
@@ -267,15 +266,13 @@ def _predictions(f: Fit, data: Sequence[Point], cpus: int) -> list[dict[str, Any
 def crossover(f: Fit, workload: str, per_number: float, workers: int, method: str) -> int | None:
     """The smallest range size on :data:`CROSSOVER_GRID` from which the model has
     ``workers`` workers (one core each) beat serial at every larger size; None if never."""
-    start = None
+    wins = []
     for n in CROSSOVER_GRID:
         work = per_number * n
-        t = f.seconds(workload, work, workers, workers, chunks(n, workers, method))
-        if t < work:
-            start = n if start is None else start
-        else:
-            start = None
-    return start
+        wins.append(f.seconds(workload, work, workers, workers, chunks(n, workers, method)) < work)
+    lost = [i for i, won in enumerate(wins) if not won]
+    first = lost[-1] + 1 if lost else 0
+    return CROSSOVER_GRID[first] if first < len(CROSSOVER_GRID) else None
 
 
 def _crossovers(f: Fit, data: Sequence[Point], cpus: int) -> list[dict[str, Any]]:

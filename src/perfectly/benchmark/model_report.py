@@ -8,7 +8,6 @@ from typing import Any
 from perfectly.benchmark.formatting import fmt_approx, fmt_count, fmt_ratio, fmt_time
 from perfectly.benchmark.records import VARIANT_LABELS
 
-
 #: The model's parameters in words.
 NAMES = {
     "start": "fixed start-up",

@@ -26,8 +26,9 @@ Schema ``perfectly-bench/3`` (a top-level object)::
 
 Version 2 has no ``model``. Version 1 also differs in names: ``kernel``/``kernels`` for
 ``variant``/``variants``, ``algorithm``/``algorithms`` for ``method``/``methods``, and has
-no ``comparisons``. Both are read by upgrading them to version 3 (:func:`upgrade`). :func:`problems` is the one check of
-a document against the schema; :class:`Results` is the document, typed.
+no ``comparisons``. Both are read by upgrading them to version 3 (:func:`upgrade`).
+:func:`problems` is the one check of a document against the schema; :class:`Results` is
+the document, typed.
 """
 
 from __future__ import annotations
