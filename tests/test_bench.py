@@ -97,6 +97,9 @@ def smoke(tmp_path_factory):
 # --------------------------------------------------------------------------------------
 
 
+PLOT_NAMES = {"threads-or-processes.png", "speedup.png", "breakdown.png", "busy.png"}
+
+
 def _check_schema_by_hand(doc):
     """An independent, minimal check of perfectly-bench/3 (results.problems is the full one)."""
     assert doc["schema"] == "perfectly-bench/3"
@@ -218,7 +221,7 @@ def test_smoke_derived_figures_follow_from_raw_timings(smoke):
 def test_smoke_plots_are_png_files(smoke):
     image = pytest.importorskip("matplotlib.image")  # in the test extra; optional elsewhere
     doc, path, _, _ = smoke
-    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+    assert set(doc["plots"]) == PLOT_NAMES
     for name in doc["plots"]:
         png = path.parent / name
         assert png.read_bytes()[:8] == PNG_MAGIC
@@ -675,7 +678,7 @@ def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_pa
     workers = tuple(doc["parameters"]["workers"])
     default = doc["machine"]["default_start_method"]
     assert_every_scenario(doc, tuple(variants), tuple(default_backends), workers, default)
-    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+    assert set(doc["plots"]) == PLOT_NAMES
 
 
 @pytest.mark.slow
