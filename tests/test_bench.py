@@ -97,7 +97,13 @@ def smoke(tmp_path_factory):
 # --------------------------------------------------------------------------------------
 
 
-PLOT_NAMES = {"threads-or-processes.png", "speedup.png", "breakdown.png", "busy.png"}
+PLOT_NAMES = {
+    "threads-or-processes.png",
+    "speedup.png",
+    "breakdown.png",
+    "busy.png",
+    "model.png",
+}
 
 
 def _check_schema_by_hand(doc):

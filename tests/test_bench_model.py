@@ -20,7 +20,16 @@ from pathlib import Path
 import pytest
 
 from perfectly._validate import available_cpus
-from perfectly.benchmark import compare, main, model, model_report, plots, results
+from perfectly.benchmark import (
+    compare,
+    main,
+    model,
+    model_plot,
+    model_report,
+    plot_style,
+    plots,
+    results,
+)
 from perfectly.benchmark.records import Measurement, Record, Run, Scenario
 
 FORK_WARNING = "ignore:This process .* is multi-threaded:DeprecationWarning"
@@ -194,7 +203,7 @@ def test_version_2_files_still_read_without_a_model(tiny):
 def test_the_plots_are_written(tiny):
     path, _ = tiny
     doc = json.loads(path.read_text())
-    assert "threads-or-processes.png" in doc["plots"] and "breakdown.png" in doc["plots"]
+    assert {"threads-or-processes.png", "breakdown.png", "model.png"} <= set(doc["plots"])
     for name in doc["plots"]:
         assert (path.parent / name).stat().st_size > 1000
 
@@ -218,7 +227,7 @@ def test_every_backend_has_its_own_colour_in_every_figure(tiny):
     import matplotlib.colors as mcolors
 
     path, _ = tiny
-    rgb = {b: mcolors.to_rgb(c) for b, c in plots.COLOURS.items()}
+    rgb = {b: mcolors.to_rgb(c) for b, c in plot_style.COLOURS.items()}
     assert len(set(rgb.values())) == len(rgb)
     distance = math.dist(rgb["threads"], rgb["_thread"])
     assert distance > 0.3  # not two blues
@@ -230,6 +239,14 @@ def test_every_backend_has_its_own_colour_in_every_figure(tiny):
         if bars.get_label() in ("threads", "thread (_thread)")
     }
     assert drawn == {"threads": rgb["threads"], "thread (_thread)": rgb["_thread"]}
+    fig = model_plot.model_figure(results.load(path))
+    drawn = {
+        line.get_label(): mcolors.to_rgb(line.get_color())
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_label() in ("threads, model", "thread (_thread), model")
+    }
+    assert drawn == {"threads, model": rgb["threads"], "thread (_thread), model": rgb["_thread"]}
 
 
 def test_threads_or_processes_figure_has_interval_bars(tiny):
@@ -257,6 +274,21 @@ def test_threads_or_processes_figure_has_interval_bars(tiny):
     assert heights == pytest.approx(sorted(r.speedup for r in rows))
     assert all(c.errorbar is not None for c in containers)
     assert len(calls) == len(rows) and all(len(b) == len(s) == 2 for b, s in calls)
+
+
+def test_model_figure_draws_each_fitted_backend_on_log_axes(tiny):
+    path, _ = tiny
+    done = results.load(path)
+    fig = model_plot.model_figure(done)
+    (ax,) = [a for a in fig.axes if a.get_visible()]  # one workload: compiled nogil sieve
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = {line.get_label() for line in ax.get_lines()}
+    for b in done.derived["model"]["backends"]:
+        name = b["backend"].replace("_thread", "thread (_thread)")
+        assert any(label.startswith(name.split(":")[0]) for label in labels)
+    model_line = next(line for line in ax.get_lines() if line.get_label() == "threads, model")
+    threads = next(b for b in done.derived["model"]["backends"] if b["backend"] == "threads")
+    assert list(model_line.get_ydata()) == [p["speedup"] for p in threads["predictions"]]
 
 
 def test_round_range_pairs_the_rounds():

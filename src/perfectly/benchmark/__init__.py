@@ -15,7 +15,8 @@ One module per concept; data flows down this list:
   document (``perfectly-bench/3``, versions 1 and 2 still read), checked in one place;
 * :mod:`.formatting`, :mod:`.table` and :mod:`.verdict` — how numbers read, the
   terminal tables and the plain-language verdict;
-* :mod:`.plots` — PNG plots (matplotlib, Agg);
+* :mod:`.plots`, :mod:`.model_plot` and :mod:`.plot_style` — PNG plots (matplotlib,
+  Agg), one colour per backend in all of them;
 * :mod:`.compare` — two results files, scenario by scenario, with significance;
 * :mod:`.baselines` — NumPy and numba versions of the kernels (``--baselines``);
 * :mod:`.engine` and :mod:`.cli` — a whole run, and the command line.

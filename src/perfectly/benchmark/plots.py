@@ -11,8 +11,11 @@
 * ``busy.png``: each worker's busy time for ``trial`` under static blocks and dynamic
   chunks: the load imbalance that the schedule causes or removes.
 
-Every backend has one colour in every figure (:data:`COLOURS`); legends sit outside the
-axes. Error bars come from :data:`INTERVAL`. matplotlib is optional: :func:`available`
+* ``model.png``: what the fitted model predicts for more workers (see
+  :mod:`.model_plot`).
+
+Every backend has one colour in every figure (:mod:`.plot_style`); legends sit outside
+the axes. Error bars come from :data:`INTERVAL`. matplotlib is optional: :func:`available`
 says whether it is installed.
 """
 
@@ -25,27 +28,11 @@ from typing import Any
 
 from perfectly.benchmark.formatting import fmt_time
 from perfectly.benchmark.matrix import VARIANTS
+from perfectly.benchmark.model_plot import model_figure
+from perfectly.benchmark.plot_style import MARKS, colour, figure, legend_outside, rank
 from perfectly.benchmark.records import VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
 
-#: One colour per backend, the same in every figure, none two alike.
-COLOURS = {
-    "serial": "tab:gray",
-    "threads": "tab:blue",
-    "_thread": "tab:purple",
-    "thread-pool": "tab:cyan",
-    "processes": "tab:red",
-    "process-pool": "tab:orange",
-    "dask": "tab:brown",
-    "interpreters": "tab:pink",
-    "numpy": "tab:olive",
-    "numba": "tab:green",
-    "numba-njit": "darkgreen",
-}
-#: Line style and marker: threads solid, processes dashed, so print in grey still reads.
-MARKS = {"processes": ("--", "o"), "process-pool": ("--", "s"), "thread-pool": ("-", "s")}
-#: The order of backends in every figure (rows, bars, legends).
-ORDER = tuple(COLOURS)
 SEGMENTS = (
     ("whole run", "0.25"),
     ("start workers (launch)", "tab:red"),
@@ -78,37 +65,16 @@ def available() -> bool:
     return True
 
 
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
-def colour(backend: str) -> str:
-    return COLOURS.get(backend, "black")
-
-
 def _order(r: Record) -> tuple[int, str, int, int]:
     """The place of a record's row: by backend, start method, workers, chunks."""
     s = r.scenario
-    rank = ORDER.index(s.backend) if s.backend in ORDER else len(ORDER)
-    return rank, s.start_method or "", s.workers, s.chunks or 0
+    return rank(s.backend), s.start_method or "", s.workers, s.chunks or 0
 
 
 def _label(r: Record) -> str:
     # matplotlib hides legend labels that start with "_": name the _thread backend in words
     name = r.label.rsplit(" × ", 1)[0]
     return name.replace("_thread", "thread (_thread)")
-
-
-def _legend_outside(fig: Any, axes: Sequence[Any]) -> None:
-    """One legend for the figure, right of the panels, each label once."""
-    handles: dict[str, Any] = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, handle)
-    if handles:
-        fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=8)
 
 
 def _bars(rows: Sequence[Record], results: Results, interval: Interval) -> list[list[float]]:
@@ -157,7 +123,7 @@ def speedup_figure(results: Results, interval: Interval = INTERVAL) -> Any:
     for r in rows:
         panels[(r.scenario.method, r.scenario.schedule)][r.scenario.variant].append(r)
     variants = [k for k in VARIANTS if any(k in p for p in panels.values())]
-    fig = _figure(4.2 * len(variants) + 2.2, 3.4 * len(panels))
+    fig = figure(4.2 * len(variants) + 2.2, 3.4 * len(panels))
     axes = fig.subplots(len(panels), len(variants), squeeze=False)
     high = max(max(r.speedup or 0.0 for r in rows), results.cpus) * 1.15
     for i, ((method, schedule), by_variant) in enumerate(panels.items()):
@@ -174,7 +140,7 @@ def speedup_figure(results: Results, interval: Interval = INTERVAL) -> Any:
             ax.set_ylabel("speedup over serial")
             ax.set_xticks(sorted({r.scenario.workers for r in rows}))
             ax.grid(alpha=0.3)
-    _legend_outside(fig, axes.flat)
+    legend_outside(fig, axes.flat)
     fig.suptitle(
         f"Speedup over serial, median of {results.parameters['repeat']} runs, error bars "
         f"{_interval_name(interval)} — {results.machine['cpu_model']}, {results.cpus} CPUs",
@@ -202,7 +168,7 @@ def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
     methods = list(dict.fromkeys(r.scenario.method for r in rows))
     if not methods:
         return None
-    fig = _figure(4.6 * len(methods) + 2.0, 3.8)
+    fig = figure(4.6 * len(methods) + 2.0, 3.8)
     axes = fig.subplots(1, len(methods), squeeze=False)[0]
     top = max(max(r.speedup or 0.0 for r in rows), results.cpus) * 1.2
     for ax, method in zip(axes, methods, strict=True):
@@ -233,7 +199,7 @@ def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
         ax.set_ylabel("speedup over serial")
         ax.set_title(f"{method}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    _legend_outside(fig, axes)
+    legend_outside(fig, axes)
     fig.suptitle(
         f"Threads or processes? {results.cpus} workers on {results.cpus} CPUs, error bars "
         f"{_interval_name(interval)}",
@@ -300,12 +266,12 @@ def breakdown_figure(results: Results) -> Any:
         return None
     ordered = sorted((r for rows, _ in panels for r in rows), key=_order)
     labels = list(dict.fromkeys(r.label for r in ordered))  # the same rows in every panel
-    fig = _figure(10, 1.2 + 0.55 * len(labels) * len(panels))
+    fig = figure(10, 1.2 + 0.55 * len(labels) * len(panels))
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, (rows, title) in zip(axes, panels, strict=True):
         mine = {r.label: r for r in rows}
         _breakdown_panel(ax, {label: mine.get(label) for label in labels}, title)
-    _legend_outside(fig, axes)
+    legend_outside(fig, axes)
     fig.suptitle(
         "Where the time goes (a pool creates its workers on the first task: no 'launch')",
         fontsize=9,
@@ -336,7 +302,7 @@ def busy_figure(results: Results) -> Any:
             pairs.append((s, d))
     if not pairs:
         return None
-    fig = _figure(4.2 * len(pairs), 3.6)
+    fig = figure(4.2 * len(pairs), 3.6)
     axes = fig.subplots(1, len(pairs), squeeze=False)[0]
     for ax, (s, d) in zip(axes, pairs, strict=True):
         for offset, r, shade in ((-0.2, s, "0.55"), (0.2, d, colour(s.scenario.backend))):
@@ -368,6 +334,7 @@ def figures(results: Results, interval: Interval = INTERVAL) -> dict[str, Any]:
         "speedup.png": speedup_figure(results, interval),
         "breakdown.png": breakdown_figure(results),
         "busy.png": busy_figure(results),
+        "model.png": model_figure(results),
     }
     return {name: fig for name, fig in made.items() if fig is not None}
 
