@@ -119,6 +119,13 @@ def test_two_cores_cannot_tell_contention_from_serial_fraction():
     assert all(f.predict(p) == pytest.approx(p.seconds, rel=1e-6) for p in two)
 
 
+def test_three_points_measure_three_parameters_at_most():
+    data = synthetic((1, 2), cpus=2, counts=(10**7,))[:3]
+    f = model.fit(data)
+    measured = [name for name in f.values if f.measured(name)]
+    assert 1 <= len(measured) <= 3
+
+
 def test_too_few_points_are_refused_clearly():
     data = synthetic((1, 2), cpus=2)[:2]
     with pytest.raises(ValueError, match=r"at least 3 measured points.*got 2"):

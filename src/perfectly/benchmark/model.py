@@ -133,11 +133,12 @@ def _names(workloads: Sequence[str]) -> list[str]:
 
 
 def _separable(matrix: np.ndarray) -> list[int]:
-    """Columns, in order, each kept if it can be told apart from those kept before it."""
+    """Columns, in order, each kept if it can be told apart from those kept before it
+    (never more columns than rows: each parameter needs a point of its own)."""
     norms = np.linalg.norm(matrix, axis=0)
     kept: list[int] = []
     for j in range(matrix.shape[1]):
-        if norms[j] == 0:
+        if norms[j] == 0 or len(kept) == matrix.shape[0]:
             continue
         trial = matrix[:, [*kept, j]] / norms[[*kept, j]]
         s = np.linalg.svd(trial, compute_uv=False)
