@@ -22,6 +22,7 @@ import pytest
 from perfectly._validate import available_cpus
 from perfectly.benchmark import (
     compare,
+    formatting,
     main,
     model,
     model_plot,
@@ -319,6 +320,36 @@ def test_compare_never_says_one_times(ratio):
     row = compare.Row(a, b, compare.two_sample(a.values, b.values))
     assert "1.00×" not in row.change
     assert row.change == "same" or row.change.startswith(("1.01×", "0.99×"))
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1000, "1e3"),
+        (10_000, "1e4"),
+        (3_000_000, "3e6"),
+        (1500, "1,500"),
+        (999, "999"),
+        (1_500_000, "1,500,000"),
+    ],
+)
+def test_counts_read_alike_along_a_ladder(n, text):
+    assert formatting.fmt_count(n) == text
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [
+        (1.826, "1.83×"),
+        (0.1, "0.10×"),
+        (0.043, "0.043×"),
+        (0.0049, "0.0049×"),
+        (0.0004, "< 0.001×"),
+        (None, "n/a"),
+    ],
+)
+def test_ratios_never_read_zero(x, text):
+    assert formatting.fmt_ratio(x) == text
 
 
 def test_plots_directory_listing_matches_the_figures(tiny, tmp_path):
