@@ -88,8 +88,8 @@ def describe(model: dict[str, Any] | None) -> list[str]:
     title = "Model: what more workers would give (fitted to this run's points)"
     lines = ["", title, "=" * len(title), f"  {model['formula']}"]
     lines.append(
-        "  W: the serial time of the same work; p workers, q of them at once; "
-        "σ: serial fraction; κ: contention"
+        "  W: the serial time of the same work; p workers, q of them at once; σ: serial "
+        "fraction (above 1: the workers slow each other down); κ: contention"
     )
     for b in model["backends"]:
         workers = sorted({p["workers"] for p in b["predictions"]})
