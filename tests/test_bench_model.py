@@ -40,6 +40,7 @@ pytestmark = pytest.mark.filterwarnings(FORK_WARNING)
 TRUE = {"start": 0.02, "per_worker": 0.004, "round_trip": 2e-4}
 SHAPES = {("compiled-nogil", "sieve"): (0.03, 0.002), ("python", "trial"): (0.6, 0.0)}
 PER_NUMBER = 2e-8  # seconds of serial work per number
+EMPTY_MODEL = {"formula": model.FORMULA, "cpus": 1, "caveat": model.CAVEAT, "skipped": {}}
 
 
 def usl_seconds(work: float, workers: int, cores: int, chunks: int, shape: tuple) -> float:
@@ -125,6 +126,16 @@ def test_three_points_measure_three_parameters_at_most():
     f = model.fit(data)
     measured = [name for name in f.values if f.measured(name)]
     assert 1 <= len(measured) <= 3
+
+
+def test_no_predictions_from_one_core():
+    """Measured on one core only, the serial fraction is unknown: nothing is predicted
+    (rather than ideal scaling), and the report says it is not measurable."""
+    described = model.describe_backend("threads", synthetic((1,), cpus=1), cpus=1)
+    assert described["predictions"] == [] and described["crossover"] == []
+    assert "serial_fraction:compiled-nogil/sieve" in described["not_measured"]
+    text = "\n".join(model_report.describe({**EMPTY_MODEL, "backends": [described]}))
+    assert "serial fraction" in text and "no prediction" in text
 
 
 def test_too_few_points_are_refused_clearly():

@@ -231,6 +231,12 @@ def held_out(data: Sequence[Point], full: Fit) -> list[dict[str, Any]]:
     return out
 
 
+def _spread_workloads(f: Fit, data: Sequence[Point], method: str | None = None) -> list[str]:
+    """The workloads (of ``method``, if given) whose serial fraction was measured."""
+    names = {p.workload for p in data if method in (None, p.method)}
+    return sorted(w for w in names if f.measured(f"serial_fraction:{w}"))
+
+
 def chunks(count: int, workers: int, method: str) -> int:
     """How many chunks the package's default dynamic plan cuts ``count`` numbers into."""
     size = plan(1, count + 1, schedule="dynamic", workers=workers, chunk_size=None, method=method)
@@ -239,9 +245,10 @@ def chunks(count: int, workers: int, method: str) -> int:
 
 def _predictions(f: Fit, data: Sequence[Point], cpus: int) -> list[dict[str, Any]]:
     """Speedup per workload at this machine's CPU count and at :data:`PLAN_WORKERS`
-    (one core each), on the workload's largest measured range, beside the measurements."""
+    (one core each), on the workload's largest measured range, beside the measurements;
+    none for a workload whose serial fraction the run could not measure (one core only)."""
     out = []
-    for workload in sorted({p.workload for p in data}):
+    for workload in _spread_workloads(f, data):
         mine = [p for p in data if p.workload == workload]
         widest = max(mine, key=lambda p: (p.count, p.work))
         for workers in sorted({cpus, *PLAN_WORKERS}):
@@ -281,7 +288,7 @@ def _crossovers(f: Fit, data: Sequence[Point], cpus: int) -> list[dict[str, Any]
     the serial cost per number of the workload's largest measured range (the sieve costs
     about the same per number everywhere; ``trial``'s cost grows like √n)."""
     out = []
-    for workload in sorted({p.workload for p in data if p.method == "sieve"}):
+    for workload in _spread_workloads(f, data, method="sieve"):
         widest = max((p for p in data if p.workload == workload), key=lambda p: p.count)
         per_number = widest.work / widest.count
         for workers in sorted({cpus, *PLAN_WORKERS}):

@@ -94,7 +94,10 @@ def describe(model: dict[str, Any] | None) -> list[str]:
     for b in model["backends"]:
         workers = sorted({p["workers"] for p in b["predictions"]})
         lines += ["", _parameters(b)]
-        lines.append(f"    {'workers':>18} " + " ".join(f"{w:>7}" for w in workers))
+        if workers:
+            lines.append(f"    {'workers':>18} " + " ".join(f"{w:>7}" for w in workers))
+        else:
+            lines.append("  no prediction: no serial fraction could be measured (one core)")
         for workload in dict.fromkeys(p["workload"] for p in b["predictions"]):
             lines += _workload_lines(b, workload, workers)
         lines.append(f"  {_error(b)}")
