@@ -23,6 +23,12 @@ core counts (on 2 CPUs any contention is counted in σ), ``start`` needs two wor
 counts. A parameter fitted below 0 (no meaning) is taken as 0 and the rest refitted.
 Static blocks of ``trial`` are left out: their load imbalance is not in the model.
 
+From the fit come, per backend and workload, the speedup at this machine's CPU count and
+at :data:`PLAN_WORKERS` workers with a core each (on the largest range measured, chunked
+as the package's default plan would), and, for the sieve (whose cost per number is about
+flat), the range size from which the backend beats serial. A workload measured on one
+core only has no serial fraction, so nothing is predicted for it.
+
 How well it predicts is measured on points it was not fitted on: each measured point is
 predicted by a fit that left it out (leave-one-out), and the relative errors of those
 predictions are what the report quotes. Predicting for more workers than this machine
