@@ -97,9 +97,18 @@ def smoke(tmp_path_factory):
 # --------------------------------------------------------------------------------------
 
 
+PLOT_NAMES = {
+    "threads-or-processes.png",
+    "speedup.png",
+    "breakdown.png",
+    "busy.png",
+    "model.png",
+}
+
+
 def _check_schema_by_hand(doc):
-    """An independent, minimal check of perfectly-bench/1 (results.problems is the full one)."""
-    assert doc["schema"] == "perfectly-bench/2"
+    """An independent, minimal check of perfectly-bench/3 (results.problems is the full one)."""
+    assert doc["schema"] == "perfectly-bench/3"
     assert isinstance(doc["created"], str) and doc["complete"] is True
     m = doc["machine"]
     assert isinstance(m["cpu_model"], str) and m["cpu_model"]
@@ -218,7 +227,7 @@ def test_smoke_derived_figures_follow_from_raw_timings(smoke):
 def test_smoke_plots_are_png_files(smoke):
     image = pytest.importorskip("matplotlib.image")  # in the test extra; optional elsewhere
     doc, path, _, _ = smoke
-    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+    assert set(doc["plots"]) == PLOT_NAMES
     for name in doc["plots"]:
         png = path.parent / name
         assert png.read_bytes()[:8] == PNG_MAGIC
@@ -675,7 +684,7 @@ def test_readme_path_quick_run_with_only_the_bench_extra(bench_only_venv, tmp_pa
     workers = tuple(doc["parameters"]["workers"])
     default = doc["machine"]["default_start_method"]
     assert_every_scenario(doc, tuple(variants), tuple(default_backends), workers, default)
-    assert set(doc["plots"]) == {"speedup.png", "breakdown.png", "busy.png"}
+    assert set(doc["plots"]) == PLOT_NAMES
 
 
 @pytest.mark.slow
@@ -814,10 +823,10 @@ def test_version_1_files_are_read_by_report_and_compare(tmp_path):
     assert "2.00× slower" in text and "threads × 2" in text
 
 
-def test_version_2_is_what_is_written(two_files):
+def test_version_3_is_what_is_written(two_files):
     pa, _ = two_files
     doc = json.loads(pa.read_text())
-    assert doc["schema"] == "perfectly-bench/2"
+    assert doc["schema"] == "perfectly-bench/3"
     assert all("variant" in r and "method" in r for r in doc["scenarios"])
     assert not any("kernel" in r or "algorithm" in r for r in doc["scenarios"])
     assert isinstance(doc["derived"]["comparisons"], list)

@@ -9,11 +9,14 @@ One module per concept; data flows down this list:
 * :mod:`.stats` — median, mean ± std dev, IQR, spread; the two-sample test;
 * :mod:`.analysis` — speedup, efficiency, imbalance, overheads, crossover, the tests
   the verdict quotes (computed once);
+* :mod:`.model` and :mod:`.model_report` — a small model of each backend fitted to the
+  run, checked on points it was not fitted on, that predicts more workers and sizes;
 * :mod:`.machine` and :mod:`.results` — what the machine was; the versioned JSON
-  document (``perfectly-bench/2``, version 1 still read), checked in one place;
+  document (``perfectly-bench/3``, versions 1 and 2 still read), checked in one place;
 * :mod:`.formatting`, :mod:`.table` and :mod:`.verdict` — how numbers read, the
   terminal tables and the plain-language verdict;
-* :mod:`.plots` — PNG plots (matplotlib, Agg);
+* :mod:`.plots`, :mod:`.model_plot` and :mod:`.plot_style` — PNG plots (matplotlib,
+  Agg), one colour per backend in all of them;
 * :mod:`.compare` — two results files, scenario by scenario, with significance;
 * :mod:`.baselines` — NumPy and numba versions of the kernels (``--baselines``);
 * :mod:`.engine` and :mod:`.cli` — a whole run, and the command line.

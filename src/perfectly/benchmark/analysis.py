@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from perfectly.benchmark import model
 from perfectly.benchmark.records import Measurement, Record, contender_key
 from perfectly.benchmark.stats import summarize, two_sample
 
@@ -267,4 +268,5 @@ def derive(rows: list[Record], cpus: int) -> dict[str, Any]:
         "crossover": crossovers(rows),
         "comparisons": comparisons(rows, cpus),
         "unstable": sum(r.stats.unstable for r in rows),
+        "model": model.derive(rows, cpus),
     }

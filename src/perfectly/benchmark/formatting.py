@@ -14,8 +14,9 @@ def fmt_time(seconds: float) -> str:
 
 
 def fmt_count(n: int) -> str:
-    """1,000,000 as ``1e6``, 3,000,000 as ``3e6``, other numbers with thousands commas."""
-    if n >= 10_000:
+    """1,000 as ``1e3``, 3,000,000 as ``3e6``, other numbers with thousands commas (so that
+    a ladder 1e3, 1e4, … reads alike at every step)."""
+    if n >= 1_000:
         exponent = len(str(n)) - 1
         mantissa, rest = divmod(n, 10**exponent)
         if rest == 0:
@@ -32,8 +33,13 @@ def fmt_approx(n: float) -> str:
 
 
 def fmt_ratio(x: float | None) -> str:
-    """``1.82×``, or ``n/a`` when there is no ratio."""
-    return "n/a" if x is None else f"{x:.2f}×"
+    """``1.82×``; below 0.1 two significant figures (``0.043×``, never ``0.00×``); ``n/a``
+    when there is no ratio."""
+    if x is None:
+        return "n/a"
+    if x >= 0.1:
+        return f"{x:.2f}×"
+    return f"{x:.2g}×" if x >= 0.001 else "< 0.001×"
 
 
 def fmt_p(pvalue: float) -> str:

@@ -1,33 +1,59 @@
 """PNG plots of a results document, drawn with matplotlib's Agg canvas (no display).
 
+* ``threads-or-processes.png``: the question at a glance: speedup over serial of threads
+  and processes at one worker per CPU, per variant and method, with error bars;
 * ``speedup.png``: speedup over serial against worker count, one panel per method
-  (and schedule) and variant, one line per backend, with the ideal line
+  (and schedule) and variant, one line per backend, with error bars and the ideal line
   (speedup = workers, up to the CPU count);
-* ``breakdown.png``: where a run's time goes (start workers, run and merge chunks,
-  stop workers), with one number per worker and with the full range;
+* ``breakdown.png``: where a run's time goes (start workers, kernel work, the rest, stop
+  workers), with one number per worker and with the full range, on a log scale with
+  each value written beside its bar, the rows in the same order in every panel;
 * ``busy.png``: each worker's busy time for ``trial`` under static blocks and dynamic
   chunks: the load imbalance that the schedule causes or removes.
 
-matplotlib is optional: :func:`available` says whether it is installed.
+* ``model.png``: what the fitted model predicts for more workers (see
+  :mod:`.model_plot`).
+
+Every backend has one colour in every figure (:mod:`.plot_style`); legends sit outside
+the axes. Error bars come from :data:`INTERVAL`. matplotlib is optional: :func:`available`
+says whether it is installed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from perfectly.benchmark.formatting import fmt_time
 from perfectly.benchmark.matrix import VARIANTS
+from perfectly.benchmark.model_plot import model_figure
+from perfectly.benchmark.plot_style import MARKS, colour, figure, legend_outside, rank
 from perfectly.benchmark.records import VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
 
-STYLES = {
-    "threads": ("tab:blue", "-", "o"),
-    "_thread": ("tab:cyan", "-", "^"),
-    "thread-pool": ("tab:green", "-", "s"),
-    "processes": ("tab:red", "--", "o"),
-    "process-pool": ("tab:orange", "--", "s"),
-}
+SEGMENTS = (
+    ("whole run", "0.25"),
+    ("start workers (launch)", "tab:red"),
+    ("kernel work (busiest worker)", "tab:blue"),
+    ("boot, messages, merging, waiting", "tab:olive"),
+    ("stop workers", "tab:gray"),
+)
+
+Interval = Callable[[Sequence[float], Sequence[float]], tuple[float, float]]
+
+
+def round_range(baseline_seconds: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
+    """The lowest and highest speedup of one round (a serial run and the contender's run
+    of the same round are paired: they ran side by side)."""
+    ratios = [b / s for b, s in zip(baseline_seconds, seconds, strict=False)]
+    return min(ratios), max(ratios)
+
+
+#: The error bars' interval of a speedup: (serial times, contender times) → (low, high).
+#: To draw 95 % bootstrap intervals instead, make this ``analysis.speedup_interval``.
+INTERVAL: Interval = round_range
 
 
 def available() -> bool:
@@ -39,10 +65,10 @@ def available() -> bool:
     return True
 
 
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+def _order(r: Record) -> tuple[int, str, int, int]:
+    """The place of a record's row: by backend, start method, workers, chunks."""
+    s = r.scenario
+    return rank(s.backend), s.start_method or "", s.workers, s.chunks or 0
 
 
 def _label(r: Record) -> str:
@@ -51,50 +77,62 @@ def _label(r: Record) -> str:
     return name.replace("_thread", "thread (_thread)")
 
 
-def _speedup_panel(ax: Any, rows: list[Record], top: int, cpus: int) -> None:
-    """One line per backend in one panel, the ideal line and the CPU count."""
-    lines: dict[str, list[Record]] = defaultdict(list)
+def _bars(rows: Sequence[Record], results: Results, interval: Interval) -> list[list[float]]:
+    """Error bar lengths below and above each row's speedup, from its interval."""
+    by_id = {r.id: r for r in results.records}
+    low, high = [], []
     for r in rows:
+        ref = by_id.get(r.reference or "")
+        lo, hi = interval(ref.values, r.values) if ref else (r.speedup, r.speedup)
+        low.append(max((r.speedup or 0.0) - (lo or 0.0), 0.0))
+        high.append(max((hi or 0.0) - (r.speedup or 0.0), 0.0))
+    return [low, high]
+
+
+def _speedup_panel(ax: Any, rows: list[Record], results: Results, interval: Interval) -> None:
+    """One line per backend in one panel, with error bars, the ideal line and the CPUs."""
+    lines: dict[str, list[Record]] = defaultdict(list)
+    for r in sorted(rows, key=_order):
         if r.scenario.backend != "serial":
             lines[_label(r)].append(r)
+    top, cpus = max(max(r.scenario.workers for r in rows), 2), results.cpus
     xs = list(range(1, top + 1))
     ax.plot(xs, [min(x, cpus) for x in xs], color="0.6", ls=":", label="ideal")
     ax.axvline(cpus, color="0.85", lw=1)
     for name, rs in lines.items():
-        rs.sort(key=lambda r: r.scenario.workers)
-        color, style, marker = STYLES.get(rs[0].scenario.backend, ("k", "-", "x"))
-        ax.plot(
+        backend = rs[0].scenario.backend
+        style, marker = MARKS.get(backend, ("-", "o"))
+        ax.errorbar(
             [r.scenario.workers for r in rs],
             [r.speedup for r in rs],
-            color=color,
+            yerr=_bars(rs, results, interval),
+            color=colour(backend),
             ls=style,
             marker=marker,
+            capsize=3,
             label=name,
         )
 
 
-def speedup(results: Results, path: Path) -> bool:
-    """Speedup against workers, per variant and backend, with the ideal line."""
+def speedup_figure(results: Results, interval: Interval = INTERVAL) -> Any:
+    """Speedup against workers, per variant and backend, with the ideal line (or None)."""
     rows = [r for r in results.records if r.scenario.section == "scaling" and r.speedup]
     if not rows:
-        return False
-    cpus = results.cpus
+        return None
     panels: dict[tuple[str, str], dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         panels[(r.scenario.method, r.scenario.schedule)][r.scenario.variant].append(r)
     variants = [k for k in VARIANTS if any(k in p for p in panels.values())]
-    fig = _figure(4.2 * len(variants), 3.4 * len(panels))
+    fig = figure(4.2 * len(variants) + 2.2, 3.4 * len(panels))
     axes = fig.subplots(len(panels), len(variants), squeeze=False)
-    top = max(max(r.scenario.workers for r in rows), 2)
-    high = max(max(r.speedup or 0.0 for r in rows), min(top, cpus)) * 1.08
+    high = max(max(r.speedup or 0.0 for r in rows), results.cpus) * 1.15
     for i, ((method, schedule), by_variant) in enumerate(panels.items()):
         for j, variant in enumerate(variants):
-            ax = axes[i][j]
-            mine = by_variant.get(variant, [])
+            ax, mine = axes[i][j], by_variant.get(variant, [])
             if not any(r.scenario.backend != "serial" for r in mine):
                 ax.set_visible(False)
                 continue
-            _speedup_panel(ax, mine, top, cpus)
+            _speedup_panel(ax, mine, results, interval)
             ax.axhline(1.0, color="0.3", lw=0.8)
             ax.set_ylim(0, high)
             ax.set_title(f"{VARIANT_LABELS[variant]} — {method}, {schedule}", fontsize=9)
@@ -102,45 +140,100 @@ def speedup(results: Results, path: Path) -> bool:
             ax.set_ylabel("speedup over serial")
             ax.set_xticks(sorted({r.scenario.workers for r in rows}))
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+    legend_outside(fig, axes.flat)
     fig.suptitle(
-        f"Speedup over serial, median of {results.parameters['repeat']} runs — "
-        f"{results.machine['cpu_model']}, {cpus} CPUs",
+        f"Speedup over serial, median of {results.parameters['repeat']} runs, error bars "
+        f"{_interval_name(interval)} — {results.machine['cpu_model']}, {results.cpus} CPUs",
         fontsize=10,
     )
-    fig.savefig(path, format="png")
-    return True
+    return fig
 
 
-SEGMENTS = (
-    ("start workers (launch)", "tab:red"),
-    ("kernel work (busiest worker)", "tab:blue"),
-    ("boot, messages, merging, waiting", "tab:olive"),
-    ("stop workers", "tab:gray"),
-)
+def _interval_name(interval: Interval) -> str:
+    return "from the fastest to the slowest round" if interval is round_range else "95 % CI"
 
 
-def _segments(r: Record) -> tuple[float, float, float, float]:
+def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
+    """Threads against processes at one worker per CPU: a bar per variant and backend,
+    one panel per method (dynamic schedule), with error bars (or None)."""
+    rows = [
+        r
+        for r in results.records
+        if r.scenario.section == "scaling"
+        and r.speedup
+        and r.scenario.workers == results.cpus
+        and r.scenario.schedule == "dynamic"
+        and r.scenario.backend in ("threads", "processes")
+    ]
+    methods = list(dict.fromkeys(r.scenario.method for r in rows))
+    if not methods:
+        return None
+    fig = figure(4.6 * len(methods) + 2.0, 3.8)
+    axes = fig.subplots(1, len(methods), squeeze=False)[0]
+    top = max(max(r.speedup or 0.0 for r in rows), results.cpus) * 1.2
+    for ax, method in zip(axes, methods, strict=True):
+        mine = [r for r in rows if r.scenario.method == method]
+        variants = [v for v in VARIANTS if any(r.scenario.variant == v for r in mine)]
+        for k, backend in enumerate(("threads", "processes")):
+            bars = [
+                next((r for r in mine if (r.scenario.variant, r.scenario.backend) == key), None)
+                for key in ((v, backend) for v in variants)
+            ]
+            xs = [i + (k - 0.5) * 0.38 for i, r in enumerate(bars) if r]
+            shown = [r for r in bars if r]
+            name = _label(shown[0]) if shown else backend
+            drawn = ax.bar(
+                xs,
+                [r.speedup for r in shown],
+                width=0.36,
+                yerr=_bars(shown, results, interval),
+                capsize=4,
+                color=colour(backend),
+                label=f"{name} × {results.cpus}",
+            )
+            ax.bar_label(drawn, [f"{r.speedup:.2f}×" for r in shown], padding=3, fontsize=8)
+        ax.axhline(1.0, color="0.3", lw=0.8, label="serial (1×)")
+        ax.axhline(results.cpus, color="0.6", ls=":", label=f"ideal ({results.cpus}×)")
+        ax.set_xticks(range(len(variants)), [VARIANT_LABELS[v] for v in variants], fontsize=8)
+        ax.set_ylim(0, top)
+        ax.set_ylabel("speedup over serial")
+        ax.set_title(f"{method}", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    legend_outside(fig, axes)
+    fig.suptitle(
+        f"Threads or processes? {results.cpus} workers on {results.cpus} CPUs, error bars "
+        f"{_interval_name(interval)}",
+        fontsize=10,
+    )
+    return fig
+
+
+def _segments(r: Record) -> tuple[float, float, float, float, float]:
     run = r.median_run()
     work = max(run.worker_busy, default=0.0)
     other = max(run.wall - run.startup - run.shutdown - work, 0.0)
-    return run.startup, work, other, run.shutdown
+    return run.wall, run.startup, work, other, run.shutdown
 
 
-def _breakdown_panel(ax: Any, rows: list[Record], title: str) -> None:
-    ys = list(range(len(rows)))
-    left = [0.0] * len(rows)
-    parts = [_segments(r) for r in rows]
-    for k, (name, color) in enumerate(SEGMENTS):
-        widths = [p[k] * 1e3 for p in parts]
-        ax.barh(ys, widths, left=left, color=color, label=name)
-        left = [a + b for a, b in zip(left, widths, strict=True)]
-    ax.set_yticks(ys, [r.label for r in rows], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("milliseconds (the median run)")
+def _breakdown_panel(ax: Any, rows: dict[str, Record | None], title: str) -> None:
+    """A group of bars per row (the whole run, then each part), log scale, labelled."""
+    height = 0.8 / len(SEGMENTS)
+    for y, r in enumerate(rows.values()):
+        if r is None:
+            ax.text(0.01, y, "not measured", transform=ax.get_yaxis_transform(), fontsize=7)
+            continue
+        for k, ((name, shade), value) in enumerate(zip(SEGMENTS, _segments(r), strict=True)):
+            if value <= 0:
+                continue
+            bar = ax.barh(y + (k - 2) * height, value * 1e3, height=height, color=shade, label=name)
+            ax.bar_label(bar, [fmt_time(value)], padding=2, fontsize=6)
+    ax.set_xscale("log")
+    ax.set_xlim(right=ax.get_xlim()[1] * 4)  # room for the labels of the longest bars
+    ax.set_yticks(range(len(rows)), list(rows), fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlabel("milliseconds (the median run), log scale")
     ax.set_title(title, fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _at(results: Results, sections: tuple[str, ...], **want: Any) -> list[Record]:
@@ -155,45 +248,46 @@ def _at(results: Results, sections: tuple[str, ...], **want: Any) -> list[Record
     ]
 
 
-def breakdown(results: Results, path: Path) -> bool:
-    """Where a run's time goes, per backend: launch, kernel work, the rest, stop."""
-    cpus = results.cpus
-    panels = []
+def breakdown_figure(results: Results) -> Any:
+    """Where a run's time goes, per backend: launch, kernel work, the rest, stop (or None)."""
+    cpus, panels = results.cpus, []
     empty = _at(results, ("overhead",))
     if empty:
         panels.append((empty, f"{cpus} workers, one number of work each"))
-    full = _at(results, ("scaling", "start-methods"), variant="compiled-nogil", method="sieve")
-    unique: dict[str, Record] = {}
-    for r in full:  # the scaling and start-method groups share contenders: keep the first
-        unique.setdefault(r.label, r)
-    full = list(unique.values())
+    full: dict[str, Record] = {}
+    for r in _at(results, ("scaling", "start-methods"), variant="compiled-nogil", method="sieve"):
+        full.setdefault(r.label, r)  # the scaling and start-method groups share contenders
     if full:
-        size = full[0].scenario.count
-        panels.append((full, f"{cpus} workers, compiled nogil sieve on [1, {size:,}]"))
+        size = next(iter(full.values())).scenario.count
+        panels.append(
+            (list(full.values()), f"{cpus} workers, compiled nogil sieve on [1, {size:,}]")
+        )
     if not panels:
-        return False
-    fig = _figure(10, 1.6 + 0.3 * sum(len(p[0]) + 3 for p in panels))
-    axes = fig.subplots(len(panels), 1, squeeze=False)
-    for ax, (rows, title) in zip(axes[:, 0], panels, strict=True):
-        _breakdown_panel(ax, rows, title)
+        return None
+    ordered = sorted((r for rows, _ in panels for r in rows), key=_order)
+    labels = list(dict.fromkeys(r.label for r in ordered))  # the same rows in every panel
+    fig = figure(10, 1.2 + 0.55 * len(labels) * len(panels))
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, (rows, title) in zip(axes, panels, strict=True):
+        mine = {r.label: r for r in rows}
+        _breakdown_panel(ax, {label: mine.get(label) for label in labels}, title)
+    legend_outside(fig, axes)
     fig.suptitle(
         "Where the time goes (a pool creates its workers on the first task: no 'launch')",
         fontsize=9,
     )
-    fig.savefig(path, format="png")
-    return True
+    return fig
 
 
-def busy(results: Results, path: Path) -> bool:
-    """Per-worker busy time for trial under static and dynamic schedules."""
-    cpus = results.cpus
+def busy_figure(results: Results) -> Any:
+    """Per-worker busy time for trial under static and dynamic schedules (or None)."""
     trial = [
         r
         for r in _at(results, ("scaling",), method="trial")
         if r.scenario.backend in ("threads", "processes")
     ]
     pairs = []
-    for s in (r for r in trial if r.scenario.schedule == "static"):
+    for s in sorted((r for r in trial if r.scenario.schedule == "static"), key=_order):
         same = (s.scenario.variant, s.scenario.backend)
         d = next(
             (
@@ -207,40 +301,48 @@ def busy(results: Results, path: Path) -> bool:
         if d is not None:
             pairs.append((s, d))
     if not pairs:
-        return False
-    fig = _figure(4.2 * len(pairs), 3.4)
-    axes = fig.subplots(1, len(pairs), squeeze=False)
-    for ax, (s, d) in zip(axes[0], pairs, strict=True):
-        for offset, r, color in ((-0.2, s, "tab:red"), (0.2, d, "tab:blue")):
+        return None
+    fig = figure(4.2 * len(pairs), 3.6)
+    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
+    for ax, (s, d) in zip(axes, pairs, strict=True):
+        for offset, r, shade in ((-0.2, s, "0.55"), (0.2, d, colour(s.scenario.backend))):
             run = r.median_run()
             values = [v * 1e3 for v in run.worker_busy]
             ax.bar(
                 [i + offset for i in range(len(values))],
                 values,
                 width=0.4,
-                color=color,
+                color=shade,
                 label=f"{r.scenario.schedule}: imbalance {run.imbalance:.2f}, "
                 f"{run.wall * 1e3:.0f} ms in all",
             )
-        ax.set_xticks(range(cpus), [str(i) for i in range(cpus)])
+        ax.set_xticks(range(results.cpus), [str(i) for i in range(results.cpus)])
         name = s.label.rsplit(", ", 1)[0]  # the contender, without the schedule
         ax.set_title(f"{name}, {VARIANT_LABELS[s.scenario.variant]}, trial", fontsize=9)
         ax.set_xlabel("worker")
         ax.set_ylabel("busy milliseconds (the median run)")
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18))
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Static blocks against dynamic chunks: each worker's kernel time", fontsize=10)
-    fig.savefig(path, format="png")
-    return True
+    return fig
 
 
-PLOTS = {"speedup.png": speedup, "breakdown.png": breakdown, "busy.png": busy}
+def figures(results: Results, interval: Interval = INTERVAL) -> dict[str, Any]:
+    """Every figure the results have data for, by file name."""
+    made = {
+        "threads-or-processes.png": verdict_figure(results, interval),
+        "speedup.png": speedup_figure(results, interval),
+        "breakdown.png": breakdown_figure(results),
+        "busy.png": busy_figure(results),
+        "model.png": model_figure(results),
+    }
+    return {name: fig for name, fig in made.items() if fig is not None}
 
 
-def draw(results: Results, directory: Path) -> list[str]:
-    """Every plot the results have data for; returns the file names written."""
+def draw(results: Results, directory: Path, interval: Interval = INTERVAL) -> list[str]:
+    """Write every figure the results have data for; returns the file names written."""
     written = []
-    for name, plot in PLOTS.items():
-        if plot(results, directory / name):
-            written.append(name)
+    for name, fig in figures(results, interval).items():
+        fig.savefig(directory / name, format="png")
+        written.append(name)
     return written

@@ -1,8 +1,8 @@
 """The results file: versioned JSON, with the machine and the exact parameters.
 
-Schema ``perfectly-bench/2`` (a top-level object)::
+Schema ``perfectly-bench/3`` (a top-level object)::
 
-    schema      "perfectly-bench/2"
+    schema      "perfectly-bench/3"
     created     ISO 8601 time the run started (UTC)
     complete    false when the run was interrupted (what was measured is still here)
     machine     cpu_model, cpu_count, cpus_available, os, platform, machine,
@@ -18,14 +18,17 @@ Schema ``perfectly-bench/2`` (a top-level object)::
                 iqr, spread, unstable), and derived figures: speedup and efficiency
                 against the group's serial reference, imbalance, ns_per_number
     derived     overheads, messages, crossover, comparisons (the two-sample tests the
-                verdict quotes), unstable (see :mod:`.analysis`)
+                verdict quotes), unstable (see :mod:`.analysis`), model (the fitted
+                model of each backend, its held-out errors and predictions; see
+                :mod:`.model`; null in files of versions 1 and 2)
     verdict     the plain-language conclusions, one string per line
     plots       file names of the PNG plots written next to this file
 
-Version 1 differs only in names: ``kernel``/``kernels`` for ``variant``/``variants``,
-``algorithm``/``algorithms`` for ``method``/``methods``, and no ``comparisons``; it is
-read by upgrading it to version 2 (:func:`upgrade`). :func:`problems` is the one check of
-a document against the schema; :class:`Results` is the document, typed.
+Version 2 has no ``model``. Version 1 also differs in names: ``kernel``/``kernels`` for
+``variant``/``variants``, ``algorithm``/``algorithms`` for ``method``/``methods``, and has
+no ``comparisons``. Both are read by upgrading them to version 3 (:func:`upgrade`).
+:func:`problems` is the one check of a document against the schema; :class:`Results` is
+the document, typed.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from typing import Any
 
 from perfectly.benchmark.records import Record
 
-SCHEMA = "perfectly-bench/2"
+SCHEMA = "perfectly-bench/3"
+SCHEMA_V2 = "perfectly-bench/2"
 SCHEMA_V1 = "perfectly-bench/1"
 #: Version 1 names and their version 2 names, in scenarios and in parameters.
 V1_RENAMES = {"kernel": "variant", "algorithm": "method"}
@@ -132,6 +136,7 @@ DERIVED_FIELDS: dict[str, Kind] = {
     "crossover": list,
     "comparisons": list,
     "unstable": int,
+    "model": (dict, type(None)),
 }
 
 
@@ -151,15 +156,16 @@ def _renamed(obj: Any, names: dict[str, str]) -> Any:
 
 
 def upgrade(doc: Any) -> Any:
-    """A version 1 document in version 2's shape (anything else unchanged)."""
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_V1:
+    """A version 1 or 2 document in version 3's shape (anything else unchanged)."""
+    if not isinstance(doc, dict) or doc.get("schema") not in (SCHEMA_V1, SCHEMA_V2):
         return doc
     out = {**doc, "schema": SCHEMA}
-    out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
-    if isinstance(doc.get("scenarios"), list):
-        out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
+    if doc["schema"] == SCHEMA_V1:
+        out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
+        if isinstance(doc.get("scenarios"), list):
+            out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
     if isinstance(doc.get("derived"), dict):
-        out["derived"] = {"comparisons": [], **doc["derived"]}
+        out["derived"] = {"comparisons": [], "model": None, **doc["derived"]}
     return out
 
 
@@ -199,12 +205,13 @@ def _scenario_problems(where: str, sc: Any, found: list[str]) -> None:
 
 
 def problems(doc: Any) -> list[str]:
-    """Every way ``doc`` departs from the schema (an empty list if none); a version 1
-    document is checked in its upgraded shape."""
+    """Every way ``doc`` departs from the schema (an empty list if none); a version 1 or
+    2 document is checked in its upgraded shape."""
     found: list[str] = []
     doc = upgrade(doc)
     if isinstance(doc, dict) and doc.get("schema") != SCHEMA:
-        return [f"schema is {doc.get('schema')!r}, expected {SCHEMA!r} or {SCHEMA_V1!r}"]
+        expected = f"{SCHEMA!r}, {SCHEMA_V2!r} or {SCHEMA_V1!r}"
+        return [f"schema is {doc.get('schema')!r}, expected {expected}"]
     _check("document", doc, TOP_FIELDS, found)
     if found:
         return found
@@ -266,7 +273,7 @@ class Results:
 
     @classmethod
     def from_json(cls, doc: Any) -> Results:
-        """The document ``doc`` (version 1 or 2); ``SchemaError`` listing its problems."""
+        """The document ``doc`` (version 1, 2 or 3); ``SchemaError`` listing its problems."""
         found = problems(doc)
         if found:
             shown = "; ".join(found[:5]) + (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from perfectly.benchmark import sizing
+from perfectly.benchmark import model_report, sizing
 from perfectly.benchmark.formatting import fmt_count, fmt_ratio, fmt_time
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
@@ -166,6 +166,7 @@ def _crossover_table(rows: list[Record]) -> list[str]:
 
 def render(results: Results) -> str:
     """The table, then the verdict stored in the document."""
-    lines = [table(results), "", "Verdict", "-------"]
+    lines = [table(results), *model_report.describe(results.derived.get("model"))]
+    lines += ["", "Verdict", "-------"]
     lines += [f"* {line}" for line in results.verdict]
     return "\n".join(lines)
