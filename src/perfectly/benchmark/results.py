@@ -1,30 +1,42 @@
 """The results file: versioned JSON, with the machine and the exact parameters.
 
-Schema ``perfectly-bench/2`` (a top-level object)::
+Schema ``perfectly-bench/3`` (a top-level object)::
 
-    schema      "perfectly-bench/2"
+    schema      "perfectly-bench/3"
     created     ISO 8601 time the run started (UTC)
     complete    false when the run was interrupted (what was measured is still here)
     machine     cpu_model, cpu_count, cpus_available, os, platform, machine,
                 python_version, python_implementation, gil_enabled, free_threaded_build,
                 package_version, build (perfectly.build_info()), start_methods,
                 default_start_method, libraries (versions of numpy, numba, scipy, …),
-                load_average_start and load_average_end (1-minute load average, or null)
+                load_average_start and load_average_end (1-minute load average, or null),
+                steal (share of the CPUs' time stolen during the run, or null),
+                cpu_time_covers (what each run's cpu counts: see :mod:`.noise`)
     parameters  every dimension of the run (variants, backends, workers, methods,
-                schedules, start_methods, sections, sizes, repeat, warmup, …) and argv
+                schedules, start_methods, sections, sizes, repeat, warmup, …), argv,
+                and policy (preset name, repeat, warmup, bound, max_rounds, reruns:
+                see :mod:`.rigor`)
     scenarios   one record per scenario measured (see SCENARIO_FIELDS): its identity,
                 values (seconds), warmups, runs (per-run startup, shutdown, worker
                 busy times and chunks), stats (n, median, mean, stdev, min, max, q1, q3,
                 iqr, spread, unstable), and derived figures: speedup and efficiency
-                against the group's serial reference, imbalance, ns_per_number
+                against the group's serial reference, imbalance, ns_per_number.
+                Version 3 adds: per run round, cpu (seconds of the process and its
+                children), cpu_ratio, steal, others (share of the CPUs taken by other
+                work) and disturbed (reasons; empty if not); per scenario rejected
+                (disturbed runs that were re-run), conditions (load_before, load_after,
+                steal of its group), capped, median_interval and speedup_interval (95 %
+                bootstrap intervals)
     derived     overheads, messages, crossover, comparisons (the two-sample tests the
-                verdict quotes), unstable (see :mod:`.analysis`)
+                verdict quotes), unstable, noise (re-runs, disturbed runs, capped
+                scenarios, median others, steal and cpu_ratio; see :mod:`.analysis`)
     verdict     the plain-language conclusions, one string per line
     plots       file names of the PNG plots written next to this file
 
-Version 1 differs only in names: ``kernel``/``kernels`` for ``variant``/``variants``,
-``algorithm``/``algorithms`` for ``method``/``methods``, and no ``comparisons``; it is
-read by upgrading it to version 2 (:func:`upgrade`). :func:`problems` is the one check of
+Version 2 lacks version 3's additions, which read as unknown (null, empty). Version 1
+differs from 2 only in names: ``kernel``/``kernels`` for ``variant``/``variants``,
+``algorithm``/``algorithms`` for ``method``/``methods``, and no ``comparisons``. Both are
+read by upgrading them to version 3 (:func:`upgrade`). :func:`problems` is the one check of
 a document against the schema; :class:`Results` is the document, typed.
 """
 
@@ -38,7 +50,8 @@ from typing import Any
 
 from perfectly.benchmark.records import Record
 
-SCHEMA = "perfectly-bench/2"
+SCHEMA = "perfectly-bench/3"
+SCHEMA_V2 = "perfectly-bench/2"
 SCHEMA_V1 = "perfectly-bench/1"
 #: Version 1 names and their version 2 names, in scenarios and in parameters.
 V1_RENAMES = {"kernel": "variant", "algorithm": "method"}
@@ -151,7 +164,9 @@ def _renamed(obj: Any, names: dict[str, str]) -> Any:
 
 
 def upgrade(doc: Any) -> Any:
-    """A version 1 document in version 2's shape (anything else unchanged)."""
+    """A version 1 or 2 document in version 3's shape (anything else unchanged)."""
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA_V2:
+        return {**doc, "schema": SCHEMA}  # what version 3 adds is optional when read
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_V1:
         return doc
     out = {**doc, "schema": SCHEMA}
@@ -204,7 +219,8 @@ def problems(doc: Any) -> list[str]:
     found: list[str] = []
     doc = upgrade(doc)
     if isinstance(doc, dict) and doc.get("schema") != SCHEMA:
-        return [f"schema is {doc.get('schema')!r}, expected {SCHEMA!r} or {SCHEMA_V1!r}"]
+        expected = f"{SCHEMA!r}, {SCHEMA_V2!r} or {SCHEMA_V1!r}"
+        return [f"schema is {doc.get('schema')!r}, expected {expected}"]
     _check("document", doc, TOP_FIELDS, found)
     if found:
         return found
@@ -266,7 +282,7 @@ class Results:
 
     @classmethod
     def from_json(cls, doc: Any) -> Results:
-        """The document ``doc`` (version 1 or 2); ``SchemaError`` listing its problems."""
+        """The document ``doc`` (version 1, 2 or 3); ``SchemaError`` listing its problems."""
         found = problems(doc)
         if found:
             shown = "; ".join(found[:5]) + (
