@@ -99,7 +99,7 @@ def smoke(tmp_path_factory):
 
 def _check_schema_by_hand(doc):
     """An independent, minimal check of perfectly-bench/1 (results.problems is the full one)."""
-    assert doc["schema"] == "perfectly-bench/2"
+    assert doc["schema"] == "perfectly-bench/3"
     assert isinstance(doc["created"], str) and doc["complete"] is True
     m = doc["machine"]
     assert isinstance(m["cpu_model"], str) and m["cpu_model"]
@@ -276,7 +276,8 @@ def test_interrupt_keeps_what_was_measured(tmp_path, monkeypatch):
     (path,) = tmp_path.glob("*/results.json")
     doc = results.load(path)
     assert doc.complete is False
-    assert sum(len(r.values) for r in doc.records) == 7
+    # seven runs: kept, or disturbed by other work and re-run (kept apart as rejected)
+    assert sum(len(r.values) + len(r.measurement.rejected) for r in doc.records) == 7
     assert "interrupted" in doc.verdict[-1]
     assert str(path) in text
 
@@ -814,10 +815,10 @@ def test_version_1_files_are_read_by_report_and_compare(tmp_path):
     assert "2.00× slower" in text and "threads × 2" in text
 
 
-def test_version_2_is_what_is_written(two_files):
+def test_version_3_is_what_is_written(two_files):
     pa, _ = two_files
     doc = json.loads(pa.read_text())
-    assert doc["schema"] == "perfectly-bench/2"
+    assert doc["schema"] == "perfectly-bench/3"
     assert all("variant" in r and "method" in r for r in doc["scenarios"])
     assert not any("kernel" in r or "algorithm" in r for r in doc["scenarios"])
     assert isinstance(doc["derived"]["comparisons"], list)
