@@ -41,7 +41,7 @@ PRESETS = {
     "default": Policy("default", repeat=5, warmup=1, bound=0.05, max_rounds=15, reruns=3),
     "rigorous": Policy("rigorous", repeat=10, warmup=2, bound=0.02, max_rounds=40, reruns=6),
     # --quick without a preset: its few scenarios, fewer rounds, a looser bound
-    "quick": Policy("quick", repeat=3, warmup=1, bound=0.10, max_rounds=6, reruns=1),
+    "quick": Policy("quick", repeat=3, warmup=1, bound=0.10, max_rounds=5, reruns=1),
 }
 
 

@@ -52,18 +52,22 @@ def noise_lines(results: Results) -> list[str]:
     if noise["others"] is not None:
         seen.append(f"other work took {noise['others']:.0%} of the CPUs (median run)")
     if noise["steal"] is not None:
-        seen.append(f"the hypervisor {noise['steal']:.0%} (steal)")
-    if noise["cpu_ratio"] is not None:
-        seen.append(f"a run used {noise['cpu_ratio']:.2f} CPU-seconds per second (median)")
+        seen.append(f"steal {noise['steal']:.0%}")
     seen = seen or ["other work and steal unknown here (no /proc/stat)"]
-    return [
-        "while it ran: " + ", ".join(seen) + ";",
-        f"  {noise['reruns']} disturbed run(s) re-run, {noise['disturbed']} of {noise['runs']} "
-        f"kept runs disturbed, {len(noise['capped'])} scenario(s) at the round cap",
+    lines = ["while it ran: " + ", ".join(seen) + ";"]
+    if noise["cpu_ratio"] is not None:
+        lines.append(
+            f"  a run used {noise['cpu_ratio']:.2f} CPU-seconds per wall second (median; "
+            "process and worker processes);"
+        )
+    lines += [
+        f"  {noise['reruns']} disturbed runs re-run, {noise['disturbed']} of {noise['runs']} "
+        f"kept runs still disturbed; {len(noise['capped'])} scenarios at the round cap (~)",
         f"rounds ({policy['name']}): {policy['repeat']} to {policy['max_rounds']} per scenario, "
-        f"until the 95 % interval of the median is within ±{policy['bound']:.0%}; "
-        f"speedup [low–high]: its 95 % interval (bootstrap of the paired rounds)",
+        f"until the median's 95 % interval is within ±{policy['bound']:.0%};",
+        "  speedup [low–high]: its 95 % interval (bootstrap of the paired rounds)",
     ]
+    return lines
 
 
 def _startup(results: Results) -> tuple[str, float] | None:

@@ -160,8 +160,8 @@ def _caveats(results: Results) -> list[str]:
     if unstable:
         out.append(
             f"{unstable} of {len(results.records)} results have a spread over {UNSTABLE:.0%} "
-            "(marked '!'): the machine was busy; rerun with more --repeat before trusting a "
-            "close call."
+            "(marked '!'): the machine was busy; rerun with --rigorous (more rounds) before "
+            "trusting a close call."
         )
     out += _noise_caveats(results)
     if not results.complete:
