@@ -310,10 +310,6 @@ def test_model_figure_draws_each_fitted_backend_on_log_axes(tiny):
     assert list(model_line.get_ydata()) == [p["speedup"] for p in threads["predictions"]]
 
 
-def test_round_range_pairs_the_rounds():
-    assert plots.round_range([2.0, 4.0], [1.0, 4.0]) == (1.0, 2.0)
-
-
 # --------------------------------------------------------------------------------------
 # compare: no "1.00× faster" or "1.00× slower" on either side of the rounding boundary
 # --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Derived figures, computed from the raw timings and nothing else.
 
 * speedup = median of the group's serial run / median of this run (same kernel,
-  method and range, measured side by side); efficiency = speedup / workers;
+  method and range, measured side by side); efficiency = speedup / workers; its 95 %
+  confidence interval is a bootstrap of the rounds both ran (:func:`speedup_interval`);
 * load imbalance = max / mean of the workers' busy time (median over the runs);
 * start-and-stop cost of N workers = median of a run with one number per worker −
   median of the serial run of one number;
@@ -12,18 +13,21 @@
   size and every larger one measured, and where between the measured sizes speedup 1
   lies (see :func:`crossovers`);
 * comparisons = the two-sample tests the verdict quotes (threads against processes,
-  dynamic against static chunks), computed once here and stored with the results.
+  dynamic against static chunks), computed once here and stored with the results;
+* noise = what the machine did to the runs: re-runs, runs still disturbed, scenarios
+  whose rounds hit the cap, other work and steal (see :func:`noise`).
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from perfectly.benchmark import model
 from perfectly.benchmark.records import Measurement, Record, contender_key
-from perfectly.benchmark.stats import summarize, two_sample
+from perfectly.benchmark.stats import LEVEL, ratio_interval, summarize, two_sample
 
 #: Which variants the verdict speaks of, in the order it does.
 VERDICT_VARIANTS = ("compiled-nogil", "compiled-gil", "python")
@@ -54,8 +58,33 @@ def records(measurements: Iterable[Measurement]) -> list[Record]:
             out.append(Record(m, label))
             continue
         speedup = summarize(ref.values).median / summarize(m.values).median
-        out.append(Record(m, label, ref.scenario.id, speedup))
+        interval = None if ref is m else speedup_interval(*_paired(ref, m))
+        out.append(Record(m, label, ref.scenario.id, speedup, interval))
     return out
+
+
+def speedup_interval(
+    baseline_seconds: Sequence[float], seconds: Sequence[float], level: float = LEVEL
+) -> tuple[float, float]:
+    """A ``level`` confidence interval of median(baseline_seconds) / median(seconds).
+
+    A percentile bootstrap with a fixed seed (the same timings give the same interval):
+    of paired rounds when the two have as many values (``baseline_seconds[i]`` ran in
+    the same round as ``seconds[i]``), else of each resampled on its own.
+    """
+    return ratio_interval(baseline_seconds, seconds, level)
+
+
+def _paired(ref: Measurement, m: Measurement) -> tuple[list[float], list[float]]:
+    """The serial and contender times of the rounds both ran, in round order (files
+    without round numbers: every value of each, which ran in lock-step)."""
+    if any(r.round is None for r in (*ref.runs, *m.runs)):
+        return ref.values, m.values
+    serial = {r.round: r.wall for r in ref.runs}
+    pairs = [(serial[r.round], r.wall) for r in m.runs if r.round in serial]
+    if not pairs:
+        return ref.values, m.values
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
 
 def pick(rows: Iterable[Record], **want: Any) -> Record | None:
@@ -269,4 +298,34 @@ def derive(rows: list[Record], cpus: int) -> dict[str, Any]:
         "comparisons": comparisons(rows, cpus),
         "unstable": sum(r.stats.unstable for r in rows),
         "model": model.derive(rows, cpus),
+        "noise": noise(rows),
+    }
+
+
+def disturbed_share(r: Record) -> float:
+    """The share of a record's kept runs that were disturbed (re-runs ran out)."""
+    return sum(bool(run.disturbed) for run in r.runs) / len(r.runs)
+
+
+def noise(rows: list[Record]) -> dict[str, Any]:
+    """What the machine did to the runs: ``reruns`` (disturbed runs run again),
+    ``disturbed`` (kept runs still disturbed, and their scenarios), ``capped`` (scenarios
+    whose rounds stopped at the cap, not at the bound), and the median over the kept runs
+    of ``others`` (share of the CPUs taken by other work), ``steal`` and ``cpu_ratio``
+    (CPU-seconds of the process and its children per wall second), None where unknown."""
+    runs = [run for r in rows for run in r.runs]
+
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 4) if values else None
+
+    return {
+        "reruns": sum(len(r.measurement.rejected) for r in rows),
+        "rerun_scenarios": [r.id for r in rows if r.measurement.rejected],
+        "disturbed": sum(bool(run.disturbed) for run in runs),
+        "disturbed_scenarios": [r.id for r in rows if any(run.disturbed for run in r.runs)],
+        "capped": [r.id for r in rows if r.measurement.capped],
+        "runs": len(runs),
+        "others": median([run.others for run in runs if run.others is not None]),
+        "steal": median([run.steal for run in runs if run.steal is not None]),
+        "cpu_ratio": median([run.cpu / run.wall for run in runs if run.cpu is not None]),
     }

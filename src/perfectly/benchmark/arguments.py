@@ -28,3 +28,33 @@ def at_least(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def add_presets(parser: argparse.ArgumentParser) -> None:
+    """--fast and --rigorous (one or neither): how many rounds, how tight a bound."""
+    from perfectly.benchmark.rigor import PRESETS
+
+    def describe(name: str) -> str:
+        p = PRESETS[name]
+        return (
+            f"{p.repeat} to {p.max_rounds} rounds per scenario, until the median's 95 %% "
+            f"interval is within ±{p.bound * 100:.0f}%%; {p.warmup} warm-up(s); up to {p.reruns} "
+            "disturbed runs re-run per scenario"
+        )
+
+    presets = parser.add_mutually_exclusive_group()
+    presets.add_argument(
+        "--fast",
+        dest="preset",
+        action="store_const",
+        const="fast",
+        help=f"fewer rounds, a looser bound: {describe('fast')}",
+    )
+    presets.add_argument(
+        "--rigorous",
+        dest="preset",
+        action="store_const",
+        const="rigorous",
+        help=f"more rounds, a tighter bound: {describe('rigorous')} (default: "
+        f"{describe('default')}; --quick: {describe('quick')})",
+    )

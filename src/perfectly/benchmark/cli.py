@@ -22,8 +22,8 @@ from perfectly._validate import (
     available_cpus,
     check_choice,
 )
-from perfectly.benchmark import sizing
-from perfectly.benchmark.arguments import OneLineParser, at_least
+from perfectly.benchmark import rigor, sizing
+from perfectly.benchmark.arguments import OneLineParser, add_presets, at_least
 from perfectly.benchmark.matrix import (
     BASELINE_SECTIONS,
     BENCH_SCHEDULES,
@@ -125,7 +125,12 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     add = parser.add_argument
     _choices(add, available_cpus())
     add("--size", type=_size, help="range sizes: see below (default, --quick too: 0.25s)")
-    add("--repeat", type=at_least(1), help="measured runs per scenario (default 5; --quick 4)")
+    add(
+        "--repeat",
+        type=at_least(1),
+        help="exactly this many measured runs per scenario, no adaptive rounds "
+        "(default: 5 to 15 rounds, until each median is known within ±5%%; see --rigorous)",
+    )
     add("--warmup", type=at_least(0), help="warm-up runs per scenario, not counted (default 1)")
     add(
         "--output",
@@ -136,7 +141,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     add(
         "--quick",
         action="store_true",
-        help="under a minute: serial, threads and processes at one worker per CPU, 4 runs",
+        help="under a minute: serial, threads and processes at one worker per CPU, 3 to 5 rounds",
     )
     add(
         "--baselines",
@@ -144,6 +149,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
         help="also NumPy and numba (when installed): the kernels and baselines sections",
     )
     add("--no-progress", action="store_true", help="no progress line on stderr")
+    add_presets(parser)
     return parser
 
 
@@ -193,6 +199,7 @@ def params_from(args: argparse.Namespace) -> Params:
     sizes = sizing.resolve(spec, tuple(sorted(keys)))
     primary = "compiled-nogil" if "compiled-nogil" in variants else variants[-1]
     top = sizes.count(primary, "sieve") or sizes.count(primary, methods[0])
+    chosen = rigor.policy(getattr(args, "preset", None), quick, args.repeat, args.warmup)
     return Params(
         variants=variants,
         backends=backends,
@@ -202,8 +209,8 @@ def params_from(args: argparse.Namespace) -> Params:
         start_methods=_checked(args.start_methods, START_METHODS, "--start-methods", START_METHODS),
         sections=_checked(args.sections, SECTIONS, "--sections", SECTIONS),
         sizes=sizes,
-        repeat=args.repeat or (4 if quick else 5),
-        warmup=1 if args.warmup is None else args.warmup,
+        repeat=chosen.repeat,
+        warmup=chosen.warmup,
         baselines=bool(args.baselines),
         quick=quick,
         cpus=cpus,
@@ -228,6 +235,7 @@ def _run(argv: list[str], prog: str) -> int:
         print(f"{prog}: note: {old} is deprecated, use {DEPRECATED_FLAGS[old]}", file=sys.stderr)
     _, _, status = engine.run(
         params,
+        policy=rigor.policy(args.preset, params.quick, args.repeat, args.warmup),
         output=Path(args.output),
         argv=argv,
         draw_plots=not args.no_plots,

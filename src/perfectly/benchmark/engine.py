@@ -9,12 +9,23 @@ measured, the file says ``"complete": false``, and the exit status is 130.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from perfectly.benchmark import analysis, baselines, machine, plots, results, table, verdict
+from perfectly.benchmark import (
+    analysis,
+    baselines,
+    machine,
+    plots,
+    results,
+    rigor,
+    table,
+    verdict,
+)
 from perfectly.benchmark.matrix import (
     Group,
     Params,
@@ -26,7 +37,9 @@ from perfectly.benchmark.matrix import (
     scaling_groups,
     start_method_groups,
 )
+from perfectly.benchmark.records import Run, Scenario
 from perfectly.benchmark.results import Results
+from perfectly.benchmark.rigor import Policy
 from perfectly.benchmark.timing import Progress, Runner
 
 INTERRUPTED = 130
@@ -70,7 +83,12 @@ def _run_directory(output: Path) -> Path:
     return path
 
 
-def _crossover(runner: Runner, params: Params, sizes: tuple[int, ...]) -> None:
+def _crossover(
+    runner: Runner,
+    params: Params,
+    sizes: tuple[int, ...],
+    run_one: Callable[[Scenario], Run] | None = None,
+) -> None:
     """The crossover groups, each size skipping the contenders already settled."""
     planned = [crossover_group(params, size) for size in sizes]
     for i, size in enumerate(sizes):
@@ -81,23 +99,38 @@ def _crossover(runner: Runner, params: Params, sizes: tuple[int, ...]) -> None:
         if len(group.scenarios) == 1:  # every contender has settled: no need for serial
             runner.progress.total -= runner.runs_for(group)
             continue
-        runner.run_group(group)
+        runner.run_group(group, run_one)
 
 
-def measure(params: Params, progress: bool) -> tuple[Runner, bool]:
-    """Run every group of ``params``: (the runner with its measurements, complete?)."""
+def default_policy(params: Params) -> Policy:
+    """--quick's policy or the default one, with the rounds and warm-ups of ``params``."""
+    chosen = rigor.policy(None, params.quick)
+    rounds = max(chosen.max_rounds, params.repeat)
+    return dataclasses.replace(
+        chosen, repeat=params.repeat, warmup=params.warmup, max_rounds=rounds
+    )
+
+
+def measure(
+    params: Params,
+    progress: bool,
+    policy: Policy | None = None,
+    run_one: Callable[[Scenario], Run] | None = None,
+) -> tuple[Runner, bool]:
+    """Run every group of ``params``, each scenario by ``run_one`` (default
+    :func:`.timing.run_once`): (the runner with its measurements, complete?)."""
     groups = planned_groups(params)
     crossover = params.crossover_sizes if "crossover" in params.sections else ()
     extra = [crossover_group(params, size) for size in crossover]
     later = baseline_groups(params)
-    runner = Runner(params.warmup, params.repeat, Progress(0, enabled=progress))
+    runner = Runner(policy or default_policy(params), Progress(0, enabled=progress))
     runner.progress.total = sum(runner.runs_for(g) for g in [*groups, *extra, *later])
     try:
         for group in groups:
-            runner.run_group(group)
-        _crossover(runner, params, crossover)
+            runner.run_group(group, run_one)
+        _crossover(runner, params, crossover, run_one)
         for group in later:
-            runner.run_group(group)
+            runner.run_group(group, run_one)
     except KeyboardInterrupt:
         return runner, False
     finally:
@@ -113,20 +146,25 @@ def run(
     draw_plots: bool = True,
     progress: bool = True,
     out: TextIO | None = None,
+    policy: Policy | None = None,
+    run_one: Callable[[Scenario], Run] | None = None,
 ) -> tuple[Results, Path, int]:
-    """Measure ``params``; write results.json (and plots) under a new directory in
+    """Measure ``params`` (rounds and re-runs as ``policy`` says, each run by ``run_one``:
+    see :func:`measure`); write results.json (and plots) under a new directory in
     ``output``; print the table and verdict to ``out``. Returns (results, path, status).
     """
     out = sys.stdout if out is None else out
-    created, about = results.now(), machine.machine_info()
-    runner, complete = measure(params, progress)
+    policy = policy or default_policy(params)
+    created, about, start = results.now(), machine.machine_info(), machine.state()
+    runner, complete = measure(params, progress, policy, run_one)
     rows = analysis.records(runner.measurements)
-    about["load_average_end"] = machine.load_average()
+    seen = machine.conditions(start, machine.state())
+    about.update(load_average_end=seen["load_after"], steal=seen["steal"])
     done = Results(
         created=created,
         complete=complete,
         machine=about,
-        parameters={**params.to_json(), "argv": list(argv)},
+        parameters={**params.to_json(), "policy": policy.to_json(), "argv": list(argv)},
         records=rows,
         derived=analysis.derive(rows, params.cpus),
     )

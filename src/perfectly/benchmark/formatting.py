@@ -45,3 +45,8 @@ def fmt_ratio(x: float | None) -> str:
 def fmt_p(pvalue: float) -> str:
     """A p-value as the verdict quotes it."""
     return "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2g}"
+
+
+def fmt_interval(interval: tuple[float, float] | None) -> str:
+    """A ratio's confidence interval: ``[1.80–1.93]`` (empty when there is none)."""
+    return "" if interval is None else f"[{interval[0]:.2f}–{interval[1]:.2f}]"

@@ -1,4 +1,5 @@
-"""What the numbers depend on: the CPU, OS, Python, GIL, package build and load."""
+"""What the numbers depend on: the CPU, OS, Python, GIL, package build, and what the
+machine was doing: load average and CPU steal (``/proc/stat``; None elsewhere)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from perfectly import build_info
 from perfectly._validate import START_METHODS, available_cpus
+from perfectly.benchmark.noise import CPU_TIME_COVERS, CpuTicks, cpu_ticks
 
 
 def cpu_model() -> str:
@@ -43,6 +45,23 @@ def load_average() -> float | None:
         return None
 
 
+def state() -> tuple[float | None, CpuTicks | None]:
+    """The load average and the CPUs' tick counters now (either None where unknown)."""
+    return load_average(), cpu_ticks()
+
+
+def conditions(
+    before: tuple[float | None, CpuTicks | None], after: tuple[float | None, CpuTicks | None]
+) -> dict[str, Any]:
+    """What the machine was doing between two :func:`state` readings: the load average
+    at each end, and the share of the CPUs' time stolen by the hypervisor in between."""
+    (load_before, a), (load_after, b) = before, after
+    steal = None
+    if a is not None and b is not None and b.total > a.total:
+        steal = round((b.steal - a.steal) / (b.total - a.total), 4)
+    return {"load_before": load_before, "load_after": load_after, "steal": steal}
+
+
 def machine_info() -> dict[str, Any]:
     """What the numbers depend on: CPU, OS, Python, GIL, package build, start methods."""
     from perfectly import __version__
@@ -65,4 +84,5 @@ def machine_info() -> dict[str, Any]:
         "default_start_method": multiprocessing.get_context().get_start_method(),
         "libraries": _library_versions(),
         "load_average_start": load_average(),
+        "cpu_time_covers": CPU_TIME_COVERS,
     }

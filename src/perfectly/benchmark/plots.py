@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from perfectly.benchmark.analysis import speedup_interval
 from perfectly.benchmark.formatting import fmt_time
 from perfectly.benchmark.matrix import VARIANTS
 from perfectly.benchmark.model_plot import model_figure
@@ -44,16 +45,9 @@ SEGMENTS = (
 Interval = Callable[[Sequence[float], Sequence[float]], tuple[float, float]]
 
 
-def round_range(baseline_seconds: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
-    """The lowest and highest speedup of one round (a serial run and the contender's run
-    of the same round are paired: they ran side by side)."""
-    ratios = [b / s for b, s in zip(baseline_seconds, seconds, strict=False)]
-    return min(ratios), max(ratios)
-
-
-#: The error bars' interval of a speedup: (serial times, contender times) → (low, high).
-#: To draw 95 % bootstrap intervals instead, make this ``analysis.speedup_interval``.
-INTERVAL: Interval = round_range
+#: The error bars' interval of a speedup: (serial times, contender times) → (low, high),
+#: the 95 % bootstrap interval of the paired rounds that the table prints.
+INTERVAL: Interval = speedup_interval
 
 
 def available() -> bool:
@@ -150,7 +144,7 @@ def speedup_figure(results: Results, interval: Interval = INTERVAL) -> Any:
 
 
 def _interval_name(interval: Interval) -> str:
-    return "from the fastest to the slowest round" if interval is round_range else "95 % CI"
+    return "95 % CI" if interval is speedup_interval else "interval"
 
 
 def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:

@@ -13,7 +13,7 @@ import functools
 import statistics
 from typing import Any
 
-from perfectly.benchmark.stats import Summary, summarize
+from perfectly.benchmark.stats import Summary, median_interval, summarize
 from perfectly.search import SearchResult, imbalance
 
 #: How a person names each variant (kernel and GIL policy) and baseline in a table.
@@ -110,6 +110,12 @@ class Run:
     worker_chunks: tuple[int, ...]
     chunks: int
     start_method: str | None
+    # What the machine was doing (see .noise): None where unknown.
+    round: int | None = None  # the round it belongs to (pairs it with its serial run)
+    cpu: float | None = None  # seconds of CPU of the process and its child processes
+    steal: float | None = None  # share of the CPUs' time stolen by the hypervisor
+    others: float | None = None  # share taken by other work at normal priority
+    disturbed: tuple[str, ...] = ()  # why it counts as disturbed (empty: it does not)
 
     @classmethod
     def of_search(cls, wall: float, result: SearchResult) -> Run:
@@ -132,7 +138,8 @@ class Run:
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.update(worker_busy=list(self.worker_busy), worker_chunks=list(self.worker_chunks))
-        out["imbalance"] = self.imbalance
+        out.update(imbalance=self.imbalance, disturbed=list(self.disturbed))
+        out["cpu_ratio"] = None if self.cpu is None else self.cpu / self.wall
         return out
 
     @classmethod
@@ -145,6 +152,11 @@ class Run:
             worker_chunks=tuple(data["worker_chunks"]),
             chunks=data["chunks"],
             start_method=data.get("start_method"),
+            round=data.get("round"),
+            cpu=data.get("cpu"),
+            steal=data.get("steal"),
+            others=data.get("others"),
+            disturbed=tuple(data.get("disturbed", ())),
         )
 
 
@@ -156,6 +168,9 @@ class Measurement:
     group: str
     warmups: list[float] = dataclasses.field(default_factory=list)
     runs: list[Run] = dataclasses.field(default_factory=list)
+    rejected: list[Run] = dataclasses.field(default_factory=list)  # disturbed, so re-run
+    conditions: dict[str, Any] = dataclasses.field(default_factory=dict)  # load, steal
+    capped: bool = False  # the rounds stopped at their cap, not at the bound
 
     @property
     def values(self) -> list[float]:
@@ -168,12 +183,24 @@ class Measurement:
             "values": self.values,
             "warmups": list(self.warmups),
             "runs": [run.to_json() for run in self.runs],
+            "rejected": [run.to_json() for run in self.rejected],
+            "conditions": dict(self.conditions),
+            "capped": self.capped,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
         runs = [Run.from_json(r) for r in data["runs"]]
-        return cls(Scenario.from_json(data), data["group"], list(data["warmups"]), runs)
+        rejected = [Run.from_json(r) for r in data.get("rejected", ())]
+        return cls(
+            Scenario.from_json(data),
+            data["group"],
+            list(data["warmups"]),
+            runs,
+            rejected,
+            dict(data.get("conditions", {})),
+            bool(data.get("capped", False)),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +212,7 @@ class Record:
     label: str
     reference: str | None = None
     speedup: float | None = None
+    speedup_interval: tuple[float, float] | None = None  # 95 % bootstrap interval
 
     @property
     def scenario(self) -> Scenario:
@@ -254,10 +282,14 @@ class Record:
             "shutdown": self.shutdown,
             "reference": self.reference,
             "speedup": self.speedup,
+            "speedup_interval": None if self.speedup_interval is None else [*self.speedup_interval],
+            "median_interval": list(median_interval(self.values)),
             "efficiency": self.efficiency,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
         measurement = Measurement.from_json(data)
-        return cls(measurement, data["label"], data["reference"], data["speedup"])
+        interval = data.get("speedup_interval")
+        interval = None if interval is None else (interval[0], interval[1])
+        return cls(measurement, data["label"], data["reference"], data["speedup"], interval)

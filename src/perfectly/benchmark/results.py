@@ -9,14 +9,24 @@ Schema ``perfectly-bench/3`` (a top-level object)::
                 python_version, python_implementation, gil_enabled, free_threaded_build,
                 package_version, build (perfectly.build_info()), start_methods,
                 default_start_method, libraries (versions of numpy, numba, scipy, …),
-                load_average_start and load_average_end (1-minute load average, or null)
+                load_average_start and load_average_end (1-minute load average, or null),
+                steal (share of the CPUs' time stolen during the run, or null),
+                cpu_time_covers (what each run's cpu counts: see :mod:`.noise`)
     parameters  every dimension of the run (variants, backends, workers, methods,
-                schedules, start_methods, sections, sizes, repeat, warmup, …) and argv
+                schedules, start_methods, sections, sizes, repeat, warmup, …), argv,
+                and policy (preset name, repeat, warmup, bound, max_rounds, reruns:
+                see :mod:`.rigor`)
     scenarios   one record per scenario measured (see SCENARIO_FIELDS): its identity,
                 values (seconds), warmups, runs (per-run startup, shutdown, worker
                 busy times and chunks), stats (n, median, mean, stdev, min, max, q1, q3,
                 iqr, spread, unstable), and derived figures: speedup and efficiency
-                against the group's serial reference, imbalance, ns_per_number
+                against the group's serial reference, imbalance, ns_per_number.
+                Version 3 adds: per run round, cpu (seconds of the process and its
+                children), cpu_ratio, steal, others (share of the CPUs taken by other
+                work) and disturbed (reasons; empty if not); per scenario rejected
+                (disturbed runs that were re-run), conditions (load_before, load_after,
+                steal of its group), capped, median_interval and speedup_interval (95 %
+                bootstrap intervals)
     derived     overheads, messages, crossover, comparisons (the two-sample tests the
                 verdict quotes), unstable (see :mod:`.analysis`), model (the fitted
                 model of each backend, its held-out errors and predictions; see

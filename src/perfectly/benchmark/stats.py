@@ -8,11 +8,17 @@ Whether two sets of timings differ is decided by Welch's t-test from scipy when 
 is installed, otherwise by a permutation test on the difference of the means written
 here with the standard library (exact when there are few enough ways to split the
 values, else 20,000 random splits with a fixed seed). Each says which one it used.
+
+Confidence intervals are percentile bootstrap intervals (numpy, ``BOOTSTRAP`` resamples
+from a fixed seed, so the same values always give the same interval): of a median
+(:func:`median_interval`, which decides when a scenario has had rounds enough) and of a
+ratio of medians over paired rounds (:func:`ratio_interval`, every speedup's interval).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import random
@@ -20,10 +26,15 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 UNSTABLE = 0.10  # spread (std dev / mean) above which a result is flagged
 ALPHA = 0.05  # significance level of compare
 EXACT_LIMIT = 20_000  # permutation test: enumerate every split up to this many
 RESAMPLES = 20_000  # else draw this many random splits
+BOOTSTRAP = 10_000  # resamples of each bootstrap interval
+LEVEL = 0.95  # confidence level of every interval
+SEED = 20_241  # the bootstrap's seed: an interval is reproducible from the values alone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,3 +174,66 @@ def permutation_test(a: Sequence[float], b: Sequence[float]) -> Significance:
         hits / (RESAMPLES + 1),
         floor=1 / (RESAMPLES + 1),
     )
+
+
+def _bounds(estimates: Any, level: float) -> tuple[float, float]:
+    """The central ``level`` share of bootstrap ``estimates`` (percentile interval)."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    low, high = np.quantile(estimates, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def _timings(values: Sequence[float], name: str) -> Any:
+    data = np.asarray(values, dtype=float)
+    if data.ndim != 1 or data.size == 0 or not np.all(np.isfinite(data)) or np.any(data <= 0):
+        raise ValueError(f"{name} must be a non-empty sequence of positive seconds")
+    return data
+
+
+def _row_medians(rows: Any) -> Any:
+    """The median of each row (sorting short rows beats ``np.median`` several times)."""
+    ordered = np.sort(rows, axis=1)
+    half, odd = divmod(rows.shape[1], 2)
+    return ordered[:, half] if odd else (ordered[:, half - 1] + ordered[:, half]) / 2
+
+
+def median_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
+    """A ``level`` bootstrap confidence interval of the median of ``values``."""
+    return _median_interval(tuple(_timings(values, "values").tolist()), level)
+
+
+@functools.lru_cache(maxsize=4096)
+def _median_interval(values: tuple[float, ...], level: float) -> tuple[float, float]:
+    data = np.asarray(values)  # cached: the rounds ask again until a value is added
+    rng = np.random.default_rng(SEED)
+    picks = rng.integers(0, data.size, size=(BOOTSTRAP, data.size))
+    return _bounds(_row_medians(data[picks]), level)
+
+
+def relative_width(values: Sequence[float], level: float = LEVEL) -> float:
+    """How far the median's interval reaches from the median, as a share of it: 0.05 is
+    ±5 %. The adaptive rounds stop when this is within their bound."""
+    low, high = median_interval(values, level)
+    median = statistics.median(values)
+    return max(median - low, high - median) / median
+
+
+def ratio_interval(
+    baseline: Sequence[float], values: Sequence[float], level: float = LEVEL
+) -> tuple[float, float]:
+    """A ``level`` bootstrap confidence interval of median(baseline) / median(values).
+
+    Equal lengths are taken as paired rounds (``baseline[i]`` and ``values[i]`` ran in
+    the same round, so a drift in load hit both): a resample draws whole rounds. Unequal
+    lengths are resampled independently.
+    """
+    base, data = _timings(baseline, "baseline_seconds"), _timings(values, "seconds")
+    rng = np.random.default_rng(SEED)
+    picks = rng.integers(0, data.size, size=(BOOTSTRAP, data.size))
+    if base.size == data.size:
+        base_picks = picks
+    else:
+        base_picks = rng.integers(0, base.size, size=(BOOTSTRAP, base.size))
+    ratios = _row_medians(base[base_picks]) / _row_medians(data[picks])
+    return _bounds(ratios, level)

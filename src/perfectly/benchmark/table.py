@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from perfectly.benchmark import model_report, sizing
-from perfectly.benchmark.formatting import fmt_count, fmt_ratio, fmt_time
+from perfectly.benchmark.formatting import fmt_count, fmt_interval, fmt_ratio, fmt_time
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
 from perfectly.benchmark.stats import UNSTABLE
@@ -39,7 +39,35 @@ def machine_line(results: Results) -> str:
         f"perfectly {m['package_version']} ({m['build']['core']} core), "
         f"{m['python_implementation']} {m['python_version']} ({gil}), {m['os']}\n"
         f"{m['cpu_model']}, {m['cpus_available']} CPUs; {load}; started {results.created}"
+        + "".join(f"\n{line}" for line in noise_lines(results))
     )
+
+
+def noise_lines(results: Results) -> list[str]:
+    """What the machine was doing while the runs ran, and how hard the run tried."""
+    noise, policy = results.derived.get("noise"), results.parameters.get("policy")
+    if not noise or not policy:
+        return []  # a file from before version 3
+    seen = []
+    if noise["others"] is not None:
+        seen.append(f"other work took {noise['others']:.0%} of the CPUs (median run)")
+    if noise["steal"] is not None:
+        seen.append(f"steal {noise['steal']:.0%}")
+    seen = seen or ["other work and steal unknown here (no /proc/stat)"]
+    lines = ["while it ran: " + ", ".join(seen) + ";"]
+    if noise["cpu_ratio"] is not None:
+        lines.append(
+            f"  a run used {noise['cpu_ratio']:.2f} CPU-seconds per wall second (median; "
+            "process and worker processes);"
+        )
+    lines += [
+        f"  {noise['reruns']} disturbed runs re-run, {noise['disturbed']} of {noise['runs']} "
+        f"kept runs still disturbed; {len(noise['capped'])} scenarios at the round cap (~)",
+        f"rounds ({policy['name']}): {policy['repeat']} to {policy['max_rounds']} per scenario, "
+        f"until the median's 95 % interval is within ±{policy['bound']:.0%};",
+        "  speedup [low–high]: its 95 % interval (bootstrap of the paired rounds)",
+    ]
+    return lines
 
 
 def _startup(results: Results) -> tuple[str, float] | None:
@@ -94,8 +122,8 @@ def table(results: Results) -> str:
     p = results.parameters
     lines.append("")
     lines.append(
-        f"times: median of {p['repeat']} runs after {p['warmup']} warm-up(s); '!' marks a "
-        f"spread (std dev / mean) over {UNSTABLE:.0%}"
+        f"times: median of at least {p['repeat']} runs after {p['warmup']} warm-up(s); '!' marks "
+        f"a spread (std dev / mean) over {UNSTABLE:.0%}; '~' a scenario at the round cap"
     )
     return "\n".join(lines)
 
@@ -107,7 +135,7 @@ def _group_table(rows: list[Record], costs: bool) -> list[str]:
     if costs:
         out = [HEAD + f" {'start':>9} {'stop':>9}"]
     else:
-        out = [HEAD + f" {'speedup':>8} {'effic.':>6} {'imbal.':>6}"]
+        out = [HEAD + f" {'speedup [95 % interval]':>24} {'effic.':>6} {'imbal.':>6}"]
     for r in rows:
         st = r.stats
         mean = f"{fmt_time(st.mean)} ± {fmt_time(st.stdev)}"
@@ -117,11 +145,14 @@ def _group_table(rows: list[Record], costs: bool) -> list[str]:
             row += f" {fmt_time(r.startup):>9} {fmt_time(r.shutdown):>9}"
         else:
             speedup = "" if r.speedup is None else fmt_ratio(r.speedup)
+            speedup += f" {fmt_interval(r.speedup_interval)}" if r.speedup_interval else ""
             eff = "" if r.efficiency is None else f"{r.efficiency:.2f}"
             imbal = "" if r.imbalance is None else f"{r.imbalance:.2f}"
-            row += f" {speedup:>8} {eff:>6} {imbal:>6}"
+            row += f" {speedup:>24} {eff:>6} {imbal:>6}"
         if st.unstable:
             row += f"  ! ±{st.spread:.0%}"
+        if r.measurement.capped:
+            row += "  ~"
         out.append(row)
     return out
 

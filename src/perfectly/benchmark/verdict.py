@@ -1,24 +1,37 @@
 """The plain-language verdict: a few lines, each computed from the measured numbers.
 
-A difference is called a win only when the two-sample test that :mod:`.analysis` ran
-(once, stored in the results as ``derived.comparisons``) finds it significant; otherwise
-the line says it is inconclusive rather than name a winner. Nothing here tests anything
-again.
+One place, :func:`_versus`, decides whether a comparison names a winner. It says
+"inconclusive on this machine right now", with every reason that applies, when the
+load average at the start exceeded half the CPUs, when half or more of the runs of
+either contender (or of their serial reference) were disturbed by other work, when
+the 95 % confidence intervals of their speedups overlap, or when the two-sample test
+that :mod:`.analysis` ran (once, stored as ``derived.comparisons``) finds no
+significant difference. Nothing here tests anything again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from perfectly.benchmark.analysis import VERDICT_VARIANTS, main_rows, pick
-from perfectly.benchmark.formatting import fmt_approx, fmt_count, fmt_p, fmt_ratio, fmt_time
+from perfectly.benchmark.analysis import VERDICT_VARIANTS, disturbed_share, main_rows, pick
+from perfectly.benchmark.formatting import (
+    fmt_approx,
+    fmt_count,
+    fmt_interval,
+    fmt_p,
+    fmt_ratio,
+    fmt_time,
+)
 from perfectly.benchmark.records import BACKEND_LABELS, VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
 from perfectly.benchmark.stats import UNSTABLE, Significance
 
 
 def _x(r: Record | None) -> str:
-    return fmt_ratio(r.speedup if r else None)
+    """A speedup with its 95 % interval: ``1.87× [1.80–1.93]``."""
+    if r is None or r.speedup_interval is None:
+        return fmt_ratio(r.speedup if r else None)
+    return f"{fmt_ratio(r.speedup)} {fmt_interval(r.speedup_interval)}"
 
 
 def _versus(
@@ -29,23 +42,39 @@ def _versus(
     if stored is None:
         return f"{names[0]} and {names[1]} were not compared", -1
     test = Significance.from_json(stored)
-    if test.pvalue is None or not test.testable:
-        return (
-            f"inconclusive: too few runs to tell {names[0]} and {names[1]} apart ({test.test})",
-            -1,
-        )
+    reasons = _doubts(results, a, b)
     ta, tb = a.median, b.median
+    if test.pvalue is None or not test.testable:
+        reasons.append(f"too few runs to tell {names[0]} and {names[1]} apart ({test.test})")
+        return "inconclusive on this machine right now: " + "; ".join(reasons), -1
     if not test.significant:
-        diff = abs(ta / tb - 1)
-        return (
-            f"inconclusive on this machine right now: the {diff:.0%} difference is not "
-            f"significant ({fmt_p(test.pvalue)})",
-            -1,
+        reasons.append(
+            f"the {abs(ta / tb - 1):.0%} difference is not significant ({fmt_p(test.pvalue)})"
         )
+    if reasons:
+        return "inconclusive on this machine right now: " + "; ".join(reasons), -1
     winner, ratio = (0, tb / ta) if ta < tb else (1, ta / tb)
     if ratio < 2:
         return f"{names[winner]} {verb} by {ratio - 1:.0%} ({fmt_p(test.pvalue)})", winner
     return f"{names[winner]} {verb}, {ratio:.1f}× faster ({fmt_p(test.pvalue)})", winner
+
+
+def _doubts(results: Results, a: Record, b: Record) -> list[str]:
+    """Why the machine's state forbids naming a winner between ``a`` and ``b``."""
+    out = []
+    if busy := _overloaded(results):
+        out.append(busy)
+    by_id = {r.id: r for r in results.records}
+    involved = [a, b, *(by_id[r.reference] for r in (a, b) if r.reference in by_id)]
+    disturbed = {r.label: r for r in involved if disturbed_share(r) >= 0.5}
+    if disturbed:
+        out.append(f"most runs of {', '.join(disturbed)} were disturbed by other work")
+    ia, ib = a.speedup_interval, b.speedup_interval
+    if ia and ib and ia[0] <= ib[1] and ib[0] <= ia[1]:
+        out.append(
+            f"their speedups' 95 % intervals overlap ({fmt_interval(ia)} and {fmt_interval(ib)})"
+        )
+    return out
 
 
 def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | None:
@@ -65,10 +94,7 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         parts.append(f"processes ({procs.scenario.start_method}) {_x(procs)}")
     method = rows[0].scenario.method
     line = f"{VARIANT_LABELS[variant]} ({method}, {cpus} workers): " + ", ".join(parts)
-    busy = _overloaded(results)
-    if threads and procs and busy:
-        line += f" — inconclusive on this machine right now: {busy}"
-    elif threads and procs:
+    if threads and procs:
         text, winner = _versus(results, threads, procs, ("threads", "processes"))
         reasons = {
             0: " (no start-up, no pickling)",
@@ -78,7 +104,7 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         }
         line += f" — {text}{reasons.get(winner, '')}"
     best = max((r.speedup or 0.0 for r in (threads, procs) if r), default=0.0)
-    if best < 1 and not busy:
+    if best < 1 and not _overloaded(results):
         line += "; no parallel run beat serial here: the range is too small for the start-up"
     return line + "."
 
@@ -134,11 +160,35 @@ def _caveats(results: Results) -> list[str]:
     if unstable:
         out.append(
             f"{unstable} of {len(results.records)} results have a spread over {UNSTABLE:.0%} "
-            "(marked '!'): the machine was busy; rerun with more --repeat before trusting a "
-            "close call."
+            "(marked '!'): the machine was busy; rerun with --rigorous (more rounds) before "
+            "trusting a close call."
         )
+    out += _noise_caveats(results)
     if not results.complete:
         out.append("The run was interrupted: these lines cover only what was measured.")
+    return out
+
+
+def _noise_caveats(results: Results) -> list[str]:
+    """Re-runs, runs still disturbed and scenarios whose rounds hit the cap."""
+    noise = results.derived.get("noise")
+    if not noise:
+        return []
+    out = []
+    if noise["reruns"] or noise["disturbed"]:
+        out.append(
+            f"Other work disturbed the machine: {noise['reruns']} run(s) were re-run, and "
+            f"{noise['disturbed']} of the {noise['runs']} runs kept were still disturbed "
+            f"(in {len(noise['disturbed_scenarios'])} scenarios); a comparison where half "
+            "or more of the runs were disturbed names no winner."
+        )
+    if noise["capped"]:
+        bound = results.parameters.get("policy", {}).get("bound")
+        within = f"±{bound:.0%}" if bound else "the bound"
+        out.append(
+            f"{len(noise['capped'])} scenario(s) reached the round cap before their median was "
+            f"known within {within} (marked '~'): --rigorous takes more rounds."
+        )
     return out
 
 
