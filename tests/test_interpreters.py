@@ -22,7 +22,7 @@ from conftest import CHILD_ENV, COMPILED, run_cli, wait_for
 from faultjob import HERE, InjectedFault, inject
 
 import perfectly
-from perfectly import ChunkError, Census
+from perfectly import Census, ChunkError
 from perfectly.parallel import WorkerError
 from perfectly.parallel.interpreters import pool_class
 
@@ -63,7 +63,7 @@ def nothing_left():
 def test_missing_support_is_a_clear_error():
     if not MISSING:
         pytest.skip("this Python has InterpreterPoolExecutor")
-    assert 'perfectly[interpreters]' in MISSING and "3.14" in MISSING
+    assert "perfectly[interpreters]" in MISSING and "3.14" in MISSING
     with pytest.raises(ImportError, match=r"perfectly\[interpreters\]"):
         perfectly.search(1, 100, backend="interpreters", workers=2)
     done = run_cli("search", "1", "100", "--backend", "interpreters")
@@ -99,7 +99,9 @@ def test_schedules_and_amicable_pairs(brute, schedule):
 
 
 @needs_interpreters
-@pytest.mark.parametrize(("kind", "error"), [("raise", InjectedFault), ("raise-unpicklable", WorkerError)])
+@pytest.mark.parametrize(
+    ("kind", "error"), [("raise", InjectedFault), ("raise-unpicklable", WorkerError)]
+)
 def test_a_raising_chunk_is_named_with_its_cause(monkeypatch, kind, error):
     inject(monkeypatch, f"{kind}@20001")
     with nothing_left(), pytest.raises(ChunkError, match=r"\[20001, 30001\)") as info:
