@@ -1,8 +1,8 @@
 """backend="interpreters": subinterpreters with their own GIL, in this process.
 
-Where this Python has no ``InterpreterPoolExecutor`` (3.10-3.11, or 3.12-3.13 without the
+Where this Python has no ``InterpreterPoolExecutor`` (3.10-3.12, or 3.13 without the
 PEP 734 backport) only the error that says what is needed is tested; .ci/run runs the
-rest under a CPython 3.12 or 3.13 with ``perfectly[interpreters]`` installed.
+rest under a CPython 3.13 with ``perfectly[interpreters]`` installed.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--backend",
         choices=tuple(BACKENDS),
         default="threads",
-        help="default: threads; interpreters needs Python 3.14+, or 3.12-3.13 with "
+        help="default: threads; interpreters needs Python 3.14+, or 3.13 with "
         "perfectly[interpreters]; dask needs perfectly[dask]",
     )
     workers = _at_least_one("≥ 1, or -1 for every CPU", -1)

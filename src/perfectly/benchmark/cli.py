@@ -41,7 +41,7 @@ OPTIONAL_BACKENDS = {
     "dask": ("distributed", "pip install 'perfectly[dask]'"),
     "interpreters": (
         "concurrent.interpreters" if sys.version_info >= (3, 14) else "interpreters_backport",
-        "Python 3.14+, or pip install 'perfectly[interpreters]' on 3.12-3.13",
+        "Python 3.14+, or pip install 'perfectly[interpreters]' on 3.13",
     ),
 }
 #: The default --backends: every backend that runs without optional packages.

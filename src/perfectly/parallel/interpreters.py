@@ -1,9 +1,10 @@
 """Subinterpreters: each worker is an interpreter with its own GIL (PEP 684), in this process.
 
-``concurrent.futures.InterpreterPoolExecutor`` runs them: Python 3.14 has it, 3.12–3.13
-get it from the PEP 734 backport (``pip install "perfectly[interpreters]"``); elsewhere
-starting the executor raises ``ImportError`` saying what is needed. Pure-Python code runs
-in parallel here, as in processes, with no process to start and nothing to fork.
+``concurrent.futures.InterpreterPoolExecutor`` runs them: Python 3.14 has it, 3.13 gets
+it from the PEP 734 backport (``pip install "perfectly[interpreters]"``); elsewhere
+starting the executor raises ``ImportError`` saying what is needed (3.12 without trying
+the backport: its low-level module for 3.12 crashes the process at import). Pure-Python
+code runs in parallel here, as in processes, with no process to start and nothing to fork.
 
 A task goes out as pickled bytes and comes back as pickled bytes (the result, or the
 error made portable), and the function the pool calls is the builtin ``eval``. The
@@ -39,7 +40,7 @@ from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, p
 START_TIMEOUT = 60.0
 NEEDS = (
     'backend="interpreters" needs subinterpreters with their own GIL: Python 3.14+, or '
-    '3.12-3.13 with the PEP 734 backport (pip install "perfectly[interpreters]")'
+    '3.13 with the PEP 734 backport (pip install "perfectly[interpreters]")'
 )
 # What each worker evaluates, with ``payload`` (bytes) in its globals.
 _CALL = "__import__('perfectly.parallel.interpreters', fromlist=['_']).run_payload(payload)"
@@ -50,6 +51,8 @@ def pool_class() -> Any:
     try:
         from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
     except ImportError:
+        if sys.version_info < (3, 13):
+            raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from None
         try:
             from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
         except ImportError as exc:
