@@ -178,3 +178,54 @@ def test_ctrl_c_in_a_child_stops_within_2_s():
         proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+FIRST_IMPORTS = """
+import sqlite3, sys, threading
+if sys.version_info >= (3, 14):
+    from concurrent import interpreters
+else:
+    from interpreters_backport import interpreters
+CODE = '''
+from perfectly import _kernel
+assert _kernel.sigma(2**61 - 1) == 2**61
+assert [n for n, k in _kernel.summarize(1, 10**6)[3]] == [
+    6, 28, 120, 496, 672, 8128, 30240, 32760, 523776]
+'''
+workers = [interpreters.create() for _ in range(6)]
+errors = []
+def run(interp):
+    try:
+        interp.exec(CODE)
+    except Exception as exc:
+        errors.append(exc)
+threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for w in workers:
+    w.close()
+assert not errors, errors
+assert "perfectly._kernel" not in sys.modules
+print("ok")
+"""
+
+
+@needs_interpreters
+@pytest.mark.skipif(not COMPILED, reason="no compiled kernel here")
+def test_first_imports_of_the_compiled_kernel_at_once_in_six_interpreters():
+    """The first import of the compiled kernel may happen in several interpreters with
+    their own GIL at once (and never in the main one): each gets a working kernel. (This
+    checks the results, not the lock itself: racing builds of identical tables would pass
+    too; a thread sanitizer would see them.) sqlite3 is imported first: on CPython 3.13.0
+    its own first import in several such interpreters at once crashes the process."""
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_IMPORTS],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=CHILD_ENV,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
