@@ -26,6 +26,10 @@ directives = {
     "initializedcheck": DEBUG,
     "cdivision": True,
     "freethreading_compatible": True,
+    # Importable in subinterpreters with their own GIL (PEP 684): multi-phase init and
+    # per-interpreter module state; the process-wide C tables are built once under a
+    # lock (_kernel.pyx, _init_once).
+    "subinterpreters_compatible": "own_gil",
     "embedsignature": True,
 }
 
@@ -58,8 +62,14 @@ def extensions() -> list[Extension]:
         define_macros=[
             ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
             ("PERFECTLY_DEBUG", "1" if DEBUG else "0"),
+            # Per-interpreter module state: without it Cython does not declare the module
+            # safe for subinterpreters ("subinterpreters_compatible" in the directives).
+            ("CYTHON_USE_MODULE_STATE", "1"),
         ],
-        depends=[f"src/perfectly/{h}" for h in ("_portable.h", "_sieve.h", "_sieve_kernels.h")],
+        depends=[
+            f"src/perfectly/{h}"
+            for h in ("_portable.h", "_process_lock.h", "_sieve.h", "_sieve_kernels.h")
+        ],
     )
     return cythonize([extension], include_path=["src"], compiler_directives=directives)
 

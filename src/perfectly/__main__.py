@@ -57,7 +57,13 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--method", choices=METHODS, default="sieve")
     search.add_argument("--kernel", choices=KERNELS, default=None, help="default: the active one")
     search.add_argument("--amicable", action="store_true", help="also find amicable pairs")
-    search.add_argument("--backend", choices=tuple(BACKENDS), default="threads")
+    search.add_argument(
+        "--backend",
+        choices=tuple(BACKENDS),
+        default="threads",
+        help="default: threads; interpreters needs Python 3.14+, or 3.13 with "
+        "perfectly[interpreters]; dask needs perfectly[dask]",
+    )
     workers = _at_least_one("≥ 1, or -1 for every CPU", -1)
     search.add_argument("--workers", type=workers, default=None, help="default: all CPUs")
     search.add_argument("--schedule", choices=SCHEDULES, default="dynamic")

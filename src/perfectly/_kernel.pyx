@@ -4,13 +4,22 @@ Every ``def`` entry point validates its arguments with the GIL held, then does a
 of its work inside one ``with nogil:`` region (unless ``release_gil=False``, which
 exists only so the benchmark can show what releasing the GIL buys). Nothing here
 is shared and mutable: the prime table, the sieve's tables and the choice of the
-build of the hot loops for this CPU (_sieve.h) are made once at import and only read.
+build of the hot loops for this CPU (_sieve.h) are made once per process, by the first
+interpreter to import the module, and only read afterwards (see ``_init_once``).
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.math cimport sqrt
+from cpython.buffer cimport (
+    PyBUF_C_CONTIGUOUS,
+    PyBUF_FORMAT,
+    PyBUF_WRITABLE,
+    PyBuffer_Release,
+    PyObject_GetBuffer,
+)
 
 import os
+import sys
 
 from perfectly._validate import (
     check_method,
@@ -34,16 +43,32 @@ cdef enum:
     SMALL_TRIAL = 1 << 10    # single-n factoring trial-divides by primes below this
 
 # Below WIDE every σ(n) fits in 64 bits (Robin's bound: σ(n) < 6.85 n there), so the
-# range loops use 64-bit σ; from WIDE on, σ is computed per n in 128 bits.
-cdef uint64_t WIDE = (<uint64_t>1) << 61
-cdef uint64_t U64_MAX = <uint64_t>0xFFFFFFFFFFFFFFFF
-cdef uint64_t U32_MAX = 0xFFFFFFFF
+# range loops use 64-bit σ; from WIDE on, σ is computed per n in 128 bits. C constants,
+# not module globals: an interpreter importing the module writes nothing another may read.
+cdef extern from *:
+    """
+    #define PF_WIDE ((uint64_t)1 << 61)
+    #define PF_U64_MAX ((uint64_t)0xFFFFFFFFFFFFFFFFu)
+    #define PF_U32_MAX ((uint64_t)0xFFFFFFFFu)
+    """
+    const uint64_t WIDE "PF_WIDE"
+    const uint64_t U64_MAX "PF_U64_MAX"
+    const uint64_t U32_MAX "PF_U32_MAX"
 
-cdef uint32_t* _p = NULL      # odd primes below TABLE_LIMIT
-cdef uint64_t* _pinv = NULL   # p⁻¹ mod 2⁶⁴: n·p⁻¹ is n/p when p divides n
-cdef uint64_t* _plim = NULL   # ⌊(2⁶⁴−1)/p⌋: p divides n iff n·p⁻¹ ≤ this
-cdef Py_ssize_t _np = 0
-cdef Py_ssize_t _np_small = 0  # how many of them are below SMALL_TRIAL
+cdef extern from "_process_lock.h" nogil:
+    void pf_lock()
+    void pf_unlock()
+
+# Process-wide, shared by every interpreter that imports this module (each may have its
+# own GIL): written once, under pf_lock, by the first importer (_init_once), then only read.
+# No initialisers: C zero-initialises them, and an initialiser would be executed again by
+# each importing interpreter, resetting what the others are reading.
+cdef bint _built              # the tables below are made, and _cpu chosen
+cdef uint32_t* _p             # odd primes below TABLE_LIMIT
+cdef uint64_t* _pinv          # p⁻¹ mod 2⁶⁴: n·p⁻¹ is n/p when p divides n
+cdef uint64_t* _plim          # ⌊(2⁶⁴−1)/p⌋: p divides n iff n·p⁻¹ ≤ this
+cdef Py_ssize_t _np
+cdef Py_ssize_t _np_small     # how many of them are below SMALL_TRIAL
 cdef pf_target _cpu             # the build of the hot loops in use (chosen at import)
 
 
@@ -226,9 +251,10 @@ cdef int _build_table() except -1:
     return 0
 
 
-cdef tuple _choose_cpu_target():
-    """The builds of the hot loops this CPU can run (baseline first), and the one put in
-    use: the best of them, or the one PERFECTLY_CPU_TARGET names (for tests, benchmarks)."""
+cdef tuple _choose_cpu_target(bint first):
+    """The builds of the hot loops this CPU can run (baseline first), and the one in use:
+    the best of them, or the one PERFECTLY_CPU_TARGET names (for tests, benchmarks). The
+    first importer puts it in use; a later one must want the same (one per process)."""
     global _cpu
     cdef pf_target builds[4]
     cdef int i, n = pf_targets(builds)
@@ -236,13 +262,40 @@ cdef tuple _choose_cpu_target():
     wanted = os.environ.get("PERFECTLY_CPU_TARGET", "") or names[n - 1]
     if wanted not in names:
         raise ImportError(f"PERFECTLY_CPU_TARGET={wanted!r}: this CPU runs only {names}")
-    _cpu = builds[names.index(wanted)]
+    if first:
+        _cpu = builds[names.index(wanted)]
+    elif wanted != _cpu.name.decode():
+        raise ImportError(
+            f"PERFECTLY_CPU_TARGET={wanted!r}: this process already runs "
+            f"{_cpu.name.decode()!r}, chosen when another interpreter imported this module"
+        )
     return names, wanted
 
 
-_build_table()
+cdef tuple _init_once():
+    """Build the process-wide tables and choose the CPU build, once per process.
+
+    Every interpreter that imports this module runs this; the first builds, later ones
+    find ``_built`` set and only read. ``pf_lock`` is a static process-wide lock, taken
+    without holding this interpreter's GIL (so a waiter never blocks the builder, whatever
+    interpreter or GIL it runs under), and released however the build ends; a failed
+    build leaves ``_built`` False for the next importer to try again.
+    """
+    global _built
+    with nogil:
+        pf_lock()
+    try:
+        if not _built:
+            _build_table()
+        targets = _choose_cpu_target(not _built)
+        _built = True
+        return targets
+    finally:
+        pf_unlock()
+
+
 #: The builds of the hot loops this CPU can run, and the one in use (see _sieve.h).
-CPU_TARGETS, CPU_TARGET = _choose_cpu_target()
+CPU_TARGETS, CPU_TARGET = _init_once()
 
 
 # ------------------------------------------------------------- Python entry points
@@ -276,25 +329,53 @@ def is_prime(n):
     return bool(r)
 
 
-def fill_sigma(lo, uint64_t[::1] out, method="sieve", bint aliquot=False,
-               bint release_gil=True):
+_UINT64_FORMATS = frozenset(
+    [b"Q", b"@Q", b"=Q", b"<Q" if sys.byteorder == "little" else b">Q"]
+    + ([b"L", b"@L"] if sizeof(unsigned long) == 8 else [])
+)
+
+
+cdef uint64_t* uint64_buffer(object out, Py_buffer* view) except NULL:
+    """The writable, C-contiguous 1-D uint64 buffer of ``out`` (released by the caller).
+
+    The buffer protocol itself rather than a typed memoryview: Cython's memoryview support
+    keeps Python objects and locks in C globals, which interpreters with their own GIL
+    must not share."""
+    PyObject_GetBuffer(out, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+    if view.ndim != 1 or view.itemsize != 8 or view.format not in _UINT64_FORMATS:
+        fmt = view.format.decode("ascii", "replace")
+        PyBuffer_Release(view)
+        raise ValueError(
+            f"out must be a 1-D buffer of uint64, got format {fmt!r} with {view.ndim} dims"
+        )
+    return <uint64_t*>view.buf
+
+
+def fill_sigma(lo, out, method="sieve", bint aliquot=False, bint release_gil=True):
     """Write σ(lo + i) (or s(lo + i) when ``aliquot``) into the uint64 buffer ``out``."""
-    cdef Py_ssize_t count = out.shape[0]
-    lo, hi = check_range_count(lo, count)
-    cdef bint trial = check_method(method) == "trial"
-    if trial:
-        check_trial_hi(hi)
-    if count == 0:
-        return
-    cdef uint64_t start = lo
+    cdef Py_buffer view
+    cdef uint64_t* values = uint64_buffer(out, &view)
+    cdef Py_ssize_t count = view.shape[0]
+    cdef uint64_t start
     cdef uint64_t bad = 0
     cdef int rc
-    if release_gil:
-        with nogil:
-            rc = fill_range(start, <uint64_t>count, &out[0], trial, aliquot, &bad)
-    else:
-        rc = fill_range(start, <uint64_t>count, &out[0], trial, aliquot, &bad)
-    raise_for(rc, bad)
+    cdef bint trial
+    try:
+        lo, hi = check_range_count(lo, count)
+        trial = check_method(method) == "trial"
+        if trial:
+            check_trial_hi(hi)
+        if count == 0:
+            return
+        start = lo
+        if release_gil:
+            with nogil:
+                rc = fill_range(start, <uint64_t>count, values, trial, aliquot, &bad)
+        else:
+            rc = fill_range(start, <uint64_t>count, values, trial, aliquot, &bad)
+        raise_for(rc, bad)
+    finally:
+        PyBuffer_Release(&view)
 
 
 def summarize(lo, hi, method="sieve", bint release_gil=True):

@@ -30,7 +30,16 @@ KERNELS = ("compiled", "python")
 #: How a range is cut and handed out (``schedule=``).
 SCHEDULES = ("static", "dynamic", "guided")
 #: Where chunks run (``backend=``).
-BACKENDS = ("serial", "threads", "_thread", "processes", "thread-pool", "process-pool", "dask")
+BACKENDS = (
+    "serial",
+    "threads",
+    "_thread",
+    "processes",
+    "thread-pool",
+    "process-pool",
+    "interpreters",
+    "dask",
+)
 #: Backends that run chunks in other processes (they take ``start_method=``).
 PROCESS_BACKENDS = ("processes", "process-pool")
 #: Old backend names still accepted, with a ``DeprecationWarning``.

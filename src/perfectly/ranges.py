@@ -1,13 +1,20 @@
-"""σ over whole ranges as NumPy arrays, and the special numbers a range holds."""
+"""σ over whole ranges as NumPy arrays, and the special numbers a range holds.
+
+NumPy is imported when an array is made, not with ``perfectly``: NumPy cannot load in a
+subinterpreter, where ``backend="interpreters"`` imports this package.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from perfectly._core import kernel_module
 from perfectly._validate import check_method, check_range, check_trial_hi
 from perfectly.census import census
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 def sigma_range(
@@ -51,6 +58,8 @@ def _fill(
     method = check_method(method)
     if method == "trial":
         check_trial_hi(hi)
+    import numpy as np
+
     try:
         out = np.empty(hi - lo, dtype=np.uint64)
     except (MemoryError, ValueError) as exc:

@@ -37,7 +37,13 @@ from perfectly.benchmark.matrix import (
 
 DEFAULT_OUTPUT = "bench-results"
 #: Backends that need an optional package: they run only when --backends names them.
-OPTIONAL_BACKENDS = {"dask": ("distributed", "pip install 'perfectly[dask]'")}
+OPTIONAL_BACKENDS = {
+    "dask": ("distributed", "pip install 'perfectly[dask]'"),
+    "interpreters": (
+        "concurrent.interpreters" if sys.version_info >= (3, 14) else "interpreters_backport",
+        "Python 3.14+, or pip install 'perfectly[interpreters]' on 3.13",
+    ),
+}
 #: The default --backends: every backend that runs without optional packages.
 DEFAULT_BACKENDS = tuple(b for b in BACKENDS if b not in OPTIONAL_BACKENDS)
 #: --quick measures the contenders that carry the lesson, one worker per CPU, on ranges as
@@ -85,7 +91,7 @@ def _choices(add: Callable[..., Any], cpus: int) -> None:
         type=_csv,
         help=f"comma-separated, from {', '.join(BACKENDS)} "
         f"(default: {', '.join(DEFAULT_BACKENDS)}; --quick: {', '.join(QUICK_BACKENDS)}; "
-        "add dask by naming it)",
+        "add dask or interpreters by naming them)",
     )
     ladder = ",".join(map(str, default_workers(cpus)))
     add(

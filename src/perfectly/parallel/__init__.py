@@ -7,6 +7,7 @@
 ``processes``      :class:`ProcessExecutor`: ``multiprocessing``, explicit context
 ``thread-pool``    :class:`ThreadPool`: ``concurrent.futures.ThreadPoolExecutor``
 ``process-pool``   :class:`ProcessPool`: ``concurrent.futures.ProcessPoolExecutor``
+``interpreters``   :class:`InterpreterExecutor`: subinterpreters, each with its own GIL
 ``dask``           :class:`DaskExecutor`: a ``distributed`` cluster
 =================  ==========================================================
 
@@ -25,6 +26,7 @@ from perfectly.parallel._executor import Executor
 from perfectly.parallel._loop import ChunkError, Run, WorkerLostError
 from perfectly.parallel._task import ChunkResult, Job, Task, WorkerError
 from perfectly.parallel.dask import DaskExecutor
+from perfectly.parallel.interpreters import InterpreterExecutor
 from perfectly.parallel.pools import ProcessPool, ThreadPool
 from perfectly.parallel.processes import ProcessExecutor
 from perfectly.parallel.serial import SerialExecutor
@@ -37,6 +39,7 @@ EXECUTORS: dict[str, type[Executor]] = {
     "processes": ProcessExecutor,
     "thread-pool": ThreadPool,
     "process-pool": ProcessPool,
+    "interpreters": InterpreterExecutor,
     "dask": DaskExecutor,
 }
 assert tuple(EXECUTORS) == BACKENDS
@@ -62,6 +65,7 @@ __all__ = [
     "ChunkResult",
     "DaskExecutor",
     "Executor",
+    "InterpreterExecutor",
     "Job",
     "ProcessExecutor",
     "ProcessPool",

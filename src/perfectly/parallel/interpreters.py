@@ -1,0 +1,155 @@
+"""Subinterpreters: each worker is an interpreter with its own GIL (PEP 684), in this process.
+
+``concurrent.futures.InterpreterPoolExecutor`` runs them: Python 3.14 has it, 3.13 gets
+it from the PEP 734 backport (``pip install "perfectly[interpreters]"``); elsewhere
+starting the executor raises ``ImportError`` saying what is needed (3.12 without trying
+the backport: its low-level module for 3.12 crashes the process at import). Pure-Python
+code runs in parallel here, as in processes, with no process to start and nothing to fork.
+
+A task goes out as pickled bytes and comes back as pickled bytes (the result, or the
+error made portable), and the function the pool calls is the builtin ``eval``. The
+backport (0.5.0, on 3.13) unpickles the function it is given *outside* its error capture:
+a function the worker cannot import (one defined in ``__main__``, a module the worker's
+``sys.path`` lacks) leaves it polling an empty result queue forever, and the caller
+hangs. ``eval`` is always importable, so any such error is raised in the worker and
+reported; workers also get this process's ``sys.path``, as ``spawn`` workers do. Starting
+the executor waits for every worker at most ``START_TIMEOUT`` s, and fails loudly.
+
+A worker cannot be killed: a cancelled run (Ctrl-C, an error) writes a byte to a socket
+pair that each worker looks at between two kernel calls of its chunk (``SUB_CALL``), and
+each also keeps the deadline itself, so it stops within about one call.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import pickle
+import select
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from perfectly.parallel._executor import Executor
+from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, portable, run_task
+
+#: Seconds ``start()`` waits for the worker interpreters to be ready.
+START_TIMEOUT = 60.0
+NEEDS = (
+    'backend="interpreters" needs subinterpreters with their own GIL: Python 3.14+, or '
+    '3.13 with the PEP 734 backport (pip install "perfectly[interpreters]")'
+)
+# What each worker evaluates, with ``payload`` (bytes) in its globals.
+_CALL = "__import__('perfectly.parallel.interpreters', fromlist=['_']).run_payload(payload)"
+
+
+def pool_class() -> Any:
+    """``InterpreterPoolExecutor``: the standard library's, or the backport's."""
+    try:
+        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+    except ImportError:
+        if sys.version_info < (3, 13):
+            raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from None
+        try:
+            from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
+        except ImportError as exc:
+            raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from exc
+    return InterpreterPoolExecutor
+
+
+def _stopper(fd: int, deadline: float | None) -> Callable[[], bool]:
+    """True once the parent wrote to its end of the stop socket, or past ``deadline``."""
+
+    def stop() -> bool:
+        if deadline is not None and time.perf_counter() > deadline:
+            return True
+        return bool(select.select([fd], [], [], 0)[0])
+
+    return stop
+
+
+def run_payload(payload: bytes) -> bytes:
+    """In a worker interpreter: run a pickled ``(task, stop fd, deadline)``; the pickled
+    ``ChunkResult``, the (portable) exception, or None when the run was stopped."""
+    outcome: Any
+    try:
+        task, fd, deadline = pickle.loads(payload)
+        worker = f"{os.getpid()}:{threading.get_ident()}"
+        outcome = run_task(task, worker, _stopper(fd, deadline))
+    except Cancelled:
+        outcome = None
+    except Exception as exc:
+        outcome = portable(exc)
+    return pickle.dumps(outcome)
+
+
+class InterpreterExecutor(Executor):
+    """An ``InterpreterPoolExecutor`` of ``max_workers`` interpreters, each with its own GIL."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        super().__init__(max_workers)
+        self._pool: Any = None
+        self._futures: dict[cf.Future[bytes], tuple[int, int]] = {}
+        self._stop_in: socket.socket | None = None
+        self._stop_out: socket.socket | None = None
+
+    def _start(self) -> None:
+        pool_type = pool_class()
+        self._stop_in, self._stop_out = socket.socketpair()
+        self._pool = pool_type(
+            max_workers=self.max_workers,
+            thread_name_prefix="perfectly-interpreter",
+            initializer=exec,
+            initargs=(f"import sys; sys.path[:] = {sys.path!r}", {}),
+        )
+        # Every worker imports perfectly (and its kernel) now, so that start-up is timed
+        # as start-up; each probe returns False (a module would not go back).
+        ready = "__import__('perfectly.parallel.interpreters') is None"
+        probes = [self._pool.submit(eval, ready, {}) for _ in range(self.max_workers)]
+        done, late = cf.wait(probes, START_TIMEOUT)
+        error = next((e for p in done if (e := p.exception()) is not None), None)
+        if late or error is not None:
+            self._pool.shutdown(wait=not late, cancel_futures=True)  # a stuck one never ends
+            self._pool = None
+            self._close_sockets()
+            if late:
+                raise TimeoutError(f"worker interpreters not ready after {START_TIMEOUT} s")
+            raise RuntimeError(f"a worker interpreter failed to start: {error}") from error
+
+    def submit(self, slot: int, task: Task) -> None:
+        assert self._pool is not None, "start() the executor first"
+        assert self._stop_out is not None
+        payload = pickle.dumps((task, self._stop_out.fileno(), self.deadline))
+        future = self._pool.submit(eval, _CALL, {"payload": payload})
+        self._futures[future] = (slot, task.chunk.index)
+
+    def wait(self, timeout: float) -> list[Event]:
+        done, _ = cf.wait(self._futures, timeout, return_when=cf.FIRST_COMPLETED)
+        events: list[Event] = []
+        for future in done:
+            slot, index = self._futures.pop(future)
+            try:
+                outcome = pickle.loads(future.result())
+            except Exception as exc:  # raised before the task ran (the payload, an import)
+                outcome = exc
+            if isinstance(outcome, BaseException):
+                events.append(Failed(slot, index, outcome))
+            elif outcome is not None:  # None: stopped, and the loop sees why
+                events.append(Finished(slot, outcome))
+        return events
+
+    def _stop(self, cancel: bool) -> None:
+        if cancel and self._stop_in is not None:
+            self._stop_in.send(b"!")  # running chunks stop within one kernel call
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._close_sockets()
+
+    def _close_sockets(self) -> None:
+        for end in (self._stop_in, self._stop_out):
+            if end is not None:
+                end.close()
+        self._stop_in = self._stop_out = None

@@ -1,0 +1,231 @@
+"""backend="interpreters": subinterpreters with their own GIL, in this process.
+
+Where this Python has no ``InterpreterPoolExecutor`` (3.10-3.12, or 3.13 without the
+PEP 734 backport) only the error that says what is needed is tested; .ci/run runs the
+rest under a CPython 3.13 with ``perfectly[interpreters]`` installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from conftest import CHILD_ENV, COMPILED, run_cli, wait_for
+from faultjob import HERE, InjectedFault, inject
+
+import perfectly
+from perfectly import Census, ChunkError
+from perfectly.parallel import WorkerError
+from perfectly.parallel.interpreters import pool_class
+
+try:
+    pool_class()
+    MISSING = ""
+except ImportError as exc:
+    MISSING = str(exc)
+
+needs_interpreters = pytest.mark.skipif(bool(MISSING), reason=MISSING)
+KERNELS = [
+    pytest.param(
+        "compiled", marks=pytest.mark.skipif(not COMPILED, reason="no compiled kernel here")
+    ),
+    "python",
+]
+SIZES = {"compiled": (1, 400_001, 25_000), "python": (1, 40_001, 2_500)}  # lo, hi, chunk
+
+
+def interpreter_ids() -> list[int]:
+    """The ids of every interpreter of this process, the main one included."""
+    if sys.version_info >= (3, 14):
+        from concurrent import interpreters
+    else:
+        from interpreters_backport import interpreters
+    return [i.id for i in interpreters.list_all()]
+
+
+@contextlib.contextmanager
+def nothing_left():
+    """The block leaves no thread and no interpreter running (within 2 s of its end)."""
+    threads, interpreters = threading.active_count(), interpreter_ids()
+    yield
+    assert wait_for(lambda: threading.active_count() <= threads, 2.0), threading.enumerate()
+    assert interpreter_ids() == interpreters
+
+
+def test_missing_support_is_a_clear_error():
+    if not MISSING:
+        pytest.skip("this Python has InterpreterPoolExecutor")
+    assert "perfectly[interpreters]" in MISSING and "3.14" in MISSING
+    with pytest.raises(ImportError, match=r"perfectly\[interpreters\]"):
+        perfectly.search(1, 100, backend="interpreters", workers=2)
+    done = run_cli("search", "1", "100", "--backend", "interpreters")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "perfectly[interpreters]" in done.stderr
+
+
+@needs_interpreters
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_census_matches_brute_force_and_serial(brute, kernel, workers):
+    lo, hi, chunk = SIZES[kernel]
+    expected = Census(**brute.census(lo, hi))
+    serial = perfectly.search(lo, hi, backend="serial", kernel=kernel).census
+    assert serial == expected, "the serial census disagrees with brute force"
+    with nothing_left():
+        result = perfectly.search(
+            lo, hi, backend="interpreters", workers=workers, kernel=kernel, chunk_size=chunk
+        )
+    assert result.census == expected
+    assert result.backend == "interpreters" and result.workers == workers
+
+
+@needs_interpreters
+@pytest.mark.parametrize("schedule", ["static", "guided"])
+def test_schedules_and_amicable_pairs(brute, schedule):
+    expected = Census(**brute.census(1, 20_001, amicable=True))
+    with nothing_left():
+        result = perfectly.search(
+            1, 20_001, backend="interpreters", workers=2, schedule=schedule, amicable=True
+        )
+    assert result.census == expected
+
+
+@needs_interpreters
+@pytest.mark.parametrize(
+    ("kind", "error"), [("raise", InjectedFault), ("raise-unpicklable", WorkerError)]
+)
+def test_a_raising_chunk_is_named_with_its_cause(monkeypatch, kind, error):
+    inject(monkeypatch, f"{kind}@20001")
+    with nothing_left(), pytest.raises(ChunkError, match=r"\[20001, 30001\)") as info:
+        perfectly.search(1, 100_001, backend="interpreters", workers=2, chunk_size=10_000)
+    assert isinstance(info.value.__cause__, error)
+    assert "injected" in str(info.value.__cause__)
+
+
+@needs_interpreters
+def test_a_job_the_workers_cannot_import_fails_instead_of_hanging(monkeypatch, tmp_path):
+    """The backport hangs when a worker cannot unpickle the function it is sent; here the
+    module of the job is gone from the path once the workers start: a ChunkError."""
+    (tmp_path / "ghostjob.py").write_text(
+        "import dataclasses\nfrom perfectly.parallel import Job\n\n"
+        "@dataclasses.dataclass(frozen=True)\nclass GhostJob(Job):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ghost = importlib.import_module("ghostjob")
+    monkeypatch.setattr(importlib.import_module("perfectly.search"), "Job", ghost.GhostJob)
+    sys.path.remove(str(tmp_path))
+    began = time.perf_counter()
+    with nothing_left(), pytest.raises(ChunkError, match="ghostjob"):
+        perfectly.search(1, 10_001, backend="interpreters", workers=2)
+    assert time.perf_counter() - began < 30
+
+
+@needs_interpreters
+def test_timeout_stops_every_worker():
+    began = time.perf_counter()
+    with nothing_left(), pytest.raises(TimeoutError):
+        perfectly.search(1, 10**9, backend="interpreters", workers=2, kernel="python", timeout=1)
+    assert time.perf_counter() - began < 1 + 2.0 + 1.0  # the timeout, 2 s to stop, start-up
+
+
+LONG_SEARCH = """
+import perfectly
+said = []
+def progress(done, total):
+    if not said:
+        said.append(True)
+        print("started", flush=True)
+perfectly.search(1, 10**11, backend="interpreters", workers=2, kernel="python",
+                 chunk_size=20_000, progress=progress)
+print("finished", flush=True)
+"""
+
+
+@needs_interpreters
+def test_ctrl_c_in_a_child_stops_within_2_s():
+    proc = subprocess.Popen(
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(LONG_SEARCH)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**CHILD_ENV, "PYTHONPATH": CHILD_ENV["PYTHONPATH"] + ":" + HERE},
+    )
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        line = proc.stdout.readline() if ready else b""
+        if line.strip() != b"started":
+            proc.kill()
+            pytest.fail(f"the child did not start: {line!r} {proc.stderr.read()[-2000:]!r}")
+        time.sleep(0.5)  # both workers are in a chunk
+        began = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        elapsed = time.perf_counter() - began
+        err = proc.stderr.read().decode(errors="replace")
+        assert elapsed < 2.0, elapsed
+        assert proc.returncode != 0 and "KeyboardInterrupt" in err, err[-2000:]
+        assert b"finished" not in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+FIRST_IMPORTS = """
+import sqlite3, sys, threading
+if sys.version_info >= (3, 14):
+    from concurrent import interpreters
+else:
+    from interpreters_backport import interpreters
+CODE = '''
+from perfectly import _kernel
+assert _kernel.sigma(2**61 - 1) == 2**61
+assert [n for n, k in _kernel.summarize(1, 10**6)[3]] == [
+    6, 28, 120, 496, 672, 8128, 30240, 32760, 523776]
+'''
+workers = [interpreters.create() for _ in range(6)]
+errors = []
+def run(interp):
+    try:
+        interp.exec(CODE)
+    except Exception as exc:
+        errors.append(exc)
+threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for w in workers:
+    w.close()
+assert not errors, errors
+assert "perfectly._kernel" not in sys.modules
+print("ok")
+"""
+
+
+@needs_interpreters
+@pytest.mark.skipif(not COMPILED, reason="no compiled kernel here")
+def test_first_imports_of_the_compiled_kernel_at_once_in_six_interpreters():
+    """The first import of the compiled kernel may happen in several interpreters with
+    their own GIL at once (and never in the main one): each gets a working kernel. (This
+    checks the results, not the lock itself: racing builds of identical tables would pass
+    too; a thread sanitizer would see them.) sqlite3 is imported first: on CPython 3.13.0
+    its own first import in several such interpreters at once crashes the process."""
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_IMPORTS],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=CHILD_ENV,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
