@@ -99,7 +99,7 @@ def smoke(tmp_path_factory):
 
 def _check_schema_by_hand(doc):
     """An independent, minimal check of perfectly-bench/1 (results.problems is the full one)."""
-    assert doc["schema"] == "perfectly-bench/2"
+    assert doc["schema"] == "perfectly-bench/3"
     assert isinstance(doc["created"], str) and doc["complete"] is True
     m = doc["machine"]
     assert isinstance(m["cpu_model"], str) and m["cpu_model"]
@@ -817,7 +817,7 @@ def test_version_1_files_are_read_by_report_and_compare(tmp_path):
 def test_version_2_is_what_is_written(two_files):
     pa, _ = two_files
     doc = json.loads(pa.read_text())
-    assert doc["schema"] == "perfectly-bench/2"
+    assert doc["schema"] == "perfectly-bench/3"
     assert all("variant" in r and "method" in r for r in doc["scenarios"])
     assert not any("kernel" in r or "algorithm" in r for r in doc["scenarios"])
     assert isinstance(doc["derived"]["comparisons"], list)

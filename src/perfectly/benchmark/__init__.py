@@ -10,7 +10,7 @@ One module per concept; data flows down this list:
 * :mod:`.analysis` — speedup, efficiency, imbalance, overheads, crossover, the tests
   the verdict quotes (computed once);
 * :mod:`.machine` and :mod:`.results` — what the machine was; the versioned JSON
-  document (``perfectly-bench/2``, version 1 still read), checked in one place;
+  document (``perfectly-bench/3``, versions 1 and 2 still read), checked in one place;
 * :mod:`.formatting`, :mod:`.table` and :mod:`.verdict` — how numbers read, the
   terminal tables and the plain-language verdict;
 * :mod:`.plots` — PNG plots (matplotlib, Agg);

@@ -23,7 +23,7 @@ from perfectly._validate import (
     check_choice,
 )
 from perfectly.benchmark import sizing
-from perfectly.benchmark.arguments import OneLineParser, at_least
+from perfectly.benchmark.arguments import OneLineParser, add_python_flag, at_least
 from perfectly.benchmark.matrix import (
     BASELINE_SECTIONS,
     BENCH_SCHEDULES,
@@ -144,6 +144,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
         help="also NumPy and numba (when installed): the kernels and baselines sections",
     )
     add("--no-progress", action="store_true", help="no progress line on stderr")
+    add_python_flag(add)
     return parser
 
 
@@ -217,6 +218,10 @@ def _run(argv: list[str], prog: str) -> int:
 
     parser = run_parser(prog)
     args = parser.parse_args(argv)
+    if args.python:
+        from perfectly.benchmark import pythons
+
+        return pythons.main(args, argv, parser)
     try:
         params = params_from(args)  # calibrates the range sizes: a second or two
     except (TypeError, ValueError) as exc:

@@ -1,8 +1,8 @@
 """The results file: versioned JSON, with the machine and the exact parameters.
 
-Schema ``perfectly-bench/2`` (a top-level object)::
+Schema ``perfectly-bench/3`` (a top-level object)::
 
-    schema      "perfectly-bench/2"
+    schema      "perfectly-bench/3"
     created     ISO 8601 time the run started (UTC)
     complete    false when the run was interrupted (what was measured is still here)
     machine     cpu_model, cpu_count, cpus_available, os, platform, machine,
@@ -21,10 +21,15 @@ Schema ``perfectly-bench/2`` (a top-level object)::
                 verdict quotes), unstable (see :mod:`.analysis`)
     verdict     the plain-language conclusions, one string per line
     plots       file names of the PNG plots written next to this file
+    pythons     in a run across interpreters (``--python``), one object per interpreter:
+                label (``3.13t``), executable, and that interpreter's own machine fields
+                (python_version, python_implementation, free_threaded_build,
+                gil_enabled, …); each scenario's ``python`` names its label (else null)
 
 Version 1 differs only in names: ``kernel``/``kernels`` for ``variant``/``variants``,
 ``algorithm``/``algorithms`` for ``method``/``methods``, and no ``comparisons``; it is
-read by upgrading it to version 2 (:func:`upgrade`). :func:`problems` is the one check of
+read by upgrading it to version 2; version 2 lacks ``pythons`` and the scenarios'
+``python``, read as ``[]`` and null (:func:`upgrade`). :func:`problems` is the one check of
 a document against the schema; :class:`Results` is the document, typed.
 """
 
@@ -38,8 +43,9 @@ from typing import Any
 
 from perfectly.benchmark.records import Record
 
-SCHEMA = "perfectly-bench/2"
+SCHEMA = "perfectly-bench/3"
 SCHEMA_V1 = "perfectly-bench/1"
+SCHEMA_V2 = "perfectly-bench/2"
 #: Version 1 names and their version 2 names, in scenarios and in parameters.
 V1_RENAMES = {"kernel": "variant", "algorithm": "method"}
 V1_PARAMETER_RENAMES = {"kernels": "variants", "algorithms": "methods"}
@@ -57,6 +63,7 @@ TOP_FIELDS: dict[str, Kind] = {
     "derived": dict,
     "verdict": list,
     "plots": list,
+    "pythons": list,
 }
 MACHINE_FIELDS: dict[str, Kind] = {
     "cpu_model": str,
@@ -115,6 +122,7 @@ SCENARIO_FIELDS: dict[str, Kind] = {
     "reference": (str, type(None)),
     "speedup": OPTIONAL_NUMBER,
     "efficiency": OPTIONAL_NUMBER,
+    "python": (str, type(None)),
 }
 STATS_FIELDS = ("n", "median", "mean", "stdev", "min", "max", "q1", "q3", "iqr", "spread")
 RUN_FIELDS: dict[str, Kind] = {
@@ -150,17 +158,32 @@ def _renamed(obj: Any, names: dict[str, str]) -> Any:
     return {names.get(k, k): v for k, v in obj.items()}
 
 
-def upgrade(doc: Any) -> Any:
-    """A version 1 document in version 2's shape (anything else unchanged)."""
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_V1:
-        return doc
-    out = {**doc, "schema": SCHEMA}
+def _upgrade_v1(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {**doc, "schema": SCHEMA_V2}
     out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
     if isinstance(doc.get("scenarios"), list):
         out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
     if isinstance(doc.get("derived"), dict):
         out["derived"] = {"comparisons": [], **doc["derived"]}
     return out
+
+
+def _upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {"pythons": [], **doc, "schema": SCHEMA}
+    if isinstance(doc.get("scenarios"), list):
+        out["scenarios"] = [
+            {"python": None, **sc} if isinstance(sc, dict) else sc for sc in doc["scenarios"]
+        ]
+    return out
+
+
+def upgrade(doc: Any) -> Any:
+    """A version 1 or 2 document in version 3's shape (anything else unchanged)."""
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA_V1:
+        doc = _upgrade_v1(doc)
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA_V2:
+        doc = _upgrade_v2(doc)
+    return doc
 
 
 def _check(where: str, obj: Any, fields: dict[str, Kind], problems: list[str]) -> None:
@@ -200,11 +223,12 @@ def _scenario_problems(where: str, sc: Any, found: list[str]) -> None:
 
 def problems(doc: Any) -> list[str]:
     """Every way ``doc`` departs from the schema (an empty list if none); a version 1
-    document is checked in its upgraded shape."""
+    or 2 document is checked in its upgraded shape."""
     found: list[str] = []
     doc = upgrade(doc)
     if isinstance(doc, dict) and doc.get("schema") != SCHEMA:
-        return [f"schema is {doc.get('schema')!r}, expected {SCHEMA!r} or {SCHEMA_V1!r}"]
+        known = f"{SCHEMA!r}, {SCHEMA_V2!r} or {SCHEMA_V1!r}"
+        return [f"schema is {doc.get('schema')!r}, expected {known}"]
     _check("document", doc, TOP_FIELDS, found)
     if found:
         return found
@@ -239,6 +263,7 @@ class Results:
     derived: dict[str, Any]
     verdict: list[str] = dataclasses.field(default_factory=list)
     plots: list[str] = dataclasses.field(default_factory=list)
+    pythons: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def cpus(self) -> int:
@@ -262,11 +287,12 @@ class Results:
             "derived": self.derived,
             "verdict": list(self.verdict),
             "plots": list(self.plots),
+            "pythons": list(self.pythons),
         }
 
     @classmethod
     def from_json(cls, doc: Any) -> Results:
-        """The document ``doc`` (version 1 or 2); ``SchemaError`` listing its problems."""
+        """The document ``doc`` (version 1, 2 or 3); ``SchemaError`` listing its problems."""
         found = problems(doc)
         if found:
             shown = "; ".join(found[:5]) + (
@@ -283,6 +309,7 @@ class Results:
             derived=doc["derived"],
             verdict=list(doc["verdict"]),
             plots=list(doc["plots"]),
+            pythons=list(doc["pythons"]),
         )
 
 
