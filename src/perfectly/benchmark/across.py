@@ -87,7 +87,7 @@ def table_lines(results: Results) -> list[str]:
     for variant, workers, cells in _grid(results):
         some = next(c["serial"] for c in cells.values() if "serial" in c)
         head = f"{VARIANT_LABELS[variant]}, {some.scenario.method} [1, {some.scenario.count:,}]"
-        out += ["", f"  {head:34} " + " ".join(f"{n:>{width}}" for n in names)]
+        out += ["", f"  {head}", f"  {'':34} " + " ".join(f"{n:>{width}}" for n in names)]
         ref = cells[first].get("serial")
         serial = [c.get("serial") for c in cells.values()]
         out.append(

@@ -29,15 +29,15 @@ from perfectly.benchmark.results import Results
 FOUR_WAYS = ("serial", "threads", "interpreters", "processes")
 #: What an interpreter reports about itself (also on Python 2, to say it is too old).
 PROBE = r"""
-import json, sys, sysconfig
+import json, platform, sys, sysconfig
 gil = getattr(sys, "_is_gil_enabled", None)
-out = {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name,
+out = {"version": list(sys.version_info[:3]),
+       "implementation": platform.python_implementation().lower(),
        "executable": sys.executable, "prefix": sys.prefix,
        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))}
 try:
     import perfectly
-    from perfectly.benchmark.records import Scenario
-from perfectly.benchmark.results import Results
+    from perfectly._validate import BACKENDS
 except Exception as exc:
     out.update(perfectly=None, error="%s: %s" % (type(exc).__name__, exc))
 else:
@@ -268,7 +268,8 @@ def merge(
             sc["reference"] = ids.get(sc["reference"], sc["reference"])
         scenarios += moved
         _merge_derived(derived, doc["derived"], ids, python.label)
-        pythons.append({"label": python.label, "executable": python.path, **done.machine})
+        build = {"free_threaded_build": python.free_threaded}
+        pythons.append({"label": python.label, "executable": python.path, **build, **done.machine})
         verdicts[python.label] = list(done.verdict)
     doc = {**base.to_json(), "scenarios": scenarios, "derived": derived, "pythons": pythons}
     doc["complete"] = base.complete and all(done.complete for _, done in runs)
