@@ -74,37 +74,35 @@ def _contender(way: str, cells: dict[str, dict[str, Record]], workers: int) -> s
     return f"{way} × {workers}"
 
 
+def _row(name: str, cells: list[str], widths: list[int]) -> str:
+    return f"  {name:34} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+
+
 def table_lines(results: Results) -> list[str]:
     """The interpreters side by side: serial time, its ratio to the first one's, and
     each way's speedup over its own serial run."""
     if len(results.pythons) < 2:
         return []
     names = [describe(p) for p in results.pythons]
-    width = max(12, *(len(n) for n in names))
+    widths = [max(10, len(n)) for n in names]
     title = "Interpreters: the same ranges under each Python, side by side"
     out = ["", title, "=" * len(title)]
     first = results.pythons[0]["label"]
     for variant, workers, cells in _grid(results):
         some = next(c["serial"] for c in cells.values() if "serial" in c)
         head = f"{VARIANT_LABELS[variant]}, {some.scenario.method} [1, {some.scenario.count:,}]"
-        out += ["", f"  {head}", f"  {'':34} " + " ".join(f"{n:>{width}}" for n in names)]
+        out += ["", f"  {head}", _row("", names, widths)]
         ref = cells[first].get("serial")
         serial = [c.get("serial") for c in cells.values()]
         out.append(
-            f"  {'serial (time)':34} "
-            + " ".join(f"{fmt_time(s.median) if s else '—':>{width}}" for s in serial)
+            _row("serial (time)", [fmt_time(s.median) if s else "—" for s in serial], widths)
         )
-        out.append(
-            f"  {'serial time ÷ ' + first + '’s':34} "
-            + " ".join(
-                f"{fmt_ratio(s.median / ref.median) if s and ref else '—':>{width}}" for s in serial
-            )
-        )
+        ratios = [fmt_ratio(s.median / ref.median) if s and ref else "—" for s in serial]
+        out.append(_row(f"serial time ÷ {first}'s", ratios, widths))
         for way in WAYS:
             if any(way in c for c in cells.values()):
                 row = [fmt_ratio(c[way].speedup) if way in c else "—" for c in cells.values()]
-                name = _contender(way, cells, workers)
-                out.append(f"  {name:34} " + " ".join(f"{x:>{width}}" for x in row))
+                out.append(_row(_contender(way, cells, workers), row, widths))
     out.append("  (speedup over that interpreter's own serial run; '—': not measured there)")
     return out
 

@@ -184,7 +184,8 @@ def child_argv(params: Any, backends: tuple[str, ...], python: Python) -> list[s
         v for v in params.variants if v == "python" or python.info["core"] == "compiled"
     )
     sizes = params.sizes.to_json()
-    size = ",".join(f"{k}={sizes[k]}" for k in ("sieve", "trial", "python-sieve", "python-trial"))
+    keys = ("sieve", "trial", "python-sieve", "python-trial")
+    size = ",".join(f"{k}={sizes[k]}" for k in keys if sizes[k])  # 0: not used in this run
     argv = [
         *("--variants", ",".join(variants), "--backends", ",".join(backends)),
         *("--workers", ",".join(map(str, params.workers)), "--methods", ",".join(params.methods)),
