@@ -23,7 +23,7 @@ from typing import Any
 
 from perfectly import __version__
 from perfectly.benchmark.records import Scenario
-from perfectly.benchmark.results import Results
+from perfectly.benchmark.results import Results, now
 
 #: The default contenders across interpreters: the four ways to run Python in parallel.
 FOUR_WAYS = ("serial", "threads", "interpreters", "processes")
@@ -277,13 +277,14 @@ def merge(
     return Results.from_json(doc), verdicts
 
 
-def _base(params: Any, argv: list[str], asked: tuple[str, ...], created: str) -> Results:
-    """The merged document before the interpreters' records go in."""
+def _base(params: Any, argv: list[str], asked: tuple[str, ...]) -> Results:
+    """The merged document before the interpreters' records go in: the time, the
+    machine (with the running interpreter; each one's own is in ``pythons``) and load
+    as the run starts."""
     from perfectly.benchmark.machine import machine_info
 
-    about = machine_info()  # the running interpreter; each one's own is in pythons
     parameters = {**params.to_json(), "backends": list(asked), "argv": list(argv)}
-    return Results(created, True, about, parameters, [], {})
+    return Results(now(), True, machine_info(), parameters, [], {})
 
 
 def main(args: Any, argv: list[str], parser: Any) -> int:
@@ -298,8 +299,8 @@ def main(args: Any, argv: list[str], parser: Any) -> int:
         params = cli.params_from(args)  # sizes the ranges once, here
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
-    created = results.now()
     asked = params.backends + ("interpreters",) * with_interpreters
+    base = _base(params, argv, asked)
     with tempfile.TemporaryDirectory(prefix="perfectly-bench-") as work:
         written, status = measure(
             pythons, params, with_interpreters, Path(work), progress=not args.no_progress
@@ -308,7 +309,6 @@ def main(args: Any, argv: list[str], parser: Any) -> int:
     if not runs:
         print(f"{parser.prog}: no interpreter wrote any results", file=sys.stderr)
         return status or 1
-    base = _base(params, argv, asked, created)
     base.complete = len(runs) == len(pythons)
     base.machine["load_average_end"] = machine.load_average()
     done, verdicts = merge(runs, base)
