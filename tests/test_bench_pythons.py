@@ -300,3 +300,34 @@ def test_two_interpreters_merge_into_one_file_table_and_verdict(tmp_path):
     assert (path.parent / "interpreters.png").is_file() or "plots:" in text
     status, again, _ = run_main("report", str(path))
     assert status == 0 and again.strip() == text.split("\nresults:")[0].strip()
+
+
+def _interpreters_support() -> dict[str, str | None]:
+    """Each interpreter at hand (this one, PERFECTLY_OTHER_PYTHON): why it cannot run
+    the interpreters backend, or None when it can."""
+    paths = [sys.executable] + ([OTHER] if OTHER else [])
+    return {path: pythons.probe(path).supports("interpreters") for path in paths}
+
+
+def test_the_interpreters_backend_runs_where_an_interpreter_has_it(tmp_path):
+    support = _interpreters_support()
+    if all(why is not None for why in support.values()):
+        pytest.skip(f"no interpreter here runs backend='interpreters': {support}")
+    out = tmp_path / "out"
+    argv = [f"--python={OTHER or sys.executable}"]  # this one alone: merged with itself
+    argv += ["--quick", *TINY, "--repeat", "2", "--warmup", "0", "--workers", "2"]
+    argv += ["--variants", "python", "--methods", "sieve", "--sections", "scaling"]
+    argv += ["--backends", "serial,interpreters", "--output", str(out), "--no-progress"]
+    status, _, err = run_main(*argv)
+    assert status == 0, err
+    (path,) = out.glob("*/results.json")
+    doc = json.loads(path.read_text())
+    for python, (exe, why) in zip(doc["pythons"], support.items(), strict=True):
+        rows = [s for s in doc["scenarios"] if s["python"] == python["label"]]
+        has = any(s["backend"] == "interpreters" and s["workers"] == 2 for s in rows)
+        assert has == (why is None), (exe, why)
+        if why is not None:
+            assert f"note: {python['label']}: no interpreters backend" in err
+    assert any(
+        line.startswith("pure Python, 2 workers: subinterpreters ") for line in doc["verdict"]
+    )

@@ -184,11 +184,12 @@ def draw(results: Results, directory: Path) -> list[str]:
     labels = [p["label"] for p in results.pythons]
     for ax, (variant, workers, cells) in zip(axes, grid, strict=True):
         width = 0.8 / len(labels)
+        ways = [w for w in WAYS if any(w in c for c in cells.values())]
         for i, label in enumerate(labels):
-            ys = [cells[label][w].speedup or 0.0 if w in cells[label] else 0.0 for w in WAYS]
-            xs = [j + i * width for j in range(len(WAYS))]
+            ys = [(cells[label][w].speedup or 0.0) if w in cells[label] else 0.0 for w in ways]
+            xs = [j + i * width for j in range(len(ways))]
             ax.bar(xs, ys, width, label=describe(results.pythons[i]))
-        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(WAYS))], list(WAYS.values()))
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(ways))], [WAYS[w] for w in ways])
         ax.axhline(1.0, color="grey", lw=0.8)
         ax.axhline(workers, color="grey", lw=0.8, ls=":")
         ax.set_title(f"{VARIANT_LABELS[variant]}, {workers} workers", fontsize=9)
