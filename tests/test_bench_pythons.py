@@ -331,3 +331,19 @@ def test_the_interpreters_backend_runs_where_an_interpreter_has_it(tmp_path):
     assert any(
         line.startswith("pure Python, 2 workers: subinterpreters ") for line in doc["verdict"]
     )
+
+
+@pytest.mark.parametrize("gil", [True, False])
+def test_the_verdict_blames_the_gil_only_where_it_is_on(gil):
+    """Pure-Python threads at 0.9× are 'serialised by the GIL' on a GIL build; on a
+    free-threaded run with the GIL off the verdict must not say so."""
+    doc = _v2_document()
+    doc["machine"]["gil_enabled"] = gil
+    scenario = doc["scenarios"][0]
+    scenario.update(variant="python", speedup=0.9, id="scaling/sieve-dynamic/python/threads/w2")
+    from perfectly.benchmark import verdict
+
+    lines = verdict.verdict(results.Results.from_json(doc))
+    (line,) = [line for line in lines if line.startswith("pure Python (sieve, 2 workers)")]
+    assert "threads 0.90×" in line
+    assert ("the GIL serialises them" in line) == gil
