@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -57,4 +57,19 @@ def add_presets(parser: argparse.ArgumentParser) -> None:
         const="rigorous",
         help=f"more rounds, a tighter bound: {describe('rigorous')} (default: "
         f"{describe('default')}; --quick: {describe('quick')})",
+    )
+
+
+def add_python_flag(add: Callable[..., Any]) -> None:
+    """``--python PATH`` (repeatable): the same run under other interpreters, merged."""
+    add(
+        "--python",
+        action="append",
+        metavar="PATH",
+        default=[],
+        help="also run under the Python at PATH (repeatable; perfectly of this version must "
+        "be installed there), and merge: one results file, table and verdict with the "
+        "interpreter as a dimension. The running interpreter comes first; the ranges are "
+        "sized here once; default backends then: serial, threads, interpreters (where "
+        "supported), processes",
     )

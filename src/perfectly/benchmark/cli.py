@@ -23,7 +23,7 @@ from perfectly._validate import (
     check_choice,
 )
 from perfectly.benchmark import rigor, sizing
-from perfectly.benchmark.arguments import OneLineParser, add_presets, at_least
+from perfectly.benchmark.arguments import OneLineParser, add_presets, add_python_flag, at_least
 from perfectly.benchmark.matrix import (
     BASELINE_SECTIONS,
     BENCH_SCHEDULES,
@@ -156,6 +156,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     )
     add("--no-progress", action="store_true", help="no progress line on stderr")
     add_presets(parser)
+    add_python_flag(add)
     return parser
 
 
@@ -230,6 +231,10 @@ def _run(argv: list[str], prog: str) -> int:
 
     parser = run_parser(prog)
     args = parser.parse_args(argv)
+    if args.python:
+        from perfectly.benchmark import pythons
+
+        return pythons.main(args, argv, parser)
     try:
         params = params_from(args)  # calibrates the range sizes: a second or two
     except (TypeError, ValueError) as exc:

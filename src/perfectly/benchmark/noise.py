@@ -10,12 +10,13 @@ Around every timed run (outside the timed span) two snapshots are taken:
   reaps the workers it forks). Where ``resource`` is missing (Windows) only this
   process's own time is known: :data:`CPU_TIME_COVERS` says which.
 * **The CPUs this process may run on**, from ``/proc/stat`` (Linux; elsewhere None):
-  time spent busy at normal priority, niced, stolen by the hypervisor, and in all.
+  time spent busy (niced or not), stolen by the hypervisor, and in all.
 
 A run is *disturbed* when, during it, the hypervisor stole more than
-:data:`STEAL_LIMIT` of the CPUs' time, or other work at normal priority (the CPUs' busy
-time less this run's own CPU time) took more than :data:`OTHERS_LIMIT` of it. Niced work
-(a background job at ``nice 19``) yields to the benchmark and does not count. Runs
+:data:`STEAL_LIMIT` of the CPUs' time, or other work (the CPUs' busy time less this
+run's own CPU time) took more than :data:`OTHERS_LIMIT` of it. Niced work counts too: with
+Linux's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``), a job at
+``nice 19`` started from another session still takes a full share of the CPUs. Runs
 shorter than :data:`MIN_TICKS` clock ticks of the CPUs are too short for ``/proc/stat``
 to tell and are not judged. Without ``/proc/stat`` the one sign left is a run that got
 less than :data:`RATIO_LIMIT` CPU-seconds per second of wall time (it waited for a CPU).
@@ -138,7 +139,7 @@ class Disturbance:
 
     cpu: float  # seconds of CPU this run used (process and children)
     steal: float | None  # share of the CPUs' time stolen (None: unknown here)
-    others: float | None  # share taken by other work at normal priority
+    others: float | None  # share taken by other work
     reasons: tuple[str, ...]  # empty: not disturbed
 
 
@@ -154,8 +155,7 @@ def judge(before: Snapshot, after: Snapshot, wall: float) -> Disturbance:
     total = b.total - a.total
     if total <= 0:
         return Disturbance(cpu, None, None, ())
-    niced = os.nice(0) > 0 if hasattr(os, "nice") else False
-    busy = b.busy - a.busy + (b.nice - a.nice if niced else 0)  # our own ticks are there
+    busy = b.busy - a.busy + b.nice - a.nice
     steal = (b.steal - a.steal) / total
     others = max(0.0, busy / TICK - cpu) / (total / TICK)
     if total < MIN_TICKS:

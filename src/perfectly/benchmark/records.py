@@ -49,6 +49,7 @@ class Scenario:
     hi: int
     start_method: str | None = None
     chunk_size: int | None = None
+    python: str | None = None  # the interpreter's label in a run across several (3.13t)
 
     @property
     def count(self) -> int:
@@ -68,8 +69,10 @@ class Scenario:
     @property
     def id(self) -> str:
         """A stable name, the same in every run whatever the range (except crossover
-        and kernels, whose ranges are part of what is measured)."""
-        parts = [self.section, f"{self.method}-{self.schedule}", self.variant, self.key]
+        and kernels, whose ranges are part of what is measured); in a run across
+        interpreters it starts with the interpreter's label."""
+        parts = [self.python] if self.python else []
+        parts += [self.section, f"{self.method}-{self.schedule}", self.variant, self.key]
         parts.append(f"w{self.workers}")
         if self.chunks is not None:
             parts.append(f"chunks{self.chunks}")

@@ -33,8 +33,13 @@ Schema ``perfectly-bench/3`` (a top-level object)::
                 :mod:`.model`; null in files of versions 1 and 2)
     verdict     the plain-language conclusions, one string per line
     plots       file names of the PNG plots written next to this file
+    pythons     in a run across interpreters (``--python``), one object per interpreter:
+                label (``3.13t``), executable, and that interpreter's own machine fields
+                (python_version, python_implementation, free_threaded_build,
+                gil_enabled, …); each scenario's ``python`` names its label (else null)
 
-Version 2 has no ``model``. Version 1 also differs in names: ``kernel``/``kernels`` for
+Version 2 lacks ``pythons``, the scenarios' ``python``, ``model`` and the noise fields, read
+as ``[]``, null or empty; version 1 also differs in names: ``kernel``/``kernels`` for
 ``variant``/``variants``, ``algorithm``/``algorithms`` for ``method``/``methods``, and has
 no ``comparisons``. Both are read by upgrading them to version 3 (:func:`upgrade`).
 :func:`problems` is the one check of a document against the schema; :class:`Results` is
@@ -71,6 +76,7 @@ TOP_FIELDS: dict[str, Kind] = {
     "derived": dict,
     "verdict": list,
     "plots": list,
+    "pythons": list,
 }
 MACHINE_FIELDS: dict[str, Kind] = {
     "cpu_model": str,
@@ -129,6 +135,7 @@ SCENARIO_FIELDS: dict[str, Kind] = {
     "reference": (str, type(None)),
     "speedup": OPTIONAL_NUMBER,
     "efficiency": OPTIONAL_NUMBER,
+    "python": (str, type(None)),
 }
 STATS_FIELDS = ("n", "median", "mean", "stdev", "min", "max", "q1", "q3", "iqr", "spread")
 RUN_FIELDS: dict[str, Kind] = {
@@ -165,18 +172,34 @@ def _renamed(obj: Any, names: dict[str, str]) -> Any:
     return {names.get(k, k): v for k, v in obj.items()}
 
 
+def _upgrade_v1(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {**doc, "schema": SCHEMA_V2}
+    out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
+    if isinstance(doc.get("scenarios"), list):
+        out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
+    if isinstance(doc.get("derived"), dict):
+        out["derived"] = {"comparisons": [], **doc["derived"]}
+    return out
+
+
+def _upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {"pythons": [], **doc, "schema": SCHEMA}
+    if isinstance(doc.get("scenarios"), list):
+        out["scenarios"] = [
+            {"python": None, **sc} if isinstance(sc, dict) else sc for sc in doc["scenarios"]
+        ]
+    if isinstance(doc.get("derived"), dict):
+        out["derived"] = {"model": None, **doc["derived"]}
+    return out
+
+
 def upgrade(doc: Any) -> Any:
     """A version 1 or 2 document in version 3's shape (anything else unchanged)."""
-    if not isinstance(doc, dict) or doc.get("schema") not in (SCHEMA_V1, SCHEMA_V2):
-        return doc
-    out = {**doc, "schema": SCHEMA}
-    if doc["schema"] == SCHEMA_V1:
-        out["parameters"] = _renamed(doc.get("parameters"), V1_PARAMETER_RENAMES)
-        if isinstance(doc.get("scenarios"), list):
-            out["scenarios"] = [_renamed(sc, V1_RENAMES) for sc in doc["scenarios"]]
-    if isinstance(doc.get("derived"), dict):
-        out["derived"] = {"comparisons": [], "model": None, **doc["derived"]}
-    return out
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA_V1:
+        doc = _upgrade_v1(doc)
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA_V2:
+        doc = _upgrade_v2(doc)
+    return doc
 
 
 def _check(where: str, obj: Any, fields: dict[str, Kind], problems: list[str]) -> None:
@@ -256,6 +279,7 @@ class Results:
     derived: dict[str, Any]
     verdict: list[str] = dataclasses.field(default_factory=list)
     plots: list[str] = dataclasses.field(default_factory=list)
+    pythons: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def cpus(self) -> int:
@@ -279,6 +303,7 @@ class Results:
             "derived": self.derived,
             "verdict": list(self.verdict),
             "plots": list(self.plots),
+            "pythons": list(self.pythons),
         }
 
     @classmethod
@@ -300,6 +325,7 @@ class Results:
             derived=doc["derived"],
             verdict=list(doc["verdict"]),
             plots=list(doc["plots"]),
+            pythons=list(doc["pythons"]),
         )
 
 

@@ -7,8 +7,9 @@ report can be made again from a file without measuring anything.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
-from perfectly.benchmark import model_report, sizing
+from perfectly.benchmark import across, model_report, sizing
 from perfectly.benchmark.formatting import fmt_count, fmt_interval, fmt_ratio, fmt_time
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
@@ -29,6 +30,9 @@ def machine_line(results: Results) -> str:
     """Where and when the numbers were measured, in two lines."""
     m = results.machine
     gil = "GIL enabled" if m["gil_enabled"] else "GIL disabled"
+    python = f"{m['python_implementation']} {m['python_version']} ({gil})"
+    if results.pythons:  # a run across interpreters
+        python = ", ".join(_python_name(p) for p in results.pythons)
     loads = [m.get("load_average_start"), m.get("load_average_end")]
     load = (
         f"load average {loads[0]} at the start, {loads[1]} at the end"
@@ -37,7 +41,7 @@ def machine_line(results: Results) -> str:
     )
     return (
         f"perfectly {m['package_version']} ({m['build']['core']} core), "
-        f"{m['python_implementation']} {m['python_version']} ({gil}), {m['os']}\n"
+        f"{python}, {m['os']}\n"
         f"{m['cpu_model']}, {m['cpus_available']} CPUs; {load}; started {results.created}"
         + "".join(f"\n{line}" for line in noise_lines(results))
     )
@@ -70,6 +74,13 @@ def noise_lines(results: Results) -> list[str]:
     return lines
 
 
+def _python_name(p: dict[str, Any]) -> str:
+    """``3.13t = CPython 3.13.5, free-threaded build, GIL disabled``."""
+    build = ", free-threaded build" if p.get("free_threaded_build") else ""
+    gil = "GIL enabled" if p["gil_enabled"] else "GIL disabled"
+    return f"{p['label']} = {p['python_implementation']} {p['python_version']}{build}, {gil}"
+
+
 def _startup(results: Results) -> tuple[str, float] | None:
     """What starting one process per CPU with the default start method cost, if measured."""
     method = results.machine.get("default_start_method")
@@ -96,12 +107,15 @@ def table(results: Results) -> str:
     lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
     sizes = results.parameters.get("sizes", {})
     lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results))]
-    section = None
-    crossover: list[Record] = []
+    section, python = None, None
+    crossover: dict[str | None, list[Record]] = defaultdict(list)
     for (sec, title), rows in _groups(results).items():
         if sec == "crossover":
-            crossover += rows
+            crossover[rows[0].scenario.python] += rows
             continue
+        if rows[0].scenario.python != python:
+            python, section = rows[0].scenario.python, None
+            lines += ["", f"[{python}]"]
         if sec != section:
             lines += _title(sec)
             if sec == "kernels" and results.machine["libraries"].get("numba") is None:
@@ -117,8 +131,10 @@ def table(results: Results) -> str:
                 "  (a pool starts its workers on the first task: its start-up is in the median,"
                 " not in 'start')"
             )
-    if crossover:
-        lines += _title("crossover") + _crossover_table(crossover)
+    for python, rows in crossover.items():
+        lines += _title("crossover") + ([f"[{python}]"] if python else [])
+        lines += _crossover_table(rows)
+    lines += across.table_lines(results)
     p = results.parameters
     lines.append("")
     lines.append(

@@ -83,7 +83,8 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
     procs = pick(rows, backend="processes", workers=cpus)
     if not (threads or procs):
         return None
-    gil_bound = variant != "compiled-nogil"
+    # on a free-threaded build with the GIL off, no variant is held back by it
+    gil_bound = variant != "compiled-nogil" and bool(results.machine.get("gil_enabled", True))
     parts = []
     if threads:
         note = ""
