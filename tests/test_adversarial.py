@@ -491,6 +491,96 @@ def test_timeout_with_long_chunks(backend):
 
 
 # --------------------------------------------------------------------------
+# Verification (the closed form of Σσ, ~1 s at 2**64) is inside the deadline
+# --------------------------------------------------------------------------
+
+TOP = (2**64 - 1000, 2**64)  # a short run, a long closed form (two sum_sigma calls near 2**64)
+
+
+def _verify_threads():
+    return [t for t in threading.enumerate() if t.name == "perfectly-verify"]
+
+
+@pytest.fixture
+def top_journal(tmp_path):
+    """A journal holding every chunk of TOP, and the census its run returned."""
+    path = tmp_path / "top.sqlite"
+    first = search(*TOP, backend="serial", journal=path)
+    assert first.verified and first.resumed == 0
+    return path, first
+
+
+@pytest.mark.slow
+def test_timeout_covers_verification(top_journal):
+    """Every chunk journaled: all that is left is verification, and timeout=0.2 s cuts
+    it with a TimeoutError that says so; the chunks stay journaled, and the closed
+    form's thread ends with its current call (it starts no second one)."""
+    path, first = top_journal
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.2 s: every chunk ran, but verification"):
+        search(*TOP, backend="serial", journal=path, timeout=0.2)
+    assert time.perf_counter() - began < 0.7
+    assert wait_for(lambda: not _verify_threads(), 10)
+    again = search(*TOP, backend="serial", journal=path)
+    assert again.resumed == again.chunks == first.chunks and again.census == first.census
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+def test_timeout_near_2_64_is_kept(backend):
+    """search(2**64 - 1000, 2**64, timeout=0.5): TimeoutError (from the run or from
+    verification) within 1 s of the deadline, never a result 2 s late."""
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        search(*TOP, backend=backend, workers=2, timeout=0.5)
+    assert time.perf_counter() - began < 1.5
+
+
+_SEARCH_THEN_CTRL_C = """
+import sys, perfectly
+print("searching", flush=True)
+try:
+    perfectly.search(%d, %d, backend="serial", journal=sys.argv[1])
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_verification(top_journal):
+    """Ctrl-C while only verification is left: KeyboardInterrupt at once (not after the
+    closed form's call), the journal keeps every chunk, and a rerun resumes them all
+    and returns the same verified census. Without a journal the result is gone."""
+    path, first = top_journal
+    rows = _dump(path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SEARCH_THEN_CTRL_C % TOP, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=CHILD_ENV,
+    )
+    try:
+        assert proc.stdout.readline() == "searching\n"
+        time.sleep(0.2)  # the journal is read; the closed form has ~1 s to go
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and out == "interrupted\n", (out, err)
+    assert took < 0.35, took
+    assert _dump(path) == rows  # every chunk still there, nothing else
+    again = search(*TOP, backend="serial", journal=path)
+    assert again.resumed == again.chunks == first.chunks and again.census == first.census
+
+
+# --------------------------------------------------------------------------
 # The command line: a bad --journal is a bad argument (one line, status 2)
 # --------------------------------------------------------------------------
 
