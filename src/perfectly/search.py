@@ -228,6 +228,11 @@ def _resume(book: Journal | None, chunks: Plan, merged: Aggregator) -> int:
             ) from exc
         merged.add(result.chunk.index, result.census)
         count += 1
+    if book.read_only is not None and merged.numbers_done < merged.hi - merged.lo:
+        raise JournalError(
+            f"journal {book.path!r} cannot be written ({book.read_only}) and holds only "
+            f"{count} finished chunks: make it writable, or use another file"
+        )
     return count
 
 
