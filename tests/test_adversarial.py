@@ -646,6 +646,72 @@ def test_cli_unreachable_dask_scheduler_fails_at_once():
     assert len(lines) == 1 and "scheduler" in lines[0], proc.stderr[-2000:]
 
 
+class _NotAScheduler:
+    """A loopback TCP listener that accepts and then stays silent, or answers garbage."""
+
+    def __init__(self, reply=b""):
+        self.reply, self.conns = reply, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.reply:
+                conn.sendall(self.reply)
+            self.conns.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+_BAD_SCHEDULER_THEN_WAIT = """
+import sys, time, perfectly
+try:
+    perfectly.search(1, 100, backend="dask", backend_options={"scheduler": sys.argv[1]})
+except ConnectionError as exc:
+    print("ConnectionError", flush=True)
+time.sleep(12)  # distributed's Client.__del__ used to print a traceback 10 s later
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reply", [b"", b"HTTP/1.0 200 OK\r\n\r\n" * 64], ids=["silent", "garbage"])
+def test_dask_port_that_is_not_a_scheduler(reply):
+    """Something listens, but it is no Dask scheduler: ConnectionError within about
+    CONNECT_TIMEOUT (distributed waits for its handshake forever, and a garbage answer
+    made it try to allocate exabytes), one line from the CLI, nothing printed later."""
+    pytest.importorskip("distributed")
+    server = _NotAScheduler(reply)
+    try:
+        began = time.monotonic()
+        with pytest.raises(ConnectionError, match="scheduler="):
+            search(1, 100, backend="dask", backend_options={"scheduler": server.address})
+        assert time.monotonic() - began < 8
+        proc = run_cli("search", "1", "100", "--backend", "dask", "--scheduler", server.address)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-3000:]
+        proc = subprocess.run(
+            [sys.executable, "-c", _BAD_SCHEDULER_THEN_WAIT, server.address],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=CHILD_ENV,
+        )
+    finally:
+        server.close()
+    assert proc.returncode == 0 and proc.stdout == "ConnectionError\n", proc.stderr[-3000:]
+    assert proc.stderr == "", proc.stderr[-3000:]
+
+
 # --------------------------------------------------------------------------
 # σ of a huge number with only large prime factors: a bounded, clear error
 # --------------------------------------------------------------------------
