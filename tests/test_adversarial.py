@@ -372,10 +372,33 @@ cases = []
 for name, values in BAD.items():
     for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100), (2**64, 2**64)]):
         cases.append(("search", (lo, hi), {name: value}))
+RANGE_FUNCTIONS = ("census", "sigma_range", "aliquot_range", "perfect_numbers",
+                   "multiply_perfect", "amicable_pairs")
 for lo, hi in RANGES:
     cases.append(("search", (lo, hi), {}))
-    for fn in ("census", "sigma_range", "aliquot_range", "perfect_numbers", "amicable_pairs"):
+    for fn in RANGE_FUNCTIONS:
         cases.append((fn, (lo, hi), {}))
+# good ranges, bad keywords: each function's own (hi = 2**64 would be hours of work)
+KEYWORDS = {
+    "census": {"method": ["x", None, 3], "amicable": ["no", 1, None], "kernel": ["x", 3]},
+    "sigma_range": {"method": ["x", None, 3], "kernel": ["x", 3]},
+    "aliquot_range": {"method": ["x", None, 3], "kernel": ["x", 3]},
+    "perfect_numbers": {"method": ["x", None, 3]},
+    "multiply_perfect": {"method": ["x", None, 3]},
+    "search": {"release_gil": ["no", 1, None], "progress": [3, "x"]},
+}
+for fn, keywords in KEYWORDS.items():
+    for name, values in keywords.items():
+        for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100)]):
+            cases.append((fn, (lo, hi), {name: value}))
+SINGLE = [-1, -(2**70), 1.5, "7", None, np.float64(3), [1], True, np.int64(-2)]
+for fn in ("sigma", "aliquot", "classify", "is_perfect"):
+    cases += [(fn, (n,), {}) for n in [0, *SINGLE]]
+cases += [("sum_sigma", (x,), {}) for x in [2**64, 2**80, *SINGLE]]
+assert {fn for fn, _, _ in cases} == {
+    name for name in perfectly.__all__ if callable(getattr(perfectly, name))
+    and name[0].islower() and name != "build_info"
+}, "every public function is tried"
 tried = typed = 0
 worst = 0
 for fn, args, kwargs in cases:
