@@ -443,7 +443,7 @@ def test_bounded_memory_before_the_first_error():
 CONCURRENT_RUNS = {"processes": 30, "process-pool": 8}  # per thread; 4 for the others
 
 
-def _hammer(backends, runs, want):
+def _hammer(backends, runs, want, **options):
     """8 threads, each running ``runs`` searches; the errors, and how many ran."""
     errors, done = [], []
 
@@ -451,7 +451,7 @@ def _hammer(backends, runs, want):
         for _ in range(runs):
             backend = backends[i % len(backends)]
             try:
-                r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000)
+                r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000, **options)
                 assert r.census == want and r.verified, backend
             except Exception as exc:  # collected: every thread keeps going
                 errors.append(f"{backend}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
@@ -484,6 +484,33 @@ def test_search_from_many_threads_mixed_backends():
     assert done == 64
 
 
+@pytest.fixture(scope="module")
+def dask_client():
+    """One loopback Dask cluster of 2 worker processes, shared by the tests that need
+    many searches on it (an embedded cluster per search would take seconds each)."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        client.wait_for_workers(2, timeout=60)
+        yield client
+
+
+@pytest.mark.slow
+def test_search_from_many_threads_dask(dask_client):
+    want = census(1, 20_001)
+    errors, done = _hammer(["dask"], 3, want, backend_options={"scheduler": dask_client})
+    assert not errors, errors[:5]
+    assert done == 24
+
+
 # --------------------------------------------------------------------------
 # Timeouts with long chunks: the deadline is kept, and workers stop
 # --------------------------------------------------------------------------
@@ -511,6 +538,24 @@ def test_timeout_with_long_chunks(backend):
         time.sleep(0.02)
     assert not _worker_threads()
     assert len(os.listdir("/proc/self/task")) <= threads_before
+
+
+@pytest.mark.slow
+def test_timeout_with_long_chunks_dask(dask_client):
+    """On a cluster passed in (no start-up inside the deadline): TimeoutError within 1 s
+    of it, and the cluster is still usable (its running chunks are not stopped)."""
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        search(
+            1,
+            2**33,
+            backend="dask",
+            chunk_size=2**30,
+            timeout=0.5,
+            backend_options={"scheduler": dask_client},
+        )
+    assert time.perf_counter() - began < 1.5
+    assert dask_client.submit(sum, [1, 2, 3], pure=False).result(timeout=60) == 6
 
 
 # --------------------------------------------------------------------------
