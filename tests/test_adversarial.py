@@ -372,10 +372,33 @@ cases = []
 for name, values in BAD.items():
     for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100), (2**64, 2**64)]):
         cases.append(("search", (lo, hi), {name: value}))
+RANGE_FUNCTIONS = ("census", "sigma_range", "aliquot_range", "perfect_numbers",
+                   "multiply_perfect", "amicable_pairs")
 for lo, hi in RANGES:
     cases.append(("search", (lo, hi), {}))
-    for fn in ("census", "sigma_range", "aliquot_range", "perfect_numbers", "amicable_pairs"):
+    for fn in RANGE_FUNCTIONS:
         cases.append((fn, (lo, hi), {}))
+# good ranges, bad keywords: each function's own (hi = 2**64 would be hours of work)
+KEYWORDS = {
+    "census": {"method": ["x", None, 3], "amicable": ["no", 1, None], "kernel": ["x", 3]},
+    "sigma_range": {"method": ["x", None, 3], "kernel": ["x", 3]},
+    "aliquot_range": {"method": ["x", None, 3], "kernel": ["x", 3]},
+    "perfect_numbers": {"method": ["x", None, 3]},
+    "multiply_perfect": {"method": ["x", None, 3]},
+    "search": {"release_gil": ["no", 1, None], "progress": [3, "x"]},
+}
+for fn, keywords in KEYWORDS.items():
+    for name, values in keywords.items():
+        for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100)]):
+            cases.append((fn, (lo, hi), {name: value}))
+SINGLE = [-1, -(2**70), 1.5, "7", None, np.float64(3), [1], True, np.int64(-2)]
+for fn in ("sigma", "aliquot", "classify", "is_perfect"):
+    cases += [(fn, (n,), {}) for n in [0, *SINGLE]]
+cases += [("sum_sigma", (x,), {}) for x in [2**64, 2**80, *SINGLE]]
+assert {fn for fn, _, _ in cases} == {
+    name for name in perfectly.__all__ if callable(getattr(perfectly, name))
+    and name[0].islower() and name != "build_info"
+}, "every public function is tried"
 tried = typed = 0
 worst = 0
 for fn, args, kwargs in cases:
@@ -420,7 +443,7 @@ def test_bounded_memory_before_the_first_error():
 CONCURRENT_RUNS = {"processes": 30, "process-pool": 8}  # per thread; 4 for the others
 
 
-def _hammer(backends, runs, want):
+def _hammer(backends, runs, want, **options):
     """8 threads, each running ``runs`` searches; the errors, and how many ran."""
     errors, done = [], []
 
@@ -428,7 +451,7 @@ def _hammer(backends, runs, want):
         for _ in range(runs):
             backend = backends[i % len(backends)]
             try:
-                r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000)
+                r = search(1, 20_001, backend=backend, workers=2, chunk_size=2_000, **options)
                 assert r.census == want and r.verified, backend
             except Exception as exc:  # collected: every thread keeps going
                 errors.append(f"{backend}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
@@ -461,6 +484,33 @@ def test_search_from_many_threads_mixed_backends():
     assert done == 64
 
 
+@pytest.fixture(scope="module")
+def dask_client():
+    """One loopback Dask cluster of 2 worker processes, shared by the tests that need
+    many searches on it (an embedded cluster per search would take seconds each)."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        client.wait_for_workers(2, timeout=60)
+        yield client
+
+
+@pytest.mark.slow
+def test_search_from_many_threads_dask(dask_client):
+    want = census(1, 20_001)
+    errors, done = _hammer(["dask"], 3, want, backend_options={"scheduler": dask_client})
+    assert not errors, errors[:5]
+    assert done == 24
+
+
 # --------------------------------------------------------------------------
 # Timeouts with long chunks: the deadline is kept, and workers stop
 # --------------------------------------------------------------------------
@@ -488,6 +538,114 @@ def test_timeout_with_long_chunks(backend):
         time.sleep(0.02)
     assert not _worker_threads()
     assert len(os.listdir("/proc/self/task")) <= threads_before
+
+
+@pytest.mark.slow
+def test_timeout_with_long_chunks_dask(dask_client):
+    """On a cluster passed in (no start-up inside the deadline): TimeoutError within 1 s
+    of it, and the cluster is still usable (its running chunks are not stopped)."""
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        search(
+            1,
+            2**33,
+            backend="dask",
+            chunk_size=2**30,
+            timeout=0.5,
+            backend_options={"scheduler": dask_client},
+        )
+    assert time.perf_counter() - began < 1.5
+    assert dask_client.submit(sum, [1, 2, 3], pure=False).result(timeout=60) == 6
+
+
+# --------------------------------------------------------------------------
+# Verification (the closed form of Σσ, ~1 s at 2**64) is inside the deadline
+# --------------------------------------------------------------------------
+
+TOP = (2**64 - 1000, 2**64)  # a short run, a long closed form (two sum_sigma calls near 2**64)
+
+
+def _verify_threads():
+    return [t for t in threading.enumerate() if t.name == "perfectly-verify"]
+
+
+@pytest.fixture
+def top_journal(tmp_path):
+    """A journal holding every chunk of TOP, and the census its run returned."""
+    path = tmp_path / "top.sqlite"
+    first = search(*TOP, backend="serial", journal=path)
+    assert first.verified and first.resumed == 0
+    return path, first
+
+
+@pytest.mark.slow
+def test_timeout_covers_verification(top_journal):
+    """Every chunk journaled: all that is left is verification, and timeout=0.2 s cuts
+    it with a TimeoutError that says so; the chunks stay journaled, and the closed
+    form's thread ends with its current call (it starts no second one)."""
+    path, first = top_journal
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.2 s: every chunk ran, but verification"):
+        search(*TOP, backend="serial", journal=path, timeout=0.2)
+    assert time.perf_counter() - began < 0.7
+    assert wait_for(lambda: not _verify_threads(), 10)
+    again = search(*TOP, backend="serial", journal=path)
+    assert again.resumed == again.chunks == first.chunks and again.census == first.census
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+def test_timeout_near_2_64_is_kept(backend):
+    """search(2**64 - 1000, 2**64, timeout=0.5): TimeoutError (from the run or from
+    verification) within 1 s of the deadline, never a result 2 s late."""
+    began = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"timeout=0\.5"):
+        search(*TOP, backend=backend, workers=2, timeout=0.5)
+    assert time.perf_counter() - began < 1.5
+
+
+_SEARCH_THEN_CTRL_C = """
+import sys, time, perfectly
+print("searching", flush=True)
+try:
+    perfectly.search(%d, %d, backend="serial", journal=sys.argv[1])
+except KeyboardInterrupt:
+    print("interrupted at", time.monotonic(), flush=True)  # one clock for all processes
+    sys.exit(130)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_verification(top_journal):
+    """Ctrl-C while only verification is left: KeyboardInterrupt at once (not after the
+    closed form's call), the journal keeps every chunk, and a rerun resumes them all
+    and returns the same verified census. Without a journal the result is gone."""
+    path, first = top_journal
+    rows = _dump(path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SEARCH_THEN_CTRL_C % TOP, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=CHILD_ENV,
+    )
+    try:
+        assert proc.stdout.readline() == "searching\n"
+        time.sleep(0.15)  # the journal is read; the closed form has ~1 s to go
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and out.startswith("interrupted at "), (out, err)
+    took = float(out.split()[-1]) - sent  # from SIGINT to KeyboardInterrupt, exit aside
+    assert took < 0.3, took
+    assert _dump(path) == rows  # every chunk still there, nothing else
+    again = search(*TOP, backend="serial", journal=path)
+    assert again.resumed == again.chunks == first.chunks and again.census == first.census
 
 
 # --------------------------------------------------------------------------
@@ -554,6 +712,77 @@ def test_cli_unreachable_dask_scheduler_fails_at_once():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "scheduler" in lines[0], proc.stderr[-2000:]
+
+
+class _NotAScheduler:
+    """A loopback TCP listener that accepts and then stays silent, or answers garbage."""
+
+    def __init__(self, reply=b""):
+        self.reply, self.conns = reply, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)  # accept() wakes up to see whether it was closed
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.closed.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            if self.reply:
+                conn.sendall(self.reply)
+            self.conns.append(conn)
+
+    def close(self):
+        self.closed.set()
+        self.thread.join(5)
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+_BAD_SCHEDULER_THEN_WAIT = """
+import sys, time, perfectly
+try:
+    perfectly.search(1, 100, backend="dask", backend_options={"scheduler": sys.argv[1]})
+except ConnectionError as exc:
+    print("ConnectionError", flush=True)
+time.sleep(12)  # distributed's Client.__del__ used to print a traceback 10 s later
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reply", [b"", b"HTTP/1.0 200 OK\r\n\r\n" * 64], ids=["silent", "garbage"])
+def test_dask_port_that_is_not_a_scheduler(reply):
+    """Something listens, but it is no Dask scheduler: ConnectionError within about
+    CONNECT_TIMEOUT (distributed waits for its handshake forever, and a garbage answer
+    made it try to allocate exabytes), one line from the CLI, nothing printed later."""
+    pytest.importorskip("distributed")
+    server = _NotAScheduler(reply)
+    try:
+        began = time.monotonic()
+        with pytest.raises(ConnectionError, match="scheduler="):
+            search(1, 100, backend="dask", backend_options={"scheduler": server.address})
+        assert time.monotonic() - began < 8
+        proc = run_cli("search", "1", "100", "--backend", "dask", "--scheduler", server.address)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-3000:]
+        proc = subprocess.run(
+            [sys.executable, "-c", _BAD_SCHEDULER_THEN_WAIT, server.address],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=CHILD_ENV,
+        )
+    finally:
+        server.close()
+    assert proc.returncode == 0 and proc.stdout == "ConnectionError\n", proc.stderr[-3000:]
+    assert proc.stderr == "", proc.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from conftest import CHILD_ENV as ENV
 from conftest import CLI, children_of, end_process, run_cli, still_running
 
 from perfectly import census, sum_sigma
-from perfectly.journal import Journal
+from perfectly.journal import Journal, read_meta
 
 JSON_KEYS = {
     "lo",
@@ -358,14 +358,10 @@ def _check_journal(path, hi, chunk):
     """The journal a killed run left opens, and every chunk in it is right."""
     if not path.exists():
         return 0
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        if "meta" not in tables:  # killed while creating it: the resume must start afresh
-            return 0
-        params = json.loads(dict(db.execute("SELECT key, value FROM meta"))["params"])
-    finally:
-        db.close()
+    meta = read_meta(path)  # recovers a journal the kill left needing it (a hot journal)
+    if meta is None:  # killed while creating it: the resume must start afresh
+        return 0
+    params = json.loads(meta["params"])
     journal = Journal(path, params)
     try:
         results = list(journal.finished())

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from perfectly.census import Census
@@ -77,6 +77,33 @@ def _read_only(path: str) -> sqlite3.Connection:
     return db
 
 
+def _read_write(path: str) -> sqlite3.Connection:
+    """A read-write connection (autocommit), ``trusted_schema`` off like the read-only one."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
+    db.execute("PRAGMA trusted_schema=OFF")
+    return db
+
+
+#: SQLite's answers when a read-only connection meets a journal that a killed run left
+#: needing recovery: a hot rollback journal (the run died changing the journal mode) or
+#: a WAL index to rebuild. A read-write connection recovers it as it opens.
+_NEEDS_RECOVERY = ("SQLITE_READONLY_ROLLBACK", "SQLITE_READONLY_RECOVERY")
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says this process may not write the file or its directory."""
+    name = getattr(exc, "sqlite_errorname", "")  # Python ≥ 3.11; else its message
+    if name:
+        return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+    return "readonly database" in str(exc) or "unable to open" in str(exc)
+
+
+def _needs_recovery(exc: sqlite3.Error) -> bool:
+    """Whether a read-only connection failed with ``exc`` because the file needs recovery."""
+    name = getattr(exc, "sqlite_errorname", "")  # Python ≥ 3.11; else its message
+    return name in _NEEDS_RECOVERY or (not name and "readonly database" in str(exc))
+
+
 def _error(path: str, problem: str) -> JournalError:
     return JournalError(f"journal {path!r} {problem}")
 
@@ -102,20 +129,46 @@ def _checked_meta(path: str, db: sqlite3.Connection) -> dict[str, str] | None:
     return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
 
+def _unreadable(path: str, exc: sqlite3.Error) -> str:
+    """Why a read-only connection could not read the file at ``path``."""
+    if _cannot_write(exc):  # not the file's content: what this user may do
+        return (
+            f"cannot be opened: {exc} (may this user read it? A journal that a killed run "
+            f"left in WAL mode also needs its -shm file, or leave to create it in "
+            f"{os.path.dirname(path)!r})"
+        )
+    return f"is not a perfectly journal (or is corrupt): {exc}"
+
+
+def _look(path: str, connect: Callable[[str], sqlite3.Connection]) -> dict[str, str] | None:
+    db = connect(path)
+    try:
+        return _checked_meta(path, db)
+    finally:
+        db.close()
+
+
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str] | None:
     """The meta table of the journal at ``path``, read read-only; None if there is no
-    journal there yet. ``JournalError`` for a file that is not exactly a journal."""
+    journal there yet. ``JournalError`` for a file that is not exactly a journal.
+
+    A journal that needs recovery after a killed run (``_NEEDS_RECOVERY``) is opened
+    read-write instead, so that SQLite recovers it, and gets the same check."""
     path = check_path(path)
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return None
     try:
-        db = _read_only(path)
-        try:
-            return _checked_meta(path, db)
-        finally:
-            db.close()
+        return _look(path, _read_only)
     except sqlite3.Error as exc:
-        raise _error(path, f"is not a perfectly journal (or is corrupt): {exc}") from exc
+        if not _needs_recovery(exc):
+            raise _error(path, _unreadable(path, exc)) from exc
+        recovery = exc
+    try:
+        return _look(path, _read_write)
+    except sqlite3.Error as exc:
+        raise _error(
+            path, f"needs recovery after a killed run ({recovery}), which failed: {exc}"
+        ) from exc
 
 
 def _params(path: str, meta: dict[str, str]) -> dict[str, Any]:
@@ -143,24 +196,42 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str], params: dict[str, Any]) -> None:
         self.path = check_path(path)
         self.params = params
-        self._compare(read_meta(self.path))  # refused files are never opened for writing
+        meta = read_meta(self.path)
+        self._compare(meta)  # refused files are never opened for writing
+        #: Why this journal cannot be written, or None: a whole journal this process may
+        #: only read (a read-only file or directory) is still resumed from.
+        self.read_only: str | None = None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
-        except sqlite3.Error as exc:
-            raise _error(self.path, f"cannot be opened: {exc}") from exc
-        try:
-            self._create_or_join()
-        except BaseException:
-            self._db.close()
-            raise
+            self._db = self._open_for_writing()
+        except JournalError as exc:
+            cause = exc.__cause__
+            if meta is None or not (isinstance(cause, sqlite3.Error) and _cannot_write(cause)):
+                raise
+            self.read_only = str(cause)
+            self._db = _read_only(self.path)
 
-    def _create_or_join(self) -> None:
+    def _open_for_writing(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
+        except sqlite3.Error as exc:
+            folder = os.path.dirname(self.path)
+            raise _error(
+                self.path, f"cannot be created: {exc} (may this user write to {folder!r}?)"
+            ) from exc
+        try:
+            self._create_or_join(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _create_or_join(self, db: sqlite3.Connection) -> None:
         """``_create``, tried again while another run holds a lock SQLite does not wait
         for (changing the journal mode, say), for up to ``BUSY_TIMEOUT`` s."""
         deadline = time.monotonic() + BUSY_TIMEOUT
         while True:
             try:
-                return self._create()
+                return self._create(db)
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise _error(self.path, f"cannot be written: {exc}") from exc
@@ -168,10 +239,9 @@ class Journal:
                 raise _error(self.path, f"cannot be written: {exc}") from exc
             time.sleep(0.05)
 
-    def _create(self) -> None:
+    def _create(self, db: sqlite3.Connection) -> None:
         """Create the tables, or check them and the parameters, in one exclusive
         transaction: a concurrent run sees either nothing or a whole journal."""
-        db = self._db
         db.execute("PRAGMA trusted_schema=OFF")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -227,6 +297,8 @@ class Journal:
     def record(self, result: ChunkResult) -> None:
         """Record one finished chunk, in one transaction. A chunk already there (a
         concurrent run with the same parameters recorded it) is kept as it is."""
+        if self.read_only is not None:
+            raise _error(self.path, f"cannot be written: {self.read_only}")
         c, census = result.chunk, result.census
         pairs = None if census.amicable is None else json.dumps(census.amicable)
         with self._db:
@@ -250,6 +322,9 @@ class Journal:
     def close(self) -> None:
         """Close; the journal goes back to one file (rollback mode) unless another run
         has it open, so that a later read-only look at it leaves no -wal/-shm files."""
+        if self.read_only is not None:
+            self._db.close()
+            return
         try:
             self._db.execute("PRAGMA busy_timeout=0")
             self._db.execute("PRAGMA journal_mode=DELETE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +16,7 @@ from perfectly.arithmetic import sigma, sum_sigma
 from perfectly.census import Aggregator, Census, check_part
 from perfectly.journal import Journal, JournalError, check_path, stored_params
 from perfectly.parallel import Job, Run, make_executor
+from perfectly.parallel._loop import POLL
 from perfectly.planning import Plan, plan
 
 
@@ -83,6 +85,7 @@ class _Settings:
     retries: int
     timeout: float | None
     progress: Callable[[int, int], object] | None
+    journal: str | None
     backend_options: dict[str, Any]
 
 
@@ -123,8 +126,8 @@ def search(
         Process backends only: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (None: the
         default). With the last two a script needs ``if __name__ == "__main__":``.
     retries, timeout
-        Re-runs of a chunk whose worker died (never of one that raised); seconds
-        (a real > 0) before every worker is stopped and ``TimeoutError`` raised.
+        Re-runs of a chunk whose worker died (never of one that raised); seconds (a real
+        > 0), verification included, before every worker is stopped and ``TimeoutError``.
     progress, amicable, journal
         ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
         file that a rerun resumes from (see :mod:`perfectly.journal`).
@@ -133,18 +136,18 @@ def search(
         ``workers`` processes) and ``security`` (a ``distributed.Security``).
 
     Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
-    ``WorkerLostError`` (a worker died more often than ``retries`` allows) and
-    ``VerificationError`` (a check of the README's "verified" fails: never a result).
+    ``WorkerLostError`` (a worker died more than ``retries`` allows), ``VerificationError``
+    (a check of the README's "verified" fails: never a result).
     """
     started = time.perf_counter()
     s = _checked(**locals())
-    journal = None if journal is None else check_path(journal)
-    chunks = _plan(s, journal)
+    chunks = _plan(s)
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
-    with _open_journal(journal, chunks, s.job.amicable) as book:
+    with _open_journal(s.journal, chunks, s.job.amicable) as book:
         resumed = _resume(book, chunks, merged)
+        closed_form = ClosedForm(s.lo, s.hi)  # Σσ for the check, while the chunks run
         run = _run(s, chunks, merged, book, started)
-    census = _verified(merged.census())
+    census = _verified(merged.census(), closed_form.wait(run.deadline, s.timeout))
     return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
 
 
@@ -178,16 +181,17 @@ def _checked(**args: Any) -> _Settings:
         retries=v.check_retries(args["retries"]),
         timeout=v.check_timeout(args["timeout"]),
         progress=v.check_progress(args["progress"]),
+        journal=None if args["journal"] is None else check_path(args["journal"]),
         backend_options=v.check_backend_options(backend, args["backend_options"]),
     )
 
 
-def _plan(s: _Settings, journal: str | os.PathLike[str] | None) -> Plan:
+def _plan(s: _Settings) -> Plan:
     """The plan; resuming a journal without a chunk size takes the journal's, so that
     a run on another number of workers still finds its chunks."""
     size = s.chunk_size
-    if journal is not None and size is None and s.schedule != "static":
-        stored = stored_params(journal)
+    if s.journal is not None and size is None and s.schedule != "static":
+        stored = stored_params(s.journal)
         if stored is not None and isinstance(stored.get("chunk_size"), int):
             size = stored["chunk_size"]
     return plan(
@@ -196,7 +200,7 @@ def _plan(s: _Settings, journal: str | os.PathLike[str] | None) -> Plan:
 
 
 def _open_journal(
-    journal: str | os.PathLike[str] | None, chunks: Plan, amicable: bool
+    journal: str | None, chunks: Plan, amicable: bool
 ) -> contextlib.AbstractContextManager[Journal | None]:
     """The journal for this plan (refused if it was made for another), or None."""
     if journal is None:
@@ -224,6 +228,11 @@ def _resume(book: Journal | None, chunks: Plan, merged: Aggregator) -> int:
             ) from exc
         merged.add(result.chunk.index, result.census)
         count += 1
+    if book.read_only is not None and merged.numbers_done < merged.hi - merged.lo:
+        raise JournalError(
+            f"journal {book.path!r} cannot be written ({book.read_only}) and holds only "
+            f"{count} finished chunks: make it writable, or use another file"
+        )
     return count
 
 
@@ -254,18 +263,63 @@ def _run(
     return run
 
 
-def _verified(census: Census) -> Census:
-    """``census`` if its Σσ is the closed form's and it passes :func:`check_part` (σ
-    recomputed for every number it lists), else ``VerificationError``."""
+class ClosedForm:
+    """Σσ over [lo, hi) by the closed form (:func:`sum_sigma`), computed in a thread of
+    its own from the start of the search, so that verification waits for it only until
+    the deadline, and Ctrl-C while it waits acts within ``POLL`` s.
+
+    A compiled ``sum_sigma`` call cannot be interrupted: after a timeout or Ctrl-C the
+    thread (a daemon, ``perfectly-verify``) ends with its call, under a second even at
+    2**64, and starts no second call once the search has given up waiting.
+    """
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self._done, self._abandoned = threading.Event(), threading.Event()
+        self._value = 0
+        self._error: BaseException | None = None
+        thread = threading.Thread(
+            target=self._compute, args=(lo, hi), name="perfectly-verify", daemon=True
+        )
+        thread.start()
+
+    def _compute(self, lo: int, hi: int) -> None:
+        try:
+            upper = sum_sigma(hi - 1)
+            if not self._abandoned.is_set():
+                self._value = upper - sum_sigma(lo - 1)
+        except BaseException as exc:  # handed to the waiting search, which raises it
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def wait(self, deadline: float | None, timeout: float | None) -> int:
+        """The closed form; ``TimeoutError`` if it is not ready by ``deadline``."""
+        try:
+            while not self._done.wait(POLL):
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise TimeoutError(
+                        f"the search did not finish within timeout={timeout} s: every "
+                        "chunk ran, but verification (the closed form of sum of sigma) "
+                        "was still running"
+                    )
+        finally:
+            self._abandoned.set()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _verified(census: Census, expected: int) -> Census:
+    """``census`` if its Σσ is ``expected`` (the closed form's) and it passes
+    :func:`check_part` (σ recomputed for every number it lists), else
+    ``VerificationError``."""
     try:
         check_part(census, sigma)
     except ValueError as exc:
         raise VerificationError(f"the merged census is wrong: {exc}") from exc
-    lo, hi = census.lo, census.hi
-    expected = sum_sigma(hi - 1) - sum_sigma(lo - 1) if hi > lo else 0
     if census.sigma_sum != expected:
         raise VerificationError(
-            f"sum of sigma over [{lo}, {hi}) is {census.sigma_sum}, "
+            f"sum of sigma over [{census.lo}, {census.hi}) is {census.sigma_sum}, "
             f"but the closed form gives {expected}"
         )
     return census

@@ -4,8 +4,9 @@ Options (``search(..., backend="dask", backend_options={...})``): ``scheduler``,
 address such as ``"tcp://host:8786"`` or a ``distributed.Client`` (None starts an
 embedded ``LocalCluster`` of ``max_workers`` single-threaded processes on loopback,
 dashboard off and its HTTP server on a free loopback port, never 8787, closed with the
-run; a given cluster is left running; an address is first probed with a plain TCP
-connection, so that an unreachable one fails at once and leaves no half-made
+run; a given cluster is left running; an address is first probed with Dask's own
+handshake, bounded by ``CONNECT_TIMEOUT``, so that an unreachable address, or a port
+where something other than a scheduler listens, fails at once and leaves no half-made
 ``Client`` behind), and
 ``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
 without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
@@ -18,6 +19,8 @@ worker's tasks up to 3 times before the loop hears of it).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import queue
 import signal
@@ -36,12 +39,28 @@ def _dask_task(task: Task) -> ChunkResult:
     return run_pickled(task, get_worker().address)
 
 
-def _probe(distributed: Any, address: str) -> None:
-    """``OSError`` unless something listens at a TCP or TLS scheduler ``address``."""
+def _probe(distributed: Any, address: str, security: Any) -> None:
+    """An error unless a Dask scheduler answers the handshake at ``address`` within
+    ``CONNECT_TIMEOUT`` s. ``distributed.Client`` waits for that answer without a
+    timeout: a silent port would hang it, and its ``__del__`` print a traceback later."""
     scheme, location = distributed.comm.parse_address(address)
-    if scheme in ("tcp", "tls"):
+    if scheme in ("tcp", "tls"):  # a refused port fails now, not after Dask's retries
         host, port = distributed.comm.parse_host_port(location)
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    args = {} if security is None else security.get_connection_args("client")
+
+    async def handshake() -> None:
+        comm = await distributed.comm.connect(address, timeout=CONNECT_TIMEOUT, **args)
+        await comm.close()
+
+    async def bounded() -> None:
+        try:
+            await asyncio.wait_for(handshake(), CONNECT_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no Dask handshake within {CONNECT_TIMEOUT} s") from None
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # an event loop of its own
+        pool.submit(asyncio.run, bounded()).result()
 
 
 def dask_setup(worker: Any) -> None:
@@ -80,16 +99,17 @@ class DaskExecutor(Executor):
             self._client = self.scheduler
         elif self.scheduler is not None:
             try:
-                _probe(distributed, self.scheduler)
+                _probe(distributed, self.scheduler, self.security)
                 self._client = distributed.Client(
                     self.scheduler,
                     timeout=CONNECT_TIMEOUT,
                     security=self.security,
                     set_as_default=False,
                 )
-            except (OSError, TimeoutError) as exc:
+            except Exception as exc:  # whatever the handshake met: no scheduler there
                 raise ConnectionError(
-                    f"cannot reach the Dask scheduler at scheduler={self.scheduler!r}: {exc}"
+                    f"cannot reach the Dask scheduler at scheduler={self.scheduler!r}: "
+                    f"{type(exc).__name__}: {exc}"
                 ) from exc
         else:
             self._cluster = self._local_cluster(distributed)
