@@ -98,7 +98,8 @@ def _serial_by_group(rows: Sequence[Record]) -> dict[str, Record]:
 
 
 def points(rows: Sequence[Record], cpus: int) -> dict[str, list[Point]]:
-    """The points the model can use, per contender (``processes:fork``, ``threads``)."""
+    """The points the model can use, per contender (``processes:fork``, ``threads``; in a
+    run across interpreters per interpreter too: ``3.13t threads``)."""
     serial = _serial_by_group(rows)
     out: dict[str, list[Point]] = defaultdict(list)
     for r in rows:
@@ -110,7 +111,8 @@ def points(rows: Sequence[Record], cpus: int) -> dict[str, list[Point]]:
             continue
         cores, chunks = min(s.workers, cpus), r.median_run().chunks
         shape = (s.count, s.workers, cores, chunks)
-        out[s.key].append(Point(r.id, s.variant, s.method, *shape, ref.median, r.median))
+        key = f"{s.python} {s.key}" if s.python else s.key  # one fit per interpreter
+        out[key].append(Point(r.id, s.variant, s.method, *shape, ref.median, r.median))
     return dict(out)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from perfectly import __version__
+from perfectly.benchmark import analysis, model
 from perfectly.benchmark.records import Scenario
 from perfectly.benchmark.results import Results, now
 
@@ -274,7 +275,11 @@ def merge(
         verdicts[python.label] = list(done.verdict)
     doc = {**base.to_json(), "scenarios": scenarios, "derived": derived, "pythons": pythons}
     doc["complete"] = base.complete and all(done.complete for _, done in runs)
-    return Results.from_json(doc), verdicts
+    merged = Results.from_json(doc)
+    # What sums up all the runs is made again from all of them, not taken from the first.
+    merged.derived["model"] = model.derive(merged.records, merged.cpus)
+    merged.derived["noise"] = analysis.noise(merged.records)
+    return merged, verdicts
 
 
 def _base(params: Any, argv: list[str], asked: tuple[str, ...]) -> Results:
