@@ -13,6 +13,8 @@ import io
 import itertools
 import json
 import multiprocessing
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -307,17 +309,33 @@ def test_cpu_time_counts_child_processes(method):
 # --------------------------------------------------------------------------------------
 
 
-def _busy_loops(count: int) -> list[subprocess.Popen]:
-    """``count`` processes spinning at normal priority, each seen to be on a CPU."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-    for p in loops:  # wait until each has used some CPU: it is running, not starting
+#: Starts a busy loop in a process of its own and exits: the loop is then no child of the
+#: benchmark's process (whose children's CPU time counts as the benchmark's own), but
+#: other work, as a job in another terminal would be.
+LAUNCH_A_LOOP = (
+    "import subprocess, sys; "
+    "loop = subprocess.Popen([sys.executable, '-c', 'while True: pass'], start_new_session=True, "
+    "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(loop.pid)"
+)
+
+
+def _busy_loops(count: int) -> list[int]:
+    """The pids of ``count`` processes spinning at normal priority, not children of this
+    one, each seen to be on a CPU."""
+    pids = [
+        int(subprocess.run([sys.executable, "-c", LAUNCH_A_LOOP], capture_output=True,
+                           text=True, check=True, timeout=60).stdout)
+        for _ in range(count)
+    ]  # fmt: skip
+    for pid in pids:  # wait until each has used some CPU: it is running, not starting
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             if int(fields[11]) + int(fields[12]) >= 5:  # utime + stime, clock ticks
                 break
             time.sleep(0.02)
-    return loops
+    return pids
 
 
 @pytest.mark.slow
@@ -343,7 +361,7 @@ def test_busy_loops_started_during_a_run_are_detected_and_name_no_winner(tmp_pat
         argv[argv.index("fork")] = multiprocessing.get_start_method()
     params = cli.params_from(cli.run_parser("bench").parse_args(argv))
     policy = rigor.Policy("test", repeat=3, warmup=0, bound=0.05, max_rounds=3, reruns=1)
-    loops: list[subprocess.Popen] = []
+    loops: list[int] = []
     during: list[Run] = []
     calls = 0
 
@@ -364,9 +382,8 @@ def test_busy_loops_started_during_a_run_are_detected_and_name_no_winner(tmp_pat
             params, output=tmp_path, argv=argv, out=io.StringIO(), policy=policy, run_one=run_one
         )
     finally:
-        for p in loops:
-            p.kill()
-            p.wait()
+        for pid in loops:
+            os.kill(pid, signal.SIGKILL)
     assert status == 0 and loops and len(during) >= 6
     assert all(r.disturbed for r in during), [(r.wall, r.cpu, r.others) for r in during]
     assert all("other work took" in " ".join(r.disturbed) for r in during)

@@ -27,6 +27,10 @@ PARENT_CHECK = 1.0
 #: 0.1 s: a sieve call near 1e12 pays ≈ 0.2–1.4 ms of set-up (its primes' start
 #: offsets, ≈ 78 000 of them) and ≈ 50 µs in Python, ≤ 1.5 % of 0.1 s; and a timeout or
 #: Ctrl-C still stops every thread worker well within its 2 s (one call, even at 5× load).
+#: A call is sized by the CPU time of its thread, not by the clock: on a busy machine a
+#: thread waiting for a CPU would read as a slow call, and the size would collapse
+#: (measured: with two busy loops on 2 CPUs, sizes shrank to a few numbers and a search
+#: of [1, 4e7) took 13 s instead of 0.1 s). A size also halves at most per call.
 SUB_CALL = 0.1
 #: Sub-call sizes learned so far in this process, by (method, kernel): the last size and
 #: the n where it ran, so that a worker's next chunk starts near the right size instead
@@ -54,13 +58,13 @@ class Job:
             if stop is not None and stop():
                 raise Cancelled(f"stopped in chunk {chunk.index} at {lo}")
             hi = min(lo + size, chunk.hi)
-            began = time.perf_counter()
+            began = time.thread_time()
             part = summarize(
                 kernel, lo, hi, self.method, amicable=self.amicable, release_gil=self.release_gil
             )
-            growth = SUB_CALL / max(time.perf_counter() - began, 1e-6)
+            growth = SUB_CALL / max(time.thread_time() - began, 1e-6)
             if hi - lo == size:  # a short last call says little about the next size
-                size = max(1, int(size * min(4.0, growth)))
+                size = max(1, int(size * min(4.0, max(0.5, growth))))
                 _learned[self.method, self.kernel] = (size, hi)
             total, lo = Census.merge([total, part]), hi
         return total
