@@ -2,7 +2,8 @@
 
 One place, :func:`_versus`, decides whether a comparison names a winner. It says
 "inconclusive on this machine right now", with every reason that applies, when the
-load average at the start exceeded half the CPUs, when half or more of the runs of
+load average at the start exceeded half the CPUs (only where other work cannot be
+measured run by run), when half or more of the runs of
 either contender (or of their serial reference) were disturbed by other work, when
 the 95 % confidence intervals of their speedups overlap, or when the two-sample test
 that :mod:`.analysis` ran (once, stored as ``derived.comparisons``) finds no
@@ -113,9 +114,14 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
 def _overloaded(results: Results) -> str | None:
     """Why the workers did not have the CPUs to themselves, if the load average said so.
 
-    Only the load at the start counts: by the end, the benchmark's own workers have
-    raised the load average, whatever else the machine was doing.
+    The load average is the sign only where other work could not be measured run by run
+    (no ``/proc/stat``): it lags by a minute and counts the benchmark's own work of just
+    before, so that a second run right after a first would always read as loaded. Where
+    each run's other work was measured, the disturbed runs say it instead. Only the load
+    at the start counts: by the end, the benchmark's own workers have raised it.
     """
+    if (results.derived.get("noise") or {}).get("others") is not None:
+        return None
     load, cpus = results.machine.get("load_average_start"), results.cpus
     if load is None or load <= 0.5 * cpus:
         return None
@@ -150,12 +156,10 @@ def verdict(results: Results) -> list[str]:
 
 def _caveats(results: Results) -> list[str]:
     out = []
-    load, cpus = results.machine.get("load_average_start"), results.cpus
-    if load is not None and load > 0.5 * cpus:
+    if busy := _overloaded(results):
         out.append(
-            f"Other work was running: the load average was {load:.1f} on {cpus} CPUs when the "
-            "run began, so parallel speedups are understated; compare with a run on a quiet "
-            "machine."
+            f"Other work was running: {busy.removesuffix(' (other work)')}, so parallel "
+            "speedups are understated; compare with a run on a quiet machine."
         )
     unstable = sum(r.stats.unstable for r in results.records)
     if unstable:
