@@ -594,3 +594,18 @@ def test_sigkill_while_opening_and_closing_journals(tmp_path):
             indices = [r.chunk.index for r in book.finished()]
         assert indices == list(range(len(indices))), indices
     print(f"30 kills, {hot} left a hot rollback journal")
+
+
+def test_search_without_a_journal_never_imports_sqlite3(tmp_path):
+    # Worker interpreters import perfectly; sqlite3 comes only with a journal (on CPython
+    # 3.13.0 its first import in several own-GIL interpreters at once crashes the process).
+    code = (
+        "import sys, perfectly\n"
+        "perfectly.search(1, 10_000, backend='threads', workers=2)\n"
+        "assert 'sqlite3' not in sys.modules, 'sqlite3 imported without a journal'\n"
+        "perfectly.search(1, 10_000, journal=sys.argv[1])\n"
+        "assert 'sqlite3' in sys.modules\n"
+    )
+    journal = str(tmp_path / "run.sqlite")
+    done = subprocess.run([sys.executable, "-c", code, journal], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -54,8 +54,16 @@ cdef inline uint64_t mpow(uint64_t a, uint64_t e, const Mont* m) noexcept nogil:
     return r
 
 
-cdef uint64_t[7] MR_BASES = [2, 325, 9375, 28178, 450775, 9780504, 1795265022]
-cdef uint64_t[12] SMALL_PRIMES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
+# Constant C arrays: a Cython array initialiser would be re-run by every interpreter that
+# imports the module, writing to memory that another interpreter may be reading.
+cdef extern from *:
+    """
+    static const uint64_t PF_MR_BASES[7] = {
+        2, 325, 9375, 28178, 450775, 9780504, 1795265022};
+    static const uint64_t PF_SMALL_PRIMES[12] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
+    """
+    const uint64_t MR_BASES "PF_MR_BASES"[7]
+    const uint64_t SMALL_PRIMES "PF_SMALL_PRIMES"[12]
 
 
 cdef bint is_prime64(uint64_t n) noexcept nogil:

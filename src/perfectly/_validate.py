@@ -244,3 +244,15 @@ def check_sum_sigma_x(value: object) -> int:
 def _power(limit: int) -> str:
     bits = limit.bit_length() - 1
     return f"2**{bits}" if limit == 1 << bits else str(limit)
+
+
+def check_journal_path(path: object) -> str:
+    """The journal path as an absolute file name; ``TypeError``/``ValueError`` otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"journal must be a path or None, not {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError("journal must be a str path or None, not bytes")
+    if text in ("", ":memory:"):
+        raise ValueError(f"journal must name a file, got {text!r} (it would save nothing)")
+    return os.path.abspath(text)  # never ":memory:" and never a "file:" URI

@@ -24,6 +24,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from perfectly._validate import check_journal_path
 from perfectly.census import Census
 from perfectly.parallel import ChunkResult
 from perfectly.planning import Chunk
@@ -56,18 +57,6 @@ def _our_schema() -> list[tuple[Any, ...]]:
 
 
 SCHEMA = _our_schema()
-
-
-def check_path(path: object) -> str:
-    """The journal path as an absolute file name; ``TypeError``/``ValueError`` otherwise."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"journal must be a path or None, not {type(path).__name__}")
-    text = os.fspath(path)
-    if not isinstance(text, str):
-        raise TypeError("journal must be a str path or None, not bytes")
-    if text in ("", ":memory:"):
-        raise ValueError(f"journal must name a file, got {text!r} (it would save nothing)")
-    return os.path.abspath(text)  # never ":memory:" and never a "file:" URI
 
 
 def _read_only(path: str) -> sqlite3.Connection:
@@ -154,7 +143,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, str] | None:
 
     A journal that needs recovery after a killed run (``_NEEDS_RECOVERY``) is opened
     read-write instead, so that SQLite recovers it, and gets the same check."""
-    path = check_path(path)
+    path = check_journal_path(path)
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return None
     try:
@@ -187,14 +176,14 @@ def _params(path: str, meta: dict[str, str]) -> dict[str, Any]:
 def stored_params(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The search parameters a journal was made with, or None if there is none yet."""
     meta = read_meta(path)
-    return None if meta is None else _params(check_path(path), meta)
+    return None if meta is None else _params(check_journal_path(path), meta)
 
 
 class Journal:
     """An open journal for one search's parameters."""
 
     def __init__(self, path: str | os.PathLike[str], params: dict[str, Any]) -> None:
-        self.path = check_path(path)
+        self.path = check_journal_path(path)
         self.params = params
         meta = read_meta(self.path)
         self._compare(meta)  # refused files are never opened for writing

@@ -8,16 +8,22 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfectly import _validate as v
 from perfectly._core import kernel_name
 from perfectly.arithmetic import sigma, sum_sigma
 from perfectly.census import Aggregator, Census, check_part
-from perfectly.journal import Journal, JournalError, check_path, stored_params
 from perfectly.parallel import Job, Run, make_executor
 from perfectly.parallel._loop import POLL
 from perfectly.planning import Plan, plan
+
+if TYPE_CHECKING:
+    from perfectly.journal import Journal
+
+# perfectly.journal (and sqlite3) is imported where a journal is used, not here: worker
+# interpreters import this module, and on CPython 3.13.0 the first `import sqlite3` of a
+# process, run in several own-GIL interpreters at once, crashes it.
 
 
 class VerificationError(ArithmeticError):
@@ -181,7 +187,7 @@ def _checked(**args: Any) -> _Settings:
         retries=v.check_retries(args["retries"]),
         timeout=v.check_timeout(args["timeout"]),
         progress=v.check_progress(args["progress"]),
-        journal=None if args["journal"] is None else check_path(args["journal"]),
+        journal=None if args["journal"] is None else v.check_journal_path(args["journal"]),
         backend_options=v.check_backend_options(backend, args["backend_options"]),
     )
 
@@ -191,6 +197,8 @@ def _plan(s: _Settings) -> Plan:
     a run on another number of workers still finds its chunks."""
     size = s.chunk_size
     if s.journal is not None and size is None and s.schedule != "static":
+        from perfectly.journal import stored_params
+
         stored = stored_params(s.journal)
         if stored is not None and isinstance(stored.get("chunk_size"), int):
             size = stored["chunk_size"]
@@ -205,6 +213,8 @@ def _open_journal(
     """The journal for this plan (refused if it was made for another), or None."""
     if journal is None:
         return contextlib.nullcontext()
+    from perfectly.journal import Journal
+
     return Journal(journal, {**chunks.identity(), "amicable": amicable})
 
 
@@ -213,6 +223,8 @@ def _resume(book: Journal | None, chunks: Plan, merged: Aggregator) -> int:
     index and consistent (:func:`check_part`); how many there were."""
     if book is None:
         return 0
+    from perfectly.journal import JournalError
+
     planned = iter(chunks)  # lazily, in index order, as the journal's rows come
     count = 0
     for result in book.finished():

@@ -11,6 +11,7 @@ manager. It never decides what runs next, never retries and never merges: the lo
 from __future__ import annotations
 
 import abc
+import concurrent.futures as cf
 import queue
 from typing import TypeVar
 
@@ -29,6 +30,15 @@ def drain(q: queue.Queue[T], timeout: float = 0.0) -> list[T]:
             items.append(q.get_nowait())
     except queue.Empty:
         return items
+
+
+def finished(
+    futures: dict[cf.Future[T], tuple[int, int]], timeout: float
+) -> list[tuple[int, int, cf.Future[T]]]:
+    """``(slot, chunk index, future)`` for each future of ``futures`` that is done, taken
+    out of ``futures``; waits up to ``timeout`` s for the first (the pool backends)."""
+    done, _ = cf.wait(futures, timeout, return_when=cf.FIRST_COMPLETED)
+    return [(*futures.pop(future), future) for future in done]
 
 
 class Executor(abc.ABC):

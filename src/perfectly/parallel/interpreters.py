@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from perfectly.parallel._executor import Executor
+from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, portable, run_task
 
 #: Seconds ``start()`` waits for the worker interpreters to be ready.
@@ -127,10 +127,8 @@ class InterpreterExecutor(Executor):
         self._futures[future] = (slot, task.chunk.index)
 
     def wait(self, timeout: float) -> list[Event]:
-        done, _ = cf.wait(self._futures, timeout, return_when=cf.FIRST_COMPLETED)
         events: list[Event] = []
-        for future in done:
-            slot, index = self._futures.pop(future)
+        for slot, index, future in finished(self._futures, timeout):
             try:
                 outcome = pickle.loads(future.result())
             except Exception as exc:  # raised before the task ran (the payload, an import)

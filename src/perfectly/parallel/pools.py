@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures.thread import ThreadPoolExecutor
 from typing import Any
 
-from perfectly.parallel._executor import Executor
+from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import (
     PARENT_CHECK,
     ChunkResult,
@@ -87,10 +87,8 @@ class _PoolExecutor(Executor):
         self._futures[future] = (slot, task.chunk.index)
 
     def wait(self, timeout: float) -> list[Event]:
-        done, _ = cf.wait(self._futures, timeout, return_when=cf.FIRST_COMPLETED)
         events: list[Event] = []
-        for future in done:
-            slot, index = self._futures.pop(future)
+        for slot, index, future in finished(self._futures, timeout):
             try:
                 events.append(Finished(slot, future.result()))
             except BrokenProcessPool:
