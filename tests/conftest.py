@@ -13,10 +13,13 @@ checked against them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import multiprocessing
 import os
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -264,6 +267,36 @@ def end_process(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+@contextlib.contextmanager
+def started_child(code: str, *args: str, options: tuple[str, ...] = (), env=None, wait=40.0):
+    """A child Python running ``code`` (with ``args``), once it printed ``started``: yields
+    (the process, its child processes as pid -> start time). On the way out the child and
+    whatever it started are killed if still running."""
+    proc = subprocess.Popen(
+        [sys.executable, *options, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=CHILD_ENV if env is None else env,
+    )
+    kids: dict[int, str] = {}
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], wait)
+        line = proc.stdout.readline() if ready else b""
+        if line.strip() != b"started":
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
+        kids = children_of(proc.pid)
+        yield proc, kids
+    finally:
+        end_process(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+        for pid, start in kids.items():
+            if still_running(pid, start):
+                os.kill(pid, signal.SIGKILL)
+
+
 def worker_threads() -> list[threading.Thread]:
     """This process's live worker threads (named ``perfectly-worker-N``)."""
     return [
@@ -307,3 +340,41 @@ def run_python(*args: str, cwd=None, timeout: float = 120, **env: str | None):
     return subprocess.run(
         command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout
     )
+
+
+def stored_scenario(version: int, walls: tuple[float, ...] = (0.002, 0.003, 0.004)) -> dict:
+    """One small scaling scenario as results version 1 or 2 stored it, written out here
+    (not by the code under test): version 1 says ``kernel`` and ``algorithm`` where 2
+    says ``variant`` and ``method``."""
+    names = {1: ("kernel", "algorithm"), 2: ("variant", "method")}[version]
+    run = dict(startup=0.0001, shutdown=0.0001, worker_chunks=[1, 1], chunks=2)
+    run |= dict(start_method=None, imbalance=1.0)
+    return {
+        "id": "scaling/sieve-dynamic/compiled-nogil/threads/w2",
+        "section": "scaling",
+        "group": "sieve, compiled nogil, [1, 1,000], dynamic schedule",
+        "label": "threads × 2",
+        names[0]: "compiled-nogil",
+        "backend": "threads",
+        "start_method": None,
+        "workers": 2,
+        names[1]: "sieve",
+        "schedule": "dynamic",
+        "lo": 1,
+        "hi": 1001,
+        "chunk_size": None,
+        "values": list(walls),
+        "warmups": [0.005],
+        "runs": [{**run, "wall": w, "worker_busy": [w / 3, w / 3]} for w in walls],
+        "stats": {
+            **dict.fromkeys(("n", "median", "mean", "min", "max", "q1", "q3"), 0.003),
+            **dict(stdev=0.001, iqr=0.001, spread=0.33, unstable=True),
+        },
+        "ns_per_number": 3000.0,
+        "imbalance": 1.0,
+        "startup": 0.0001,
+        "shutdown": 0.0001,
+        "reference": None,
+        "speedup": None,
+        "efficiency": None,
+    }

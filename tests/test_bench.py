@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import stored_scenario
 
 import perfectly
 from perfectly import race
@@ -727,47 +728,7 @@ def test_records_round_trip_through_json():
     assert json.dumps(Results.from_json(json.loads(text)).to_json()) == text
 
 
-V1_SCENARIO = {
-    "id": "scaling/sieve-dynamic/compiled-nogil/threads/w2",
-    "section": "scaling",
-    "group": "sieve, compiled nogil, [1, 1,000], dynamic schedule",
-    "label": "threads × 2",
-    "kernel": "compiled-nogil",
-    "backend": "threads",
-    "start_method": None,
-    "workers": 2,
-    "algorithm": "sieve",
-    "schedule": "dynamic",
-    "lo": 1,
-    "hi": 1001,
-    "chunk_size": None,
-    "values": [0.002, 0.003, 0.004],
-    "warmups": [0.005],
-    "runs": [
-        {
-            "wall": w,
-            "startup": 0.0001,
-            "shutdown": 0.0001,
-            "worker_busy": [w / 3, w / 3],
-            "worker_chunks": [1, 1],
-            "chunks": 2,
-            "start_method": None,
-            "imbalance": 1.0,
-        }
-        for w in (0.002, 0.003, 0.004)
-    ],
-    "stats": {
-        **dict.fromkeys(("n", "median", "mean", "min", "max", "q1", "q3"), 0.003),
-        **dict(stdev=0.001, iqr=0.001, spread=0.33, unstable=True),
-    },
-    "ns_per_number": 3000.0,
-    "imbalance": 1.0,
-    "startup": 0.0001,
-    "shutdown": 0.0001,
-    "reference": None,
-    "speedup": None,
-    "efficiency": None,
-}
+V1_SCENARIO = stored_scenario(1)
 
 
 def _v1_file(tmp_path, name, values):

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import stored_scenario
 
 import perfectly
 from perfectly.benchmark import main, pythons, results
@@ -119,44 +120,7 @@ def _v2_document() -> dict:
     """A small perfectly-bench/2 document, with version 2's fields only."""
     machine = json.loads(json.dumps(machine_info()))
     machine["load_average_end"] = machine["load_average_start"]
-    walls = (0.002, 0.003, 0.004)
-    run = {
-        "startup": 0.0001,
-        "shutdown": 0.0001,
-        "worker_chunks": [1, 1],
-        "chunks": 2,
-        "start_method": None,
-        "imbalance": 1.0,
-    }
-    scenario = {
-        "id": "scaling/sieve-dynamic/compiled-nogil/threads/w2",
-        "section": "scaling",
-        "group": "sieve, compiled nogil, [1, 1,000], dynamic schedule",
-        "label": "threads × 2",
-        "variant": "compiled-nogil",
-        "backend": "threads",
-        "start_method": None,
-        "workers": 2,
-        "method": "sieve",
-        "schedule": "dynamic",
-        "lo": 1,
-        "hi": 1001,
-        "chunk_size": None,
-        "values": list(walls),
-        "warmups": [0.005],
-        "runs": [{**run, "wall": w, "worker_busy": [w / 3, w / 3]} for w in walls],
-        "stats": {
-            **dict.fromkeys(("n", "median", "mean", "min", "max", "q1", "q3"), 0.003),
-            **dict(stdev=0.001, iqr=0.001, spread=0.33, unstable=True),
-        },
-        "ns_per_number": 3000.0,
-        "imbalance": 1.0,
-        "startup": 0.0001,
-        "shutdown": 0.0001,
-        "reference": None,
-        "speedup": None,
-        "efficiency": None,
-    }
+    scenario = stored_scenario(2)
     parameters = {
         "variants": ["compiled-nogil"],
         "backends": ["threads"],

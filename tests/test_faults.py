@@ -12,10 +12,8 @@ starts at LO_ + i * CHUNK. Process backends use fork and spawn.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -29,7 +27,7 @@ from conftest import (
     THREAD_BACKENDS,
     children_of,
     cmdline,
-    end_process,
+    started_child,
     still_running,
     wait_for,
     worker_threads,
@@ -343,35 +341,10 @@ print("finished", flush=True)
 """
 
 
-@contextlib.contextmanager
 def long_search(backend, start_method, *python_options):
-    """A child Python running a long search, once it has started: (process, its children).
-
-    On the way out the child and whatever it started are killed if still running.
-    """
-    proc = subprocess.Popen(
-        [sys.executable, *python_options, "-c", LONG_SEARCH, backend, start_method or "default"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=child_env(),
-    )
-    kids = {}
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 40)
-        line = proc.stdout.readline() if ready else b""
-        if line.strip() != b"started":
-            proc.kill()
-            _, err = proc.communicate()
-            pytest.fail(f"the child did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
-        kids = children_of(proc.pid)
-        yield proc, kids
-    finally:
-        end_process(proc)
-        proc.stdout.close()
-        proc.stderr.close()
-        for pid, start in kids.items():
-            if still_running(pid, start):
-                os.kill(pid, signal.SIGKILL)
+    """A child Python running a long search, once it has started: (process, its children)."""
+    args = (backend, start_method or "default")
+    return started_child(LONG_SEARCH, *args, options=python_options, env=child_env())
 
 
 def assert_gone(kids):

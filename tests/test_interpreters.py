@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import select
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
 import pytest
-from conftest import CHILD_ENV, COMPILED, run_cli, wait_for
+from conftest import CHILD_ENV, COMPILED, run_cli, started_child, wait_for
 from faultjob import HERE, InjectedFault, inject
 
 import perfectly
@@ -151,18 +149,8 @@ print("finished", flush=True)
 
 @needs_interpreters
 def test_ctrl_c_in_a_child_stops_within_2_s():
-    proc = subprocess.Popen(
-        [sys.executable, "-W", "error", "-c", textwrap.dedent(LONG_SEARCH)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**CHILD_ENV, "PYTHONPATH": CHILD_ENV["PYTHONPATH"] + ":" + HERE},
-    )
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        line = proc.stdout.readline() if ready else b""
-        if line.strip() != b"started":
-            proc.kill()
-            pytest.fail(f"the child did not start: {line!r} {proc.stderr.read()[-2000:]!r}")
+    env = {**CHILD_ENV, "PYTHONPATH": CHILD_ENV["PYTHONPATH"] + ":" + HERE}
+    with started_child(LONG_SEARCH, options=("-W", "error"), env=env, wait=60) as (proc, _):
         time.sleep(0.5)  # both workers are in a chunk
         began = time.perf_counter()
         proc.send_signal(signal.SIGINT)
@@ -172,12 +160,6 @@ def test_ctrl_c_in_a_child_stops_within_2_s():
         assert elapsed < 2.0, elapsed
         assert proc.returncode != 0 and "KeyboardInterrupt" in err, err[-2000:]
         assert b"finished" not in proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 FIRST_IMPORTS = """
