@@ -57,8 +57,15 @@ def records(measurements: Iterable[Measurement]) -> list[Record]:
         if ref is None or s.section in ("overhead", "messages"):
             out.append(Record(m, label))
             continue
-        speedup = summarize(ref.values).median / summarize(m.values).median
-        interval = None if ref is m else speedup_interval(*_paired(ref, m))
+        if ref is m:
+            out.append(Record(m, label, ref.scenario.id, 1.0))
+            continue
+        # The speedup and its interval from the same rounds: the serial reference may
+        # have run more rounds (for a noisier contender), and a median over rounds this
+        # contender did not run could fall outside the interval of the paired ones.
+        serial_seconds, seconds = _paired(ref, m)
+        speedup = summarize(serial_seconds).median / summarize(seconds).median
+        interval = speedup_interval(serial_seconds, seconds)
         out.append(Record(m, label, ref.scenario.id, speedup, interval))
     return out
 
