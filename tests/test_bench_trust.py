@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from perfectly._validate import available_cpus
-from perfectly.benchmark import analysis, cli, engine, noise, results, rigor, stats, table
+from perfectly.benchmark import analysis, cli, engine, noise, results, rigor, stats, table, verdict
 from perfectly.benchmark.machine import machine_info
 from perfectly.benchmark.matrix import Group
 from perfectly.benchmark.records import Run, Scenario
@@ -224,6 +224,30 @@ def test_fixed_repeat_means_exactly_that_many_rounds():
     fake = Synthetic({"serial": [1.0, 2.0], "threads": [0.5, 1.0]})
     serial, threads = _runner(policy).run_group(_group("serial", "threads"), fake)
     assert len(serial.runs) == len(threads.runs) == 3 and serial.capped and threads.capped
+
+
+@pytest.mark.parametrize(
+    ("policy", "says"),
+    [
+        (rigor.policy(None, quick=False, repeat=3), "ran the 3 rounds asked for"),
+        (POLICY, "reached the round cap"),
+    ],
+)
+def test_the_caveat_on_unsettled_medians_says_why_the_rounds_stopped(policy, says):
+    """Times alternating 1 and 2 s never settle: with --repeat the rounds stop because
+    that many were asked for, not at a cap, and the verdict's caveat says which."""
+    fake = Synthetic({"serial": [1.0, 2.0], "threads": [0.5, 1.0]})
+    rows = analysis.records(_runner(policy).run_group(_group("serial", "threads"), fake))
+    doc = results.Results(
+        created=results.now(),
+        complete=True,
+        machine=machine_info(),
+        parameters={"policy": policy.to_json()},
+        records=rows,
+        derived=analysis.derive(rows, 2),
+    )
+    (line,) = [c for c in verdict._noise_caveats(doc) if "(marked '~')" in c]
+    assert says in line, line
 
 
 def test_disturbed_runs_are_rerun_within_the_budget_and_kept_apart():

@@ -188,12 +188,19 @@ def _noise_caveats(results: Results) -> list[str]:
             "or more of the runs were disturbed names no winner."
         )
     if noise["capped"]:
-        bound = results.parameters.get("policy", {}).get("bound")
-        within = f"±{bound:.0%}" if bound else "the bound"
-        out.append(
-            f"{len(noise['capped'])} scenario(s) reached the round cap before their median was "
-            f"known within {within} (marked '~'): --rigorous takes more rounds."
-        )
+        policy = results.parameters.get("policy", {})
+        within = f"±{policy['bound']:.0%}" if policy.get("bound") else "the bound"
+        if policy.get("repeat") and policy.get("repeat") == policy.get("max_rounds"):
+            out.append(  # --repeat N: exactly the rounds asked for, no cap was reached
+                f"{len(noise['capped'])} scenario(s) ran the {policy['repeat']} rounds asked "
+                f"for without their median being known within {within} (marked '~'): more "
+                "rounds (a larger --repeat, or none) would narrow it."
+            )
+        else:
+            out.append(
+                f"{len(noise['capped'])} scenario(s) reached the round cap before their median "
+                f"was known within {within} (marked '~'): --rigorous takes more rounds."
+            )
     return out
 
 
