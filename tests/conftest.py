@@ -67,6 +67,12 @@ AMICABLE_BELOW_1E5 = (
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: slower tests (a few seconds); still run by default")
+    # The Ctrl-C tests send SIGINT to child Pythons, as a terminal would. A suite started
+    # with SIGINT ignored (`command &` in a script without job control does that) passes
+    # the ignoring on to every child, which then never sees the Ctrl-C; a handler here
+    # is reset to the default at each child's exec, so the children get Ctrl-C again.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # --------------------------------------------------------------------------
