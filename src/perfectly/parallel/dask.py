@@ -70,6 +70,25 @@ def dask_setup(worker: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class _SyncCancelRace(logging.Filter):
+    """Drops the traceback that ``distributed.utils.sync`` makes Tornado log when Ctrl-C
+    lands before its coroutine has started: its ``cancel`` callback reads ``future``
+    before anything was assigned to it (a ``NameError``; distributed 2026.8.0). The
+    interrupt itself goes on as it should; only this record is dropped, so that Ctrl-C
+    still prints one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, NameError) and "'future'" in str(error))
+
+
+def _drop_sync_cancel_race() -> None:
+    """Install :class:`_SyncCancelRace` on Tornado's application logger (once)."""
+    log = logging.getLogger("tornado.application")
+    if not any(isinstance(f, _SyncCancelRace) for f in log.filters):
+        log.addFilter(_SyncCancelRace())
+
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -96,6 +115,7 @@ class DaskExecutor(Executor):
 
     def _start(self) -> None:
         distributed = self._distributed = _import_distributed()
+        _drop_sync_cancel_race()
         if isinstance(self.scheduler, distributed.Client):
             self._client = self.scheduler
         elif self.scheduler is not None:
