@@ -13,6 +13,7 @@ import io
 import json
 import math
 import multiprocessing
+import os
 import shutil
 import statistics
 import subprocess
@@ -592,6 +593,31 @@ def test_numba_baseline_agrees_with_the_kernel():
         total, abundant, deficient, perfect = baselines.run("numba", "sieve", 3, 70_001, workers)
         assert total == c.sigma_sum % 2**64
         assert (abundant, deficient, perfect) == (c.abundant, c.deficient, len(c.perfect))
+
+
+NUMBA_BOTH_WAYS = """
+import sys
+import perfectly
+from perfectly.benchmark import _numba_kernels as nk
+c = perfectly.census(1, 10**6)
+for workers in ([None, 2] if sys.argv[1] == "one-thread-first" else [2, None]):
+    assert nk.census(1, 10**6, workers) == (c.sigma_sum, c.abundant, c.deficient, 4), workers
+"""
+
+
+@pytest.mark.slow
+def test_numba_one_thread_and_parallel_sieves_share_no_cache(tmp_path):
+    """The one-thread and the parallel numba sieve are one function compiled twice; with
+    numba's on-disk cache shared between processes, each must still run its own code
+    (a third process used to load the other's and crash)."""
+    pytest.importorskip("numba")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    for order in ("one-thread-first", "parallel-first", "one-thread-first", "parallel-first"):
+        done = subprocess.run(
+            [sys.executable, "-c", NUMBA_BOTH_WAYS, order],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, (order, done.returncode, done.stderr[-2000:])
 
 
 def test_crossover_analysis_interpolates():

@@ -137,7 +137,10 @@ def _census(lo: int, hi: int, primes: U64, rems: U64, sigs: U64) -> tuple[np.uin
 
 
 _census_jit: Any = numba.njit(parallel=True, cache=True)(_census)
-_census_one_thread: Any = numba.njit(cache=True)(_census)
+# Not cached: numba keys its on-disk cache by the function and the signature, not by
+# parallel=True, so two cached compilations of one function overwrite each other's
+# entry, and a later process ran the other's machine code (a segfault, seen here).
+_census_one_thread: Any = numba.njit(cache=False)(_census)
 
 
 def _trial(lo: int, hi: int) -> tuple[np.uint64, int, int, int]:
