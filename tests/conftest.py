@@ -47,6 +47,8 @@ CHILD_ENV["PYTHONPATH"] = os.pathsep.join(
     if p
 )
 CLI = [sys.executable, "-m", "perfectly"]
+#: OEIS A000396: the perfect numbers below 2**64 (eight, all even; no odd one is known).
+PERFECT_NUMBERS = (6, 28, 496, 8128, 33550336, 8589869056, 137438691328, 2305843008139952128)
 #: OEIS A063990 / A002025-A002046: the 13 amicable pairs with a < 10**5.
 AMICABLE_BELOW_1E5 = (
     (220, 284),

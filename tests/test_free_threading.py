@@ -17,6 +17,7 @@ import sys
 import sysconfig
 
 import pytest
+from conftest import PERFECT_NUMBERS
 
 import perfectly
 
@@ -59,8 +60,6 @@ def test_build_info_reports_free_threading():
 # --------------------------------------------------------------------------------------
 
 FT_PYTHON = os.environ.get("PERFECTLY_FT_PYTHON")
-#: The perfect numbers (OEIS A000396) up to 10**9: the census must find exactly these.
-PERFECT = (6, 28, 496, 8128, 33550336)
 #: Below this speedup of the compiled kernel's threads, the machine is not giving the
 #: test two CPUs (other work), and no parallel speedup can be asked of pure Python.
 CONTROL_SPEEDUP = 1.3
@@ -159,7 +158,7 @@ def test_pure_python_threads_beat_serial_with_the_gil_off(tmp_path):
     got = json.loads(proc.stdout)
     assert got["gil_after_import"] is False and got["gil_at_end"] is False
     assert got["identical"] is True
-    assert got["perfect"] == [p for p in PERFECT if p < got["hi"]]
+    assert got["perfect"] == [p for p in PERFECT_NUMBERS if p < got["hi"]]
     if got["control"] < CONTROL_SPEEDUP:
         pytest.skip(
             f"no second CPU for this test right now: the compiled kernel's threads × 2 reached "

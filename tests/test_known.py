@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
-from conftest import AMICABLE_BELOW_1E5, COMPILED
+from conftest import AMICABLE_BELOW_1E5, COMPILED, PERFECT_NUMBERS
 
 import perfectly
 
-# OEIS A000396
-PERFECT = [6, 28, 496, 8128, 33550336, 8589869056, 137438691328, 2305843008139952128]
+PERFECT = list(PERFECT_NUMBERS)
 
 # multiply perfect numbers (k >= 3) below 600,000 (OEIS A007691 without 1, 6, 28, 496)
 MULTIPERFECT_BELOW_600000 = [(120, 3), (672, 3), (30240, 4), (32760, 4), (523776, 3)]
