@@ -16,7 +16,7 @@ cdef extern from "_sieve.h" nogil:
         ERR_NOMEM "PF_ERR_NOMEM"   # error codes of the nogil routines, turned into
         ERR_OVERFLOW "PF_ERR_OVERFLOW"  # exceptions once the GIL is back
         ERR_TOO_MANY "PF_ERR_TOO_MANY"
-    const uint64_t ROUGH "PF_ROUGH"  # above this a sieve cofactor may be composite
+    const uint64_t WIDE "PF_WIDE"  # from here on σ(n) may need more than 64 bits
 
     # An unsigned 128-bit integer: exact sums and products of σ values.
     ctypedef struct u128 "pf_u128":
@@ -37,26 +37,45 @@ cdef extern from "_sieve.h" nogil:
         uint64_t found_n[MAX_FOUND]
         uint64_t found_k[MAX_FOUND]
 
-    ctypedef struct Sieve "pf_sieve":
-        uint64_t count
-        bint rough
-        Cell* cells
+    # A factor sieve of [lo, lo + count): the state it keeps from block to block.
+    ctypedef struct pf_large:
+        size_t buckets           # buckets (8 KiB each) allocated for the large primes
+        size_t primes            # large primes set up
 
-    ctypedef uint64_t (*pf_rough_fn)(uint64_t) noexcept nogil
+    ctypedef struct Sieve "pf_sieve":
+        uint64_t lo
+        uint64_t count
+        uint64_t next_block
+        Cell* cells
+        uint32_t* aux
+        pf_large large
+
+    ctypedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t* ps, uint64_t* out,
+                                  size_t n) noexcept nogil
 
     ctypedef struct pf_target:
         const char* name
-        void (*block)(Sieve* sv, uint64_t b) noexcept nogil
-        int (*fold)(Summary* S, uint64_t start, size_t length, const Cell* cells,
-                    int rough, pf_rough_fn rough_sigma) noexcept nogil
+        int (*block)(Sieve* sv) noexcept nogil
+        int (*fold)(Summary* S, uint64_t start, size_t length, const Cell* cells) noexcept nogil
+        int (*fold_wide)(Summary* S, uint64_t start, size_t length, const Cell* cells,
+                         const uint32_t* aux) noexcept nogil
         uint64_t (*trial)(uint64_t n) noexcept nogil
+        pf_firsts_fn firsts
 
     uint64_t pf_inv64(uint64_t a)
+    uint64_t pf_isqrt(uint64_t x)
+    u128 pf_wide_sigma_of "pf_wide_sigma_of"(uint64_t n, const Cell* c, uint32_t aux)
     void pf_init_tables()
-    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count, const uint32_t* primes,
-                      const uint64_t* inverses, size_t nprimes, int rough)
+    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count, pf_firsts_fn firsts)
     void pf_sieve_close(Sieve* sv)
+    size_t pf_sieve_bytes(const Sieve* sv)
     int pf_targets(pf_target* out)
+
+# The process-wide store of the sieving primes (_primes.h).
+cdef extern from "_primes.h" nogil:
+    long long pf_primes_ensure(uint64_t limit)
+    size_t pf_primes_bytes()
+    uint64_t pf_primes_reach()
 
 # Pairs (a, b) found by the amicable job; grown with realloc.
 ctypedef struct Pairs:
@@ -66,9 +85,4 @@ ctypedef struct Pairs:
 
 cdef u128 sigma_u128(uint64_t n) noexcept nogil
 cdef bint is_prime64(uint64_t n) noexcept nogil
-cdef int fill_range(uint64_t lo, uint64_t count, uint64_t* out, bint trial,
-                    bint aliquot, uint64_t* bad) noexcept nogil
-cdef int summarize_range(uint64_t lo, uint64_t count, bint trial,
-                         Summary* out) noexcept nogil
-cdef int amicable_range(uint64_t lo, uint64_t count, Pairs* out) noexcept nogil
 cdef u128 sum_sigma_u128(uint64_t x) noexcept nogil

@@ -9,6 +9,7 @@ interpreter to import the module, and only read afterwards (see ``_init_once``).
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memset
 from libc.math cimport sqrt
 from cpython.buffer cimport (
     PyBUF_C_CONTIGUOUS,
@@ -20,8 +21,10 @@ from cpython.buffer cimport (
 
 import os
 import sys
+from _thread import allocate_lock as _new_lock
 
 from perfectly._validate import (
+    check_choice,
     check_method,
     check_amicable_hi,
     check_range,
@@ -39,19 +42,15 @@ cdef extern from "_portable.h":
 BUILD_FLAGS = {"march_native": bool(PERFECTLY_MARCH_NATIVE), "debug": bool(PERFECTLY_DEBUG)}
 
 cdef enum:
-    TABLE_LIMIT = 1 << 20    # odd primes below this are kept in the table
-    SMALL_TRIAL = 1 << 10    # single-n factoring trial-divides by primes below this
+    SMALL_TRIAL = 1 << 10    # single-n factoring trial-divides by the odd primes below this
 
-# Below WIDE every σ(n) fits in 64 bits (Robin's bound: σ(n) < 6.85 n there), so the
-# range loops use 64-bit σ; from WIDE on, σ is computed per n in 128 bits. C constants,
-# not module globals: an interpreter importing the module writes nothing another may read.
+# C constants, not module globals: an interpreter importing the module writes nothing
+# another may read.
 cdef extern from *:
     """
-    #define PF_WIDE ((uint64_t)1 << 61)
     #define PF_U64_MAX ((uint64_t)0xFFFFFFFFFFFFFFFFu)
     #define PF_U32_MAX ((uint64_t)0xFFFFFFFFu)
     """
-    const uint64_t WIDE "PF_WIDE"
     const uint64_t U64_MAX "PF_U64_MAX"
     const uint64_t U32_MAX "PF_U32_MAX"
 
@@ -64,11 +63,10 @@ cdef extern from "_process_lock.h" nogil:
 # No initialisers: C zero-initialises them, and an initialiser would be executed again by
 # each importing interpreter, resetting what the others are reading.
 cdef bint _built              # the tables below are made, and _cpu chosen
-cdef uint32_t* _p             # odd primes below TABLE_LIMIT
+cdef uint32_t* _p             # odd primes below SMALL_TRIAL (the sieve's: _primes.h)
 cdef uint64_t* _pinv          # p⁻¹ mod 2⁶⁴: n·p⁻¹ is n/p when p divides n
 cdef uint64_t* _plim          # ⌊(2⁶⁴−1)/p⌋: p divides n iff n·p⁻¹ ≤ this
-cdef Py_ssize_t _np
-cdef Py_ssize_t _np_small     # how many of them are below SMALL_TRIAL
+cdef Py_ssize_t _np_small     # how many of them there are
 cdef pf_target _cpu             # the build of the hot loops in use (chosen at import)
 
 
@@ -135,49 +133,10 @@ cdef inline uint64_t gcd64(uint64_t a, uint64_t b) noexcept nogil:
 include "_factor.pxi"
 
 
-# ------------------------------------------------------------------- the sieve
-
-cdef Py_ssize_t primes_upto(uint64_t x) noexcept nogil:
-    """How many table primes are ≤ x."""
-    cdef Py_ssize_t a = 0, b = _np, mid
-    while a < b:
-        mid = (a + b) // 2
-        if _p[mid] <= x:
-            a = mid + 1
-        else:
-            b = mid
-    return a
-
-
-cdef uint64_t rough_sigma(uint64_t m) noexcept nogil:
-    """σ(m) of a rough sieve cofactor (it fits: n < WIDE)."""
-    return sigma_rough(m).lo
-
-
-cdef inline uint64_t cell_sigma(const Cell* c, bint rough) noexcept nogil:
-    """σ(n) of a sieved cell: what is left of n is 1 or a prime, unless ``rough``
-    (table primes stop below √n), when a cofactor above ROUGH may be composite."""
-    cdef uint64_t r = c.rem
-    if rough and r > ROUGH:
-        return c.sig * rough_sigma(r)
-    return c.sig * (r + (r > 1))
-
-
-cdef int sieve_open(Sieve* sv, uint64_t lo, uint64_t count) noexcept nogil:
-    """Scratch and sieve entries for [lo, lo + count), count ≥ 1, lo + count ≤ WIDE."""
-    cdef uint64_t root = isqrt64(lo + count - 1)
-    return pf_sieve_open(sv, lo, count, _p, _pinv, primes_upto(root), root >= TABLE_LIMIT)
-
-
-cdef inline Py_ssize_t sieve_next(Sieve* sv, uint64_t start) noexcept nogil:
-    """Sieve the block at offset ``start`` (a multiple of BLOCK; blocks in order) into
-    sv.cells, and return its length."""
-    _cpu.block(sv, start >> LOG_BLOCK)
-    return <Py_ssize_t>(sv.count - start if sv.count - start < BLOCK else BLOCK)
-
-
 # ------------------------------------------- range routines (nogil), and the Σσ oracle
 
+# The sieve itself is C (_sieve.h, _sieve_block.h, _sieve_kernels.h, _primes.h); the
+# sweeps that run it over a range, segment by segment, are here.
 include "_ranges.pxi"
 
 
@@ -217,19 +176,19 @@ cdef u128 sum_sigma_u128(uint64_t x) noexcept nogil:
 # ------------------------------------------------------------ import-time table
 
 cdef int _build_table() except -1:
-    global _p, _pinv, _plim, _np, _np_small
-    cdef uint8_t* composite = <uint8_t*>calloc(TABLE_LIMIT, 1)
+    global _p, _pinv, _plim, _np_small
+    cdef uint8_t* composite = <uint8_t*>calloc(SMALL_TRIAL, 1)
     cdef Py_ssize_t i, j, k
     if composite == NULL:
         raise MemoryError()
     i = 3
-    while i * i < TABLE_LIMIT:
+    while i * i < SMALL_TRIAL:
         if not composite[i]:
-            for j in range(i * i, TABLE_LIMIT, 2 * i):
+            for j in range(i * i, SMALL_TRIAL, 2 * i):
                 composite[j] = 1
         i += 2
     k = 0
-    for i in range(3, TABLE_LIMIT, 2):
+    for i in range(3, SMALL_TRIAL, 2):
         k += not composite[i]
     _p = <uint32_t*>malloc(k * sizeof(uint32_t))
     _pinv = <uint64_t*>malloc(k * sizeof(uint64_t))
@@ -238,15 +197,14 @@ cdef int _build_table() except -1:
         free(composite)
         raise MemoryError()
     k = 0
-    for i in range(3, TABLE_LIMIT, 2):
+    for i in range(3, SMALL_TRIAL, 2):
         if not composite[i]:
             _p[k] = <uint32_t>i
             _pinv[k] = pf_inv64(<uint64_t>i)
             _plim[k] = U64_MAX / <uint64_t>i
             k += 1
     free(composite)
-    _np = k
-    _np_small = primes_upto(SMALL_TRIAL)
+    _np_small = k
     pf_init_tables()
     return 0
 
@@ -351,81 +309,257 @@ cdef uint64_t* uint64_buffer(object out, Py_buffer* view) except NULL:
     return <uint64_t*>view.buf
 
 
-def fill_sigma(lo, out, method="sieve", bint aliquot=False, bint release_gil=True):
+cdef enum:
+    OP_SUMMARY = 0
+    OP_FILL = 1
+    OP_AMICABLE = 2
+
+# One job for a sweep: what to do with its numbers up to offset `upto`.
+ctypedef struct Job:
+    int op
+    uint64_t upto
+    Summary* summary
+    Pairs* pairs
+    uint64_t* out
+    bint aliquot
+    uint64_t bad
+
+
+cdef int do_job(SweepState* sw, Job* job) noexcept nogil:
+    if job.op == OP_FILL:
+        return sweep_fill(sw, job.upto, job.out, job.aliquot, &job.bad)
+    if job.op == OP_AMICABLE:
+        return sweep_amicable(sw, job.upto, job.summary, job.pairs)
+    return sweep_summarize(sw, job.upto, job.summary)
+
+
+cdef int run_job(SweepState* sw, Job* job, bint release_gil) except -9:
+    """Run the job, without the GIL unless release_gil is False (the benchmark's contrast);
+    raise what its error code means."""
+    cdef int rc
+    if release_gil:
+        with nogil:
+            rc = do_job(sw, job)
+    else:
+        rc = do_job(sw, job)
+    raise_for(rc, job.bad)
+    return 0
+
+
+cdef int check_path(object path) except -1:
+    """The way a sweep goes: "auto" (by the cost model, segment by segment), or "sieve"
+    or "factor" (number by number) forced, which tests use to check one by the other."""
+    return ("auto", "sieve", "factor").index(check_choice(path, "path", PATHS))
+
+
+#: The ways a sweep may go (the ``path`` argument of the range entry points).
+PATHS = ("auto", "sieve", "factor")
+
+
+cdef tuple summary_tuple(Summary* S):
+    found = [(S.found_n[i], S.found_k[i]) for i in range(S.nfound)]
+    return u128_to_int(S.total), S.abundant, S.deficient, found
+
+
+def fill_sigma(lo, out, method="sieve", bint aliquot=False, bint release_gil=True,
+               path="auto"):
     """Write σ(lo + i) (or s(lo + i) when ``aliquot``) into the uint64 buffer ``out``."""
     cdef Py_buffer view
     cdef uint64_t* values = uint64_buffer(out, &view)
     cdef Py_ssize_t count = view.shape[0]
-    cdef uint64_t start
-    cdef uint64_t bad = 0
-    cdef int rc
+    cdef SweepState sw
+    cdef Job job
     cdef bint trial
+    cdef int way
+    memset(&job, 0, sizeof(Job))
+    sweep_init(&sw, 0, 0, False, PATH_AUTO)
     try:
         lo, hi = check_range_count(lo, count)
         trial = check_method(method) == "trial"
+        way = check_path(path)
         if trial:
             check_trial_hi(hi)
         if count == 0:
             return
-        start = lo
-        if release_gil:
-            with nogil:
-                rc = fill_range(start, <uint64_t>count, values, trial, aliquot, &bad)
-        else:
-            rc = fill_range(start, <uint64_t>count, values, trial, aliquot, &bad)
-        raise_for(rc, bad)
+        sweep_init(&sw, lo, <uint64_t>count, trial, way)
+        job.op = OP_FILL
+        job.upto = <uint64_t>count
+        job.out = values
+        job.aliquot = aliquot
+        run_job(&sw, &job, release_gil)
     finally:
+        sweep_close(&sw)
         PyBuffer_Release(&view)
 
 
-def summarize(lo, hi, method="sieve", bint release_gil=True):
+def summarize(lo, hi, method="sieve", bint release_gil=True, path="auto"):
     """Fold σ over [lo, hi): (Σσ, abundant, deficient, [(n, k) with σ(n) = k·n, k ≥ 2])."""
     lo, hi = check_range(lo, hi)
     cdef bint trial = check_method(method) == "trial"
+    cdef int way = check_path(path)
     if trial:
         check_trial_hi(hi)
     cdef Summary* S = <Summary*>calloc(1, sizeof(Summary))
     if S == NULL:
         raise MemoryError()
-    cdef uint64_t start = lo
-    cdef uint64_t count = hi - lo
-    cdef int rc
-    cdef Py_ssize_t i
+    cdef SweepState sw
+    cdef Job job
+    memset(&job, 0, sizeof(Job))
+    sweep_init(&sw, lo if hi > lo else 1, hi - lo, trial, way)
     try:
-        if release_gil:
-            with nogil:
-                rc = summarize_range(start, count, trial, S)
-        else:
-            rc = summarize_range(start, count, trial, S)
-        raise_for(rc, 0)
-        found = [(S.found_n[i], S.found_k[i]) for i in range(S.nfound)]
-        return u128_to_int(S.total), S.abundant, S.deficient, found
+        job.op = OP_SUMMARY
+        job.upto = hi - lo
+        job.summary = S
+        run_job(&sw, &job, release_gil)
+        return summary_tuple(S)
     finally:
+        sweep_close(&sw)
         free(S)
 
 
-def amicable(lo, hi, bint release_gil=True):
+def amicable(lo, hi, bint release_gil=True, path="auto"):
     """Amicable pairs (a, b), a < b, with lo ≤ a < hi (b may be ≥ hi); hi ≤ 2**61."""
     lo, hi = check_range(lo, hi)
     check_amicable_hi(hi)
+    cdef int way = check_path(path)
+    cdef Summary* S = <Summary*>calloc(1, sizeof(Summary))
+    if S == NULL:
+        raise MemoryError()
     cdef Pairs P
+    cdef SweepState sw
+    cdef Job job
+    cdef Py_ssize_t i
     P.ab = NULL
     P.n = 0
     P.cap = 0
-    cdef uint64_t start = lo
-    cdef uint64_t count = hi - lo
-    cdef int rc
-    cdef Py_ssize_t i
+    memset(&job, 0, sizeof(Job))
+    sweep_init(&sw, lo if hi > lo else 1, hi - lo, False, way)
     try:
-        if release_gil:
-            with nogil:
-                rc = amicable_range(start, count, &P)
-        else:
-            rc = amicable_range(start, count, &P)
-        raise_for(rc, 0)
+        job.op = OP_AMICABLE
+        job.upto = hi - lo
+        job.summary = S
+        job.pairs = &P
+        run_job(&sw, &job, release_gil)
         return [(P.ab[2 * i], P.ab[2 * i + 1]) for i in range(P.n)]
     finally:
+        sweep_close(&sw)
         free(P.ab)
+        free(S)
+
+
+cdef class Sweep:
+    """[lo, hi), taken in order by successive calls, with the sieve kept between them.
+
+    A sieve's set-up (the first hit of every prime up to √hi: 203 million of them near
+    2**64) is paid once per segment, not once per call, so a worker that takes a long
+    range in short calls (to stay responsive) runs as fast as one long call. A range
+    whose buckets would outgrow the budget (512 MiB) is sieved in segments. One thread
+    at a time: a second, concurrent call raises RuntimeError.
+    """
+
+    cdef SweepState state
+    cdef readonly object lo, hi
+    cdef readonly bint amicable
+    cdef object _lock
+
+    def __cinit__(self, lo, hi, method="sieve", *, bint amicable=False, path="auto"):
+        lo, hi = check_range(lo, hi)
+        cdef bint trial = check_method(method) == "trial"
+        cdef int way = check_path(path)
+        if trial:
+            check_trial_hi(hi)
+        if amicable:
+            check_amicable_hi(hi)
+        sweep_init(&self.state, lo if hi > lo else 1, hi - lo, trial, way)  # (lo may be 2**64)
+        self.lo, self.hi, self.amicable = lo, hi, amicable
+        self._lock = _new_lock()
+
+    def __dealloc__(self):
+        sweep_close(&self.state)
+
+    @property
+    def position(self):
+        """The next number a call takes (hi once every number was taken)."""
+        return self.lo + self.state.done
+
+    @property
+    def segments(self):
+        """How many segments (each with its own set-up, if sieved) were started so far."""
+        return self.state.segments
+
+    @property
+    def memory(self):
+        """The most bytes one segment's sieve held so far (cells, entries, buckets)."""
+        held = pf_sieve_bytes(&self.state.sv) if self.state.sv_open else 0
+        return max(held, self.state.peak)
+
+    def summarize(self, count, bint release_gil=True):
+        """Take the next ``count`` numbers (fewer at the end): ``(lo, hi, (Σσ, abundant,
+        deficient, found), pairs)``, pairs being the amicable pairs found if the sweep
+        looks for them, else None."""
+        count = check_single(count, "count", None)
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("this Sweep is in use by another thread")
+        cdef Summary* S = <Summary*>calloc(1, sizeof(Summary))
+        cdef Pairs P
+        cdef Job job
+        cdef Py_ssize_t i
+        P.ab = NULL
+        P.n = 0
+        P.cap = 0
+        memset(&job, 0, sizeof(Job))
+        try:
+            if S == NULL:
+                raise MemoryError()
+            start = self.lo + self.state.done
+            job.op = OP_AMICABLE if self.amicable else OP_SUMMARY
+            job.upto = self.state.done + min(count, self.hi - start)
+            job.summary = S
+            job.pairs = &P
+            run_job(&self.state, &job, release_gil)
+            pairs = [(P.ab[2 * i], P.ab[2 * i + 1]) for i in range(P.n)]
+            return start, self.lo + self.state.done, summary_tuple(S), (
+                pairs if self.amicable else None
+            )
+        finally:
+            free(P.ab)
+            free(S)
+            self._lock.release()
+
+    def fill(self, out, bint aliquot=False, bint release_gil=True):
+        """Write σ (or s, when ``aliquot``) of the next len(out) numbers into the uint64
+        buffer ``out`` (ValueError if fewer are left)."""
+        cdef Py_buffer view
+        cdef uint64_t* values = uint64_buffer(out, &view)
+        cdef Job job
+        memset(&job, 0, sizeof(Job))
+        if not self._lock.acquire(blocking=False):
+            PyBuffer_Release(&view)
+            raise RuntimeError("this Sweep is in use by another thread")
+        try:
+            if <object>view.shape[0] > self.hi - self.lo - self.state.done:
+                raise ValueError(
+                    f"out has {view.shape[0]} items, but only "
+                    f"{self.hi - self.lo - self.state.done} numbers are left"
+                )
+            job.op = OP_FILL
+            job.upto = self.state.done + <uint64_t>view.shape[0]
+            job.out = values
+            job.aliquot = aliquot
+            run_job(&self.state, &job, release_gil)
+        finally:
+            self._lock.release()
+            PyBuffer_Release(&view)
+
+
+def sieving_primes():
+    """The process's store of sieving primes: how far it reaches, and its bytes."""
+    cdef uint64_t reach
+    cdef size_t held
+    with nogil:
+        reach = pf_primes_reach()
+        held = pf_primes_bytes()
+    return {"reach": reach, "bytes": held}
 
 
 cdef extern from "_divisor_summatory.h" nogil:

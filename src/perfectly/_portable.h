@@ -46,4 +46,14 @@ static inline int pf_ctz64(uint64_t x) {
 }
 #endif
 
+/* A hint to fetch the cache line at addr (no fault if it is not mapped). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PF_PREFETCH(addr) __builtin_prefetch(addr)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define PF_PREFETCH(addr) _mm_prefetch((const char *)(addr), _MM_HINT_T0)
+#else
+#define PF_PREFETCH(addr) ((void)0)
+#endif
+
 #endif

@@ -293,9 +293,58 @@ def amicable(lo: Any, hi: Any, release_gil: bool = True) -> list[tuple[int, int]
     return pairs
 
 
+class Sweep:
+    """[lo, hi), taken in order by successive calls: the interface of the compiled
+    kernel's ``Sweep``. Here there is no sieve state to keep: each call stands alone."""
+
+    def __init__(self, lo: Any, hi: Any, method: str = "sieve", *, amicable: bool = False) -> None:
+        self.lo, self.hi = check_range(lo, hi)
+        self.method = check_method(method)
+        if self.method == "trial":
+            check_trial_hi(self.hi)
+        if amicable:
+            check_amicable_hi(self.hi)
+        self.amicable = amicable
+        self.position = self.lo
+        self.memory = 0  # bytes of sieve state kept between calls: none
+        self.segments = 0  # set-ups paid so far: none
+
+    def summarize(
+        self, count: Any, release_gil: bool = True
+    ) -> tuple[int, int, tuple[int, int, int, list[tuple[int, int]]], Any]:
+        """Take the next ``count`` numbers (fewer at the end): ``(lo, hi, summary,
+        pairs)``, pairs being None unless the sweep looks for amicable pairs."""
+        count = check_single(count, "count", None)
+        lo, hi = self.position, min(self.position + count, self.hi)
+        summary = summarize(lo, hi, self.method)
+        pairs = amicable(lo, hi) if self.amicable else None
+        self.position = hi
+        return lo, hi, summary, pairs
+
+    def fill(
+        self, out: MutableSequence[Any], aliquot: bool = False, release_gil: bool = True
+    ) -> None:
+        """Write σ (or s, when ``aliquot``) of the next len(out) numbers into ``out``."""
+        if len(out) > self.hi - self.position:
+            raise ValueError(
+                f"out has {len(out)} items, but only {self.hi - self.position} numbers are left"
+            )
+        fill_sigma(self.position, out, self.method, aliquot)
+        self.position += len(out)
+
+
 def sum_sigma(x: Any) -> int:
     """Σ_{k≤x} σ(k) exactly, for 0 ≤ x < 2**64, in O(x^(1/3) log x) steps (hull walk)."""
     return _divisor_summatory.sum_sigma(check_sum_sigma_x(x))
 
 
-__all__ = ["WIDE_LIMIT", "amicable", "fill_sigma", "is_prime", "sigma", "sum_sigma", "summarize"]
+__all__ = [
+    "WIDE_LIMIT",
+    "Sweep",
+    "amicable",
+    "fill_sigma",
+    "is_prime",
+    "sigma",
+    "sum_sigma",
+    "summarize",
+]

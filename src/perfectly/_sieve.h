@@ -1,24 +1,32 @@
-/* The segmented factor sieve of perfectly._kernel, in C: its types, its set-up, and the
- * choice, once at import, of the build of its hot loops that suits this CPU.
+/* The segmented factor sieve of perfectly._kernel, in C: its types, its set-up, its
+ * buckets, and the choice, once at import, of the build of its hot loops for this CPU.
  *
- * A block of PF_BLOCK numbers n is factored by the odd primes p ≤ √hi: each cell keeps
- * `rem`, what is left of n, and `sig`, σ of the part already found. Every division is
- * exact, by multiplying with p⁻¹ mod 2⁶⁴. Afterwards rem is 1 or one prime (or, above
- * 2⁴⁰, a rough cofactor: see pf_sieve.rough) and σ(n) = sig · (1 + rem) when rem > 1.
+ * A sieve covers [lo, lo + count) block by block, PF_BLOCK numbers at a time, and factors
+ * each block by every odd prime p ≤ √(lo + count − 1) (_primes.h stores them, to 2³²).
+ * A cell keeps `rem`, what is left of n, and σ of the part already found; every division
+ * is exact, a multiplication by p⁻¹ mod 2⁶⁴. Afterwards rem is 1 or one prime, and
+ * σ(n) = σ(found part) · (1 + rem) when rem > 1.
  *   - 2 is taken out by counting trailing zeros, and the first power of 3, 5, 7, 11 and
  *     13 by a pre-sieved pattern of period 15015, indexed by n mod 15015.
- *   - A further power p^k (k ≥ 2) is its own sieve entry of step p^k: on a hit it takes
- *     out one more p and turns σ(p^(k-1)) into σ(p^k) in sig, dividing exactly by
- *     σ(p^(k-1)) = 2^shift · odd (a shift and a multiply by odd⁻¹). No loop per hit.
- *   - Entries with step < PF_BLOCK are sieved in plain loops (dense) or with a fixed
- *     count of branch-free updates whose misses land in dummy cells (sparse). Entries
- *     with a larger step hit a block at most once: they wait in buckets, one per block
- *     of a window of PF_WINDOW blocks, so a block costs only its hits.
- *   - The first power p^k ≥ PF_BLOCK of a prime is a "tail" entry: it is bucketed too,
- *     and on its rare hits takes out every further power of p in a loop, so the order in
- *     which the bucketed entries of one prime hit a cell never matters.
+ *   - Primes below PF_BLOCK are sieved in plain loops (dense) or with a fixed count of
+ *     branch-free updates whose misses land in dummy cells (sparse). A further power p^k
+ *     (k ≥ 2) of such a prime is its own entry of step p^k: on a hit it takes out one more
+ *     p and turns σ(p^(k-1)) into σ(p^k), dividing exactly by σ(p^(k-1)) = 2^shift · odd
+ *     (a shift and a multiply by odd⁻¹). The first power p^k ≥ PF_BLOCK is a "tail":
+ *     on its rare hits it takes out every further power of p in a loop.
+ *   - Primes from PF_BLOCK up ("large") hit a block at most once, so they wait in buckets
+ *     (Oliveira e Silva's bucket sieve): each sits, as 8 bytes (p, offset), in the bucket
+ *     list of the block of its next hit while that lies in the current window of
+ *     PF_NEAR blocks, else in the list of the window it lies in (a ring of them, as many
+ *     as √hi needs). A hit costs O(1): one cell update and one move to its next list; a
+ *     window's list is spread over its blocks' lists when the window starts. A large
+ *     prime takes every power of itself out on its hit (p ∤ rem·p⁻¹ is one product).
+ *   - A sieve keeps this state from block to block, so a run of many calls over one
+ *     range pays the set-up (the first hit of every prime ≤ √hi) once.
+ *   - Below PF_WIDE every σ(n) < 2⁶⁴; a block with n ≥ PF_WIDE takes the "wide" build
+ *     of the loops, which gets σ(n) in 128 bits (see pf_aux_log).
  * The hot loops (_sieve_kernels.h) are compiled once per x86-64 target and chosen at import
- * (pf_select); other platforms and compilers get the baseline build only. */
+ * (pf_targets); other platforms and compilers get the baseline build only. */
 #ifndef PERFECTLY_SIEVE_H
 #define PERFECTLY_SIEVE_H
 #include <math.h>
@@ -27,18 +35,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "_portable.h"
+#include "_primes.h"
 
 #define PF_LOG_BLOCK 15
 #define PF_BLOCK ((uint64_t)1 << PF_LOG_BLOCK) /* numbers per block: cells fill half of L2 */
 #define PF_DUMMY 8                             /* dummy cells after a block, for misses */
-#define PF_WINDOW 64                           /* blocks per bucket window */
-#define PF_PATTERN 15015                       /* 3·5·7·11·13 */
-#define PF_NPATTERN 5                          /* the pattern primes: the first 5 odd primes */
-#define PF_MAX_FOUND 256     /* perfect and multiply-perfect numbers one summary can hold */
-#define PF_ROUGH ((uint64_t)1 << 40)           /* table primes reach 2²⁰: see rough */
+#ifndef PF_LOG_NEAR
+#define PF_LOG_NEAR 6
+#endif
+#define PF_NEAR (1 << PF_LOG_NEAR) /* blocks per window of the large primes' buckets */
+#define PF_LOG_SPAN (PF_LOG_BLOCK + PF_LOG_NEAR)
+#define PF_SPAN ((uint64_t)1 << PF_LOG_SPAN) /* numbers per window */
+#define PF_SLAB 64                           /* buckets per allocation */
+#define PF_WINDOW 64                         /* blocks per window of the tails */
+#define PF_PATTERN 15015                     /* 3·5·7·11·13 */
+#define PF_NPATTERN 5 /* the pattern primes: the first 5 odd primes */
+#define PF_MAX_FOUND 256 /* perfect and multiply-perfect numbers one summary can hold */
+#define PF_WIDE ((uint64_t)1 << 61) /* from here on σ(n) may need more than 64 bits */
 #define PF_NONE UINT32_MAX
 #define PF_MAX_POWERS 256 /* p^k < PF_BLOCK, k ≥ 2, p odd: 70 of them */
-#define PF_MAX_SMALL 3600  /* odd primes below PF_BLOCK: 3511 */
+#define PF_MAX_SMALL 3600 /* odd primes below PF_BLOCK: 3511 */
 
 /* Error codes of the nogil routines; turned into exceptions once the GIL is back. */
 #define PF_ERR_NOMEM (-1)
@@ -56,62 +72,152 @@ typedef struct {
     uint64_t found_n[PF_MAX_FOUND], found_k[PF_MAX_FOUND];
 } pf_summary;
 
-/* σ(m) of a cofactor m > 2⁴⁰ that may be composite (the kernel factors it). */
-typedef uint64_t (*pf_rough_fn)(uint64_t m);
+/* ------------------------------------------------------------ 128-bit helpers */
 
-/* One sieve entry with a step < PF_BLOCK: a prime p (step p) or a power p^k (step p^k). */
-typedef struct {
-    uint64_t step, inv; /* p^k and p⁻¹ mod 2⁶⁴ */
-    uint64_t oinv;      /* odd⁻¹ mod 2⁶⁴, where σ(p^(k-1)) = 2^shift · odd */
-    uint64_t mult;      /* σ(p^k) (p + 1 for a prime) */
-    uint32_t shift, pad;
-} pf_entry;
+static inline pf_u128 pf_u(uint64_t hi, uint64_t lo) {
+    pf_u128 r;
+    r.hi = hi;
+    r.lo = lo;
+    return r;
+}
 
-/* An entry with a step ≥ PF_BLOCK, kept in a bucket: 24 bytes, all that a hit reads,
- * since a call near 1e12 writes and reads ≈ 160 000 of them (memory traffic, not
- * arithmetic, was its set-up cost). */
-typedef struct {
-    uint64_t pos; /* next hit, as an offset from the sieve's lo */
-    union {
-        uint64_t inv;  /* a prime: p⁻¹ mod 2⁶⁴ */
-        uint64_t step; /* a tail: p^k */
-    } u;
-    uint64_t p;
-} pf_bucketed;
+static inline pf_u128 pf_mul64(uint64_t a, uint64_t b) {
+    pf_u128 r;
+    r.lo = a * b;
+    r.hi = pf_mulhi(a, b);
+    return r;
+}
 
-/* Entries of one kind with steps ≥ PF_BLOCK, in buckets of the current window. The links
- * are an array of their own: a bucket is walked link by link, and 4 bytes an entry stay in
- * L2 where the entries do not, so the entries' cache misses overlap instead of queueing. */
-typedef struct {
-    pf_bucketed *e;
-    uint32_t *link; /* next entry in the same bucket */
-    uint32_t head[PF_WINDOW];
-    size_t n;
-    uint64_t count; /* hits at offsets ≥ count are never taken */
-} pf_buckets;
+static inline pf_u128 pf_mul128(pf_u128 a, pf_u128 b) { /* a·b mod 2¹²⁸ */
+    pf_u128 r;
+    r.lo = a.lo * b.lo;
+    r.hi = pf_mulhi(a.lo, b.lo) + a.hi * b.lo + a.lo * b.hi;
+    return r;
+}
 
-typedef struct {
-    uint64_t lo, count; /* the numbers lo … lo + count − 1, all below 2⁶¹ */
-    int rough;          /* √hi is beyond the table: a cofactor > 2⁴⁰ may be composite */
-    pf_cell *cells;     /* PF_BLOCK + PF_DUMMY */
-    pf_entry *dense, *sparse4, *sparse8, *powers; /* primes by hits per block; powers */
-    uint64_t *off_dense, *off_sparse4, *off_sparse8, *off_powers; /* next hit in a block */
-    size_t ndense, nsparse4, nsparse8, npowers;
-    pf_buckets big, tails; /* primes ≥ PF_BLOCK; tails */
-    void *mem;             /* one allocation for all of the above but the cells */
-} pf_sieve;
-
-/* The pattern: for r = n mod 15015, (Π pattern p dividing r)⁻¹ mod 2⁶⁴ and Π (1 + p). */
-static uint64_t pf_pattern_inv[PF_PATTERN];
-static uint32_t pf_pattern_sig[PF_PATTERN];
-/* 1/d for the trial kernel's divisibility test (every n < 2³² finds its d here). */
-#define PF_RECIP (1 << 16)
-static double pf_recip[PF_RECIP];
+static inline pf_u128 pf_shr128(pf_u128 a, unsigned s) { /* s < 64 */
+    pf_u128 r;
+    r.lo = s == 0 ? a.lo : (a.lo >> s) | (a.hi << (64 - s));
+    r.hi = a.hi >> s;
+    return r;
+}
 
 static inline uint64_t pf_inv64(uint64_t a) { /* a⁻¹ mod 2⁶⁴ for odd a (Newton) */
     uint64_t x = a;
     for (int i = 0; i < 5; i++) x *= 2 - a * x;
     return x;
+}
+
+/* p⁻¹ mod 2⁶⁴ for an odd p < 2³²: (3p) ⊕ 2 is right in 5 bits, and each Newton step
+ * doubles that: three in 32 bits, one in 64. */
+static inline uint64_t pf_inv32(uint32_t p) {
+    uint32_t x = (3 * p) ^ 2;
+    x *= 2 - p * x;
+    x *= 2 - p * x;
+    x *= 2 - p * x;
+    uint64_t y = x;
+    return y * (2 - (uint64_t)p * y);
+}
+
+/* ------------------------------------------------------------ set-up tables */
+
+/* One entry of a prime below PF_BLOCK: p (step p) or a power p^k (step p^k). */
+typedef struct {
+    uint64_t step, inv; /* p^k and p⁻¹ mod 2⁶⁴ */
+    uint64_t oinv;      /* odd⁻¹ mod 2⁶⁴, where σ(p^(k-1)) = 2^shift · odd */
+    uint64_t mult;      /* σ(p^k) (p + 1 for a prime) */
+    uint64_t wmult;     /* wide blocks: what the odd part of σ is multiplied by */
+    uint32_t waux;      /* wide blocks: what the cell's aux word gains (pf_aux) */
+    uint32_t shift;
+} pf_entry;
+
+/* A tail: the first power p^k ≥ PF_BLOCK of a prime p < PF_BLOCK, in a bucket. */
+typedef struct {
+    uint64_t pos;  /* next hit, as an offset from the sieve's lo */
+    uint64_t step; /* p^k */
+    uint64_t p;
+} pf_tail;
+
+/* The tails, in buckets of the current window of PF_WINDOW blocks: at most one per prime
+ * below PF_BLOCK, so the window's start walks them all. */
+typedef struct {
+    pf_tail *e;
+    uint32_t *link; /* next entry in the same bucket */
+    uint32_t head[PF_WINDOW];
+    size_t n;
+    uint64_t count; /* hits at offsets ≥ count are never taken */
+} pf_tails;
+
+/* A large prime's next hit: p, and its offset in the block (near) or window (far). */
+typedef struct { uint32_t p, off; } pf_hit;
+
+/* A bucket: 8 KiB, aligned to 8 KiB, so that a list's write pointer also tells where its
+ * bucket starts and when it is full. */
+#define PF_BUCKET_BYTES 8192
+#define PF_HITS ((PF_BUCKET_BYTES - 16) / sizeof(pf_hit)) /* 1022 */
+typedef struct pf_bucket {
+    struct pf_bucket *next; /* the list's previous (full) bucket */
+    uint64_t pad;
+    pf_hit hit[PF_HITS];
+} pf_bucket;
+
+/* The large primes' bucket lists: PF_NEAR for the blocks of the current window, then a
+ * ring of far_mask + 1 for the windows after it. A list is only its write pointer: the
+ * next free hit of its newest bucket (NULL: empty), which is all a push touches. */
+typedef struct {
+    pf_hit **slot;    /* PF_NEAR + far_mask + 1 of them */
+    uint64_t far_mask;
+    pf_bucket *spare; /* emptied buckets, for reuse */
+    void **slabs;     /* every allocation, freed at close */
+    size_t nslabs, cap_slabs;
+    size_t buckets;  /* buckets allocated */
+    uint64_t count;  /* hits at offsets ≥ count are dropped */
+    size_t primes;   /* large primes set up */
+} pf_large;
+
+typedef struct {
+    uint64_t lo, count; /* the numbers lo … lo + count − 1 */
+    uint64_t next_block; /* blocks are sieved in order */
+    int wide;            /* some n ≥ PF_WIDE: blocks there keep σ in 128 bits */
+    pf_cell *cells;      /* PF_BLOCK + PF_DUMMY cells */
+    uint32_t *aux;       /* if wide: the cells' aux words (pf_aux_log) */
+    pf_entry *dense, *sparse4, *sparse8, *powers; /* primes by hits per block; powers */
+    uint64_t *off_dense, *off_sparse4, *off_sparse8, *off_powers; /* next hit in a block */
+    size_t ndense, nsparse4, nsparse8, npowers;
+    pf_tails tails;
+    pf_large large;
+    void *mem; /* one allocation for the entries and tails */
+} pf_sieve;
+
+/* The pattern: for r = n mod 15015, (Π pattern p dividing r)⁻¹ mod 2⁶⁴ and Π (1 + p);
+ * for wide blocks, the odd part of that product and its aux word. */
+static uint64_t pf_pattern_inv[PF_PATTERN];
+static uint32_t pf_pattern_sig[PF_PATTERN];
+static uint64_t pf_pattern_odd[PF_PATTERN];
+static uint32_t pf_pattern_aux[PF_PATTERN];
+/* Wide blocks: the aux word of σ(2^t) (t < 64), and 2^(j/PF_LOG_UNIT), j < PF_LOG_UNIT. */
+static uint32_t pf_two_aux[64];
+static double pf_exp2_frac[4096];
+/* 1/d for the trial kernel's divisibility test (every n < 2³² finds its d here). */
+#define PF_RECIP (1 << 16)
+static double pf_recip[PF_RECIP];
+
+/* Wide blocks (n may be ≥ 2⁶¹, σ(n) up to 2⁶⁷) keep in a cell the odd part of σ(found
+ * part) mod 2⁶⁴ and, in an aux word, twos + 2⁸ · L, with twos the exponent of 2 in it and
+ * L ≈ PF_LOG_UNIT · log₂(σ(found part) / found part). Both grow by additions only, and
+ * a division by σ(p^(k-1)) is a multiplication by its odd part's inverse: exact mod 2⁶⁴.
+ * The fold gets σ(n) mod 2⁶⁴ from the first two, and its high word from the estimate
+ * n · 2^(L / PF_LOG_UNIT), which is within 1 % (below), while the two candidates for the
+ * high word are 2⁶⁴ apart, ≥ 14 % of σ(n) < 7 · 2⁶⁴. The error of L: a rounding of at most
+ * 1.5 units per prime below PF_BLOCK dividing n (there are at most 15), one for the
+ * pattern, one for the power of 2 (1.1 % in all), plus the primes it leaves out, those
+ * ≥ PF_BLOCK (at most 4, each a factor < 1 + 2⁻¹⁴) and the tails (at most 4, each a
+ * factor < 1 + 2⁻¹⁴): 0.005 % together. */
+#define PF_LOG_UNIT 4096
+
+/* The aux word of a factor σ(p^k)/p^k of the ratio, rounded: x = σ(p^k), y = p^k. */
+static uint32_t pf_aux_log(double x, double y) {
+    return (uint32_t)floor(PF_LOG_UNIT * (log2(x) - log2(y)) + 0.5) << 8;
 }
 
 static void pf_init_tables(void) {
@@ -123,15 +229,21 @@ static void pf_init_tables(void) {
             if (r % ps[k] == 0) { d *= ps[k]; s *= ps[k] + 1; }
         pf_pattern_inv[r] = pf_inv64(d);
         pf_pattern_sig[r] = (uint32_t)s;
+        int t = pf_ctz64(s);
+        pf_pattern_odd[r] = s >> t;
+        pf_pattern_aux[r] = pf_aux_log((double)s, (double)d) + (uint32_t)t;
     }
+    for (int t = 0; t < 64; t++) /* σ(2^t) = 2^(t+1) − 1, odd */
+        pf_two_aux[t] = pf_aux_log(ldexp(1.0, t + 1) - 1.0, ldexp(1.0, t));
+    for (int j = 0; j < 4096; j++) pf_exp2_frac[j] = exp2((double)j / PF_LOG_UNIT);
 }
 
 /* x mod m, exactly, for any x < 2⁶⁴ and 3 ≤ m < 2⁴⁰, without a 64-bit division (tens of
- * cycles each, ≈ 160 000 of them per sieve near 1e12) and without a branch: q = x·(1/m)
- * in doubles, truncated, is within 3·2¹¹/m + 1 of x/m (three roundings of 2⁻⁵³ each, and
- * x/m < 2⁶⁴/m), so r = x − q·m (wrapping) lies within ±(2¹³ + m) < 2⁴¹; a second such
- * step on r, exact in a double, leaves it in (−2m, 2m), and three corrections in [0, m)
- * (masks, not branches: their signs are random). */
+ * cycles each, and a sieve near 2⁶⁴ needs 203 million) and without a branch:
+ * q = x·(1/m) in doubles, truncated, is within 3·2¹¹/m + 1 of x/m (three roundings of
+ * 2⁻⁵³ each, and x/m < 2⁶⁴/m), so r = x − q·m (wrapping) lies within ±(2¹³ + m) < 2⁴¹; a
+ * second such step on r, exact in a double, leaves it in (−2m, 2m), and three corrections
+ * in [0, m) (masks, not branches: their signs are random). */
 static inline uint64_t pf_mod(uint64_t x, uint64_t m) {
     double rm = 1.0 / (double)m;
     int64_t s = (int64_t)m, r = (int64_t)(x - (uint64_t)((double)x * rm) * m);
@@ -149,16 +261,110 @@ static inline uint64_t pf_first(uint64_t lo, uint64_t m) {
     return r == 0 ? 0 : m - r;
 }
 
+/* ------------------------------------------------------------ the large primes' buckets */
+
+static inline pf_bucket *pf_bucket_of(pf_hit *h) { /* the bucket of a hit */
+    return (pf_bucket *)((uintptr_t)h & ~(uintptr_t)(PF_BUCKET_BYTES - 1));
+}
+
+static pf_bucket *pf_large_grow(pf_large *L) {
+    if (L->nslabs == L->cap_slabs) {
+        size_t cap = L->cap_slabs ? 2 * L->cap_slabs : 64;
+        void **grown = (void **)realloc(L->slabs, cap * sizeof(void *));
+        if (grown == NULL) return NULL;
+        L->slabs = grown, L->cap_slabs = cap;
+    }
+    char *raw = (char *)malloc((PF_SLAB + 1) * PF_BUCKET_BYTES);
+    if (raw == NULL) return NULL;
+    L->slabs[L->nslabs++] = raw;
+    pf_bucket *slab = (pf_bucket *)(((uintptr_t)raw + PF_BUCKET_BYTES - 1) &
+                                    ~(uintptr_t)(PF_BUCKET_BYTES - 1));
+    L->buckets += PF_SLAB;
+    for (int i = 1; i < PF_SLAB; i++) {
+        slab[i].next = L->spare;
+        L->spare = &slab[i];
+    }
+    return &slab[0];
+}
+
+/* A fresh bucket for list k, whose bucket is full (or which is empty); NULL when out of
+ * memory. */
+static pf_hit *pf_large_fresh(pf_large *L, size_t k) {
+    pf_bucket *fresh = L->spare;
+    if (fresh != NULL) L->spare = fresh->next;
+    else if ((fresh = pf_large_grow(L)) == NULL) return NULL;
+    fresh->next = L->slot[k] == NULL ? NULL : pf_bucket_of(L->slot[k] - 1);
+    return fresh->hit;
+}
+
+/* Add (p, off) to list k; −1 when out of memory. */
+static inline int pf_push(pf_large *L, size_t k, uint32_t p, uint32_t off) {
+    pf_hit *h = L->slot[k];
+    if (((uintptr_t)h & (PF_BUCKET_BYTES - 1)) == 0 && (h = pf_large_fresh(L, k)) == NULL)
+        return -1; /* h was NULL (empty) or at its bucket's end (full) */
+    h->p = p;
+    h->off = off;
+    L->slot[k] = h + 1;
+    return 0;
+}
+
+/* Put p's hit at offset `at` (from the sieve's lo) where it belongs, seen from window w. */
+static inline int pf_place(pf_large *L, uint64_t w, uint32_t p, uint64_t at) {
+    if (at >= L->count) return 0;
+    uint64_t aw = at >> PF_LOG_SPAN;
+    if (aw == w)
+        return pf_push(L, (at >> PF_LOG_BLOCK) & (PF_NEAR - 1), p, (uint32_t)(at & (PF_BLOCK - 1)));
+    return pf_push(L, PF_NEAR + (aw & L->far_mask), p, (uint32_t)(at & (PF_SPAN - 1)));
+}
+
+/* Take list k: its newest bucket and the end of its hits there (NULL, NULL: empty). */
+static inline pf_bucket *pf_large_take(pf_large *L, size_t k, pf_hit **end) {
+    pf_hit *h = L->slot[k];
+    L->slot[k] = NULL;
+    *end = h;
+    return h == NULL ? NULL : pf_bucket_of(h - 1);
+}
+
+/* Give back bucket b, walked; the next bucket of its list, whose hits are all taken. */
+static inline pf_bucket *pf_large_recycle(pf_large *L, pf_bucket *b, pf_hit **end) {
+    pf_bucket *next = b->next;
+    b->next = L->spare;
+    L->spare = b;
+    *end = next == NULL ? NULL : next->hit + PF_HITS;
+    return next;
+}
+
+/* Window w starts: its far list goes into the lists of its blocks. */
+static int pf_large_window(pf_large *L, uint64_t w) {
+    pf_hit *end;
+    for (pf_bucket *b = pf_large_take(L, PF_NEAR + (w & L->far_mask), &end); b != NULL;
+         b = pf_large_recycle(L, b, &end)) {
+        for (pf_hit *h = b->hit; h < end; h++)
+            if (pf_push(L, h->off >> PF_LOG_BLOCK, h->p, h->off & (PF_BLOCK - 1))) return -1;
+    }
+    return 0;
+}
+
+static void pf_large_close(pf_large *L) {
+    for (size_t i = 0; i < L->nslabs; i++) free(L->slabs[i]);
+    free(L->slabs);
+    free(L->slot);
+    memset(L, 0, sizeof *L);
+}
+
+/* ------------------------------------------------------------ opening a sieve */
+
 /* Entries for p^k, k ≥ 2, while p^k ≤ hi_incl: a power entry each while p^k < PF_BLOCK,
- * then one tail entry. */
+ * then one tail. */
 static void pf_add_powers(uint64_t p, uint64_t inv, uint64_t hi_incl, pf_sieve *sv) {
     uint64_t prev = 1 + p, q = p;
-    while (pf_mulhi(q, p) == 0 && q * p <= hi_incl) { /* no division: 78 000 primes a call */
+    uint32_t prev_log = pf_aux_log((double)prev, (double)p); /* of σ(p^(k-1)) / p^(k-1) */
+    while (pf_mulhi(q, p) == 0 && q * p <= hi_incl) {
         q *= p;
         if (q >= PF_BLOCK) {
-            pf_bucketed *T = &sv->tails.e[sv->tails.n++];
+            pf_tail *T = &sv->tails.e[sv->tails.n++];
             T->pos = pf_first(sv->lo, q);
-            T->u.step = q;
+            T->step = q;
             T->p = p;
             return;
         }
@@ -169,93 +375,139 @@ static void pf_add_powers(uint64_t p, uint64_t inv, uint64_t hi_incl, pf_sieve *
         E.mult = prev + q; /* σ(p^k) */
         E.shift = (uint32_t)pf_ctz64(prev);
         E.oinv = pf_inv64(prev >> E.shift);
+        uint32_t twos = (uint32_t)pf_ctz64(E.mult), log = pf_aux_log((double)E.mult, (double)q);
+        E.wmult = (E.mult >> twos) * E.oinv; /* ·odd(σ(p^k)) / odd(σ(p^(k-1))) */
+        E.waux = log - prev_log + twos - E.shift; /* mod 2³²: the sum is what counts */
+        prev_log = log;
         sv->powers[sv->npowers] = E;
         sv->off_powers[sv->npowers++] = pf_first(sv->lo, q);
         prev = E.mult;
     }
 }
 
-static void pf_bucket_window(pf_buckets *B, uint64_t first_block);
+static void pf_tails_window(pf_tails *B, uint64_t first_block);
 
 static void pf_sieve_close(pf_sieve *sv) {
+    pf_large_close(&sv->large);
     free(sv->mem);
     free(sv->cells);
+    free(sv->aux);
     sv->mem = NULL;
     sv->cells = NULL;
+    sv->aux = NULL;
 }
 
-/* Scratch and entries for sieving [lo, lo + count) by the odd primes in ps[0 … np)
- * (ascending, from 3, with inverses pinv) that are ≤ √(lo + count − 1). */
-static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, const uint32_t *ps,
-                         const uint64_t *pinv, size_t np, int rough) {
-    uint64_t hi_incl = lo + count - 1;
-    size_t k, n = np + 1;
+/* Bytes a sieve holds now (its cells, entries and buckets). */
+static size_t pf_sieve_bytes(const pf_sieve *sv) {
+    size_t m = 3 * PF_MAX_SMALL + PF_MAX_POWERS;
+    return (PF_BLOCK + PF_DUMMY) * (sizeof(pf_cell) + (sv->wide ? sizeof(uint32_t) : 0)) +
+           m * (sizeof(pf_entry) + sizeof(uint64_t)) +
+           PF_MAX_SMALL * (sizeof(pf_tail) + sizeof(uint32_t)) +
+           sv->large.buckets * sizeof(pf_bucket) +
+           (PF_NEAR + sv->large.far_mask + 1) * sizeof(void *);
+}
+
+/* √x rounded down, for any x < 2⁶⁴. */
+static inline uint64_t pf_isqrt(uint64_t x) {
+    uint64_t r = (uint64_t)sqrt((double)x);
+    if (r > 0xFFFFFFFFu) r = 0xFFFFFFFFu;
+    while (r * r > x) r--;
+    while (r < 0xFFFFFFFFu && (r + 1) * (r + 1) <= x) r++;
+    return r;
+}
+
+/* Offsets from lo of the first multiple ≥ lo of each of n odd primes (compiled per
+ * target: _sieve_kernels.h, pf_firsts). */
+typedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t *ps, uint64_t *out, size_t n);
+
+#define PF_SETUP_BATCH 4096
+
+/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: every odd prime
+ * p ≤ √(lo + count − 1), from the process's store (made here if need be). */
+static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_firsts_fn firsts) {
+    uint64_t hi_incl = lo + (count - 1), root = pf_isqrt(hi_incl);
     memset(sv, 0, sizeof *sv);
     sv->lo = lo;
     sv->count = count;
-    sv->rough = rough;
-    /* primes < PF_BLOCK (3512 of them) go to dense, sparse8 or sparse4: ≤ m each, and
-     * the powers, with an offset each; the others to big: ≤ n; tails ≤ n */
-    size_t m = n < PF_MAX_SMALL ? n : PF_MAX_SMALL;
-    size_t ne = 3 * m + PF_MAX_POWERS;
+    sv->wide = hi_incl >= PF_WIDE;
+    int64_t nsegs = pf_primes_ensure(root);
+    if (nsegs < 0) return PF_ERR_NOMEM;
+    size_t m = PF_MAX_SMALL, ne = 3 * m + PF_MAX_POWERS, nt = PF_MAX_SMALL;
+    uint64_t nfar = 2;
+    while (nfar < (root >> PF_LOG_SPAN) + 2) nfar *= 2;
     sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) +
-                     2 * n * (sizeof(pf_bucketed) + sizeof(uint32_t)));
+                     nt * (sizeof(pf_tail) + sizeof(uint32_t)) +
+                     PF_SETUP_BATCH * (sizeof(uint32_t) + sizeof(uint64_t)));
     sv->cells = (pf_cell *)malloc((PF_BLOCK + PF_DUMMY) * sizeof(pf_cell));
-    if (sv->mem == NULL || sv->cells == NULL) {
+    if (sv->wide) sv->aux = (uint32_t *)malloc((PF_BLOCK + PF_DUMMY) * sizeof(uint32_t));
+    sv->large.slot = (pf_hit **)calloc(PF_NEAR + nfar, sizeof(pf_hit *));
+    sv->large.far_mask = nfar - 1;
+    sv->large.count = count;
+    if (sv->mem == NULL || sv->cells == NULL || sv->large.slot == NULL ||
+        (sv->wide && sv->aux == NULL)) {
         pf_sieve_close(sv);
         return PF_ERR_NOMEM;
     }
     pf_entry *e = (pf_entry *)sv->mem;
     uint64_t *o = (uint64_t *)(e + ne);
-    pf_bucketed *bk = (pf_bucketed *)(o + ne);
+    pf_tail *t = (pf_tail *)(o + ne);
     sv->dense = e; sv->off_dense = o;
     sv->sparse8 = e + m; sv->off_sparse8 = o + m;
     sv->sparse4 = e + 2 * m; sv->off_sparse4 = o + 2 * m;
     sv->powers = e + 3 * m; sv->off_powers = o + 3 * m;
-    uint32_t *l = (uint32_t *)(bk + 2 * n);
-    sv->big.e = bk; sv->big.link = l;
-    sv->tails.e = bk + n; sv->tails.link = l + n;
-    for (k = 0; k < np; k++) {
-        uint64_t p = ps[k];
-        if (p * p > hi_incl) break;
-        pf_add_powers(p, pinv[k], hi_incl, sv);
-        if (k < PF_NPATTERN) continue; /* first powers come from the pattern */
-        if (p >= PF_BLOCK) {
-            pf_bucketed *B = &sv->big.e[sv->big.n++];
-            B->pos = pf_first(lo, p);
-            B->u.inv = pinv[k];
-            B->p = p;
-            continue;
+    sv->tails.e = t;
+    sv->tails.link = (uint32_t *)(t + nt);
+    uint64_t *offs = (uint64_t *)(sv->tails.link + nt); /* set-up scratch */
+    uint32_t *ps = (uint32_t *)(offs + PF_SETUP_BATCH);
+    pf_prime_walk walk;
+    pf_prime_walk_start(&walk, (uint32_t)nsegs);
+    size_t k = 0, n;
+    while ((n = pf_prime_batch(&walk, ps, PF_SETUP_BATCH)) > 0 && ps[0] <= root) {
+        while (ps[n - 1] > root) n--; /* the last batch: only primes ≤ root */
+        firsts(lo, ps, offs, n);
+        size_t i = 0;
+        for (; i < n && ps[i] < PF_BLOCK; i++, k++) { /* primes below the block */
+            uint64_t p = ps[i], inv = pf_inv64(p);
+            pf_add_powers(p, inv, hi_incl, sv);
+            if (k < PF_NPATTERN) continue; /* first powers come from the pattern */
+            pf_entry E;
+            memset(&E, 0, sizeof E);
+            E.step = p;
+            E.inv = inv;
+            E.oinv = 1;
+            E.mult = p + 1;
+            E.shift = (uint32_t)pf_ctz64(p + 1);
+            E.wmult = (p + 1) >> E.shift;
+            E.waux = pf_aux_log((double)(p + 1), (double)p) + E.shift;
+            if (p * 8 <= PF_BLOCK) {
+                sv->dense[sv->ndense] = E;
+                sv->off_dense[sv->ndense++] = offs[i];
+            } else if (p * 4 <= PF_BLOCK) {
+                sv->sparse8[sv->nsparse8] = E;
+                sv->off_sparse8[sv->nsparse8++] = offs[i];
+            } else {
+                sv->sparse4[sv->nsparse4] = E;
+                sv->off_sparse4[sv->nsparse4++] = offs[i];
+            }
         }
-        pf_entry E;
-        memset(&E, 0, sizeof E);
-        E.step = p;
-        E.inv = pinv[k];
-        E.oinv = 1;
-        E.mult = p + 1;
-        uint64_t off = pf_first(lo, p);
-        if (p * 8 <= PF_BLOCK) {
-            sv->dense[sv->ndense] = E;
-            sv->off_dense[sv->ndense++] = off;
-        } else if (p * 4 <= PF_BLOCK) {
-            sv->sparse8[sv->nsparse8] = E;
-            sv->off_sparse8[sv->nsparse8++] = off;
-        } else {
-            sv->sparse4[sv->nsparse4] = E;
-            sv->off_sparse4[sv->nsparse4++] = off;
+        sv->large.primes += n - i;
+        for (; i < n; i++) { /* the large primes: placed where their first hit is */
+            if (offs[i] < count && pf_place(&sv->large, 0, ps[i], offs[i])) {
+                pf_sieve_close(sv);
+                return PF_ERR_NOMEM;
+            }
         }
     }
-    sv->big.count = sv->tails.count = count;
-    pf_bucket_window(&sv->big, 0);
-    pf_bucket_window(&sv->tails, 0);
+    sv->tails.count = count;
+    pf_tails_window(&sv->tails, 0);
     return 0;
 }
 
-/* Put every entry whose next hit lies in blocks first_block … + PF_WINDOW − 1 into the
+/* Put every tail whose next hit lies in blocks first_block … + PF_WINDOW − 1 into the
  * bucket of that block. */
-static void pf_bucket_window(pf_buckets *B, uint64_t first_block) {
+static void pf_tails_window(pf_tails *B, uint64_t first_block) {
     uint64_t end = (first_block + PF_WINDOW) << PF_LOG_BLOCK;
-    if (end > B->count) end = B->count;
+    if (end > B->count || end >> PF_LOG_BLOCK != first_block + PF_WINDOW) end = B->count;
     for (int w = 0; w < PF_WINDOW; w++) B->head[w] = PF_NONE;
     for (size_t k = 0; k < B->n; k++) {
         if (B->e[k].pos < end) {
@@ -266,37 +518,60 @@ static void pf_bucket_window(pf_buckets *B, uint64_t first_block) {
     }
 }
 
+/* σ(n) of cell c of a wide block, with its aux word, in 128 bits. σ(n) mod 2⁶⁴ is exact
+ * (the cell's odd part, shifted by its twos, times 1 + rem); its high word is the one
+ * that brings an estimate of σ(n) within 2⁶³ of it: from the ratio in the aux word when
+ * rem = 1, else σ(found part) · (1 + rem) in doubles (the found part is below 2³⁴, so
+ * its σ is exact in the cell). No branches, so that the fold vectorises. */
+static inline pf_u128 pf_wide_sigma_of(uint64_t n, const pf_cell *c, uint32_t aux) {
+    uint64_t r = c->rem, twos = aux & 255, log = aux >> 8;
+    uint64_t found = (c->sig << (twos & 63)) & (0 - (uint64_t)(twos < 64)); /* exact if r > 1 */
+    uint64_t low = found * (r + (r > 1));
+    double prime = (double)(r > 1); /* 1: σ(found) · (1 + r); 0: the ratio's estimate */
+    double est = (1.0 - prime) * (double)(int64_t)(n >> 1) * 2.0 * pf_exp2_frac[log & 4095] *
+                     (double)(1 << ((log >> 12) & 3)) +
+                 prime * (double)(int64_t)found * ((double)(int64_t)(r >> 1) * 2.0 + 2.0);
+    double high = (est - (double)(int64_t)(low >> 1) * 2.0) * (1.0 / 18446744073709551616.0) + 0.5; /* · 2⁻⁶⁴ */
+    return pf_u((uint64_t)(int64_t)high, low);
+}
+
 /* ------------------------------------------------------------ per-target builds */
 
 typedef struct {
     const char *name;
-    void (*block)(pf_sieve *sv, uint64_t b);
-    int (*fold)(pf_summary *S, uint64_t start, size_t len, const pf_cell *c, int rough,
-                pf_rough_fn rough_sigma);
+    int (*block)(pf_sieve *sv);  /* sieve the next block into sv->cells */
+    int (*fold)(pf_summary *S, uint64_t start, size_t len, const pf_cell *c);
+    int (*fold_wide)(pf_summary *S, uint64_t start, size_t len, const pf_cell *c,
+                     const uint32_t *aux);
     uint64_t (*trial)(uint64_t n);
+    void (*firsts)(uint64_t lo, const uint32_t *ps, uint64_t *out, size_t n);
 } pf_target;
 
-#define PF_NAME(x) x##_baseline
+#define PF_CAT_(a, b) a##b
+#define PF_CAT(a, b) PF_CAT_(a, b)
+#define PF_NAME(x) PF_CAT(x, PF_SUFFIX)
+
+#define PF_SUFFIX _baseline
 #define PF_TARGET
 #define PF_VECTOR PERFECTLY_MARCH_NATIVE
 #include "_sieve_kernels.h"
-#undef PF_NAME
+#undef PF_SUFFIX
 #undef PF_TARGET
 #undef PF_VECTOR
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !PERFECTLY_MARCH_NATIVE
 #define PF_DISPATCH 1
 #define PF_VECTOR 1
-#define PF_NAME(x) x##_avx2
+#define PF_SUFFIX _avx2
 #define PF_TARGET __attribute__((target("avx2,bmi,bmi2,fma,popcnt,lzcnt")))
 #include "_sieve_kernels.h"
-#undef PF_NAME
+#undef PF_SUFFIX
 #undef PF_TARGET
-#define PF_NAME(x) x##_avx512
+#define PF_SUFFIX _avx512
 #define PF_TARGET \
     __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi,bmi2,fma,popcnt,lzcnt")))
 #include "_sieve_kernels.h"
-#undef PF_NAME
+#undef PF_SUFFIX
 #undef PF_TARGET
 #else
 #define PF_DISPATCH 0
@@ -306,17 +581,20 @@ typedef struct {
 static int pf_targets(pf_target *out) {
     int n = 0;
     pf_target base = {PERFECTLY_MARCH_NATIVE ? "native" : "baseline", pf_block_baseline,
-                      pf_fold_baseline, pf_trial_baseline};
+                      pf_fold_baseline, pf_fold_wide_baseline, pf_trial_baseline,
+                      pf_firsts_baseline};
     out[n++] = base;
 #if PF_DISPATCH
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
         __builtin_cpu_supports("fma")) {
-        pf_target t = {"x86-64-avx2", pf_block_avx2, pf_fold_avx2, pf_trial_avx2};
+        pf_target t = {"x86-64-avx2", pf_block_avx2, pf_fold_avx2, pf_fold_wide_avx2,
+                       pf_trial_avx2, pf_firsts_avx2};
         out[n++] = t;
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
-            pf_target u = {"x86-64-avx512", pf_block_avx512, pf_fold_avx512, pf_trial_avx512};
+            pf_target u = {"x86-64-avx512", pf_block_avx512, pf_fold_avx512,
+                           pf_fold_wide_avx512, pf_trial_avx512, pf_firsts_avx512};
             out[n++] = u;
         }
     }

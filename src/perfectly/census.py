@@ -12,7 +12,6 @@ import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterable
-from types import ModuleType
 from typing import Any
 
 from perfectly._core import kernel_module
@@ -23,9 +22,9 @@ from perfectly._validate import (
     check_range,
     check_trial_hi,
 )
-from perfectly.planning import plan
 
-#: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt.
+#: Numbers per kernel call in a serial census: short enough for Ctrl-C to be prompt (the
+#: sieve's state is kept from call to call, in one Sweep).
 SERIAL_CHUNK = 1 << 24
 
 
@@ -154,18 +153,6 @@ def check_part(part: Census, sigma: Callable[[int], int]) -> None:
             raise ValueError(f"[{part.lo}, {part.hi}) lists ({a}, {b}) as amicable, wrongly")
 
 
-def summarize(
-    kernel: ModuleType, lo: int, hi: int, method: str, *, amicable: bool, release_gil: bool = True
-) -> Census:
-    """The kernel wrapper: the census of one chunk, computed by ``kernel``."""
-    return Census.from_summary(
-        lo,
-        hi,
-        kernel.summarize(lo, hi, method, release_gil),
-        kernel.amicable(lo, hi, release_gil) if amicable else None,
-    )
-
-
 def census(
     lo: int,
     hi: int,
@@ -200,11 +187,11 @@ def census(
         check_trial_hi(hi)
     if amicable:
         check_amicable_hi(hi)
-    k = kernel_module(kernel)
-    chunks = plan(lo, hi, schedule="dynamic", workers=1, chunk_size=SERIAL_CHUNK, method=method)
+    sweep = kernel_module(kernel).Sweep(lo, hi, method, amicable=amicable)
     total = Census.empty(lo, lo, amicable=amicable)
-    for c in chunks:  # merged as they come: memory O(chunk), whatever the range
-        total = Census.merge([total, summarize(k, c.lo, c.hi, method, amicable=amicable)])
+    while sweep.position < hi:  # merged as they come: memory O(chunk), whatever the range
+        a, b, summary, pairs = sweep.summarize(SERIAL_CHUNK)
+        total = Census.merge([total, Census.from_summary(a, b, summary, pairs)])
     return dataclasses.replace(total, hi=hi)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from perfectly._core import kernel_module
-from perfectly.census import Census, summarize
+from perfectly.census import Census
 from perfectly.planning import Chunk
 
 #: Seconds between a worker process's checks that its parent is still alive.
@@ -24,9 +24,9 @@ PARENT_CHECK = 1.0
 #: Seconds of work a worker aims for per kernel call: a chunk runs as a series of calls
 #: sized to take about this long, with a look at ``stop`` between them, so a cancelled
 #: thread worker stops within about one call (a compiled call cannot be interrupted).
-#: 0.1 s: a sieve call near 1e12 pays ≈ 0.2–1.4 ms of set-up (its primes' start
-#: offsets, ≈ 78 000 of them) and ≈ 50 µs in Python, ≤ 1.5 % of 0.1 s; and a timeout or
-#: Ctrl-C still stops every thread worker well within its 2 s (one call, even at 5× load).
+#: 0.1 s: a call costs ≈ 50 µs in Python, 0.05 % of it (the sieve's set-up is paid once
+#: per chunk, not per call: see Job.summarize); and a timeout or Ctrl-C still stops every
+#: thread worker well within its 2 s (one call, even at 5× load).
 #: A call is sized by the CPU time of its thread, not by the clock: on a busy machine a
 #: thread waiting for a CPU would read as a slow call, and the size would collapse
 #: (measured: with two busy loops on 2 CPUs, sizes shrank to a few numbers and a search
@@ -48,25 +48,28 @@ class Job:
     amicable: bool
 
     def summarize(self, chunk: Chunk, stop: Callable[[], bool] | None = None) -> Census:
-        """The census of ``chunk``, in kernel calls of about ``SUB_CALL`` s each (sized as
-        they go: the cost per number grows with n); ``Cancelled`` as soon as ``stop()``
-        says so between two calls. (The fault tests inject faults in a subclass.)"""
-        kernel = kernel_module(self.kernel)
+        """The census of ``chunk``, in kernel calls of about ``SUB_CALL`` s each on one
+        ``Sweep`` (the sieve's state is kept from call to call, so its set-up is paid once
+        per chunk; the calls are sized as they go, as the cost per number grows with n);
+        ``Cancelled`` as soon as ``stop()`` says so between two calls. (The fault tests
+        inject faults in a subclass.)"""
+        sweep = kernel_module(self.kernel).Sweep(
+            chunk.lo, chunk.hi, self.method, amicable=self.amicable
+        )
         total = Census.empty(chunk.lo, chunk.lo, amicable=self.amicable)
-        lo, size = chunk.lo, first_size(_learned.get((self.method, self.kernel)), chunk.lo)
-        while lo < chunk.hi:
+        size = first_size(_learned.get((self.method, self.kernel)), chunk.lo)
+        while sweep.position < chunk.hi:
             if stop is not None and stop():
-                raise Cancelled(f"stopped in chunk {chunk.index} at {lo}")
-            hi = min(lo + size, chunk.hi)
-            began = time.thread_time()
-            part = summarize(
-                kernel, lo, hi, self.method, amicable=self.amicable, release_gil=self.release_gil
-            )
+                raise Cancelled(f"stopped in chunk {chunk.index} at {sweep.position}")
+            segments, began = sweep.segments, time.thread_time()
+            lo, hi, summary, pairs = sweep.summarize(size, self.release_gil)
             growth = SUB_CALL / max(time.thread_time() - began, 1e-6)
-            if hi - lo == size:  # a short last call says little about the next size
+            # a short last call says little about the next size, and one that paid a
+            # set-up is slower than the calls after it: it may only make the next larger
+            if hi - lo == size and (sweep.segments == segments or growth > 1):
                 size = max(1, int(size * min(4.0, max(0.5, growth))))
                 _learned[self.method, self.kernel] = (size, hi)
-            total, lo = Census.merge([total, part]), hi
+            total = Census.merge([total, Census.from_summary(lo, hi, summary, pairs)])
         return total
 
 
