@@ -68,7 +68,15 @@ def extensions() -> list[Extension]:
         ],
         depends=[
             f"src/perfectly/{h}"
-            for h in ("_portable.h", "_process_lock.h", "_sieve.h", "_sieve_kernels.h")
+            for h in (
+                "_portable.h",
+                "_process_lock.h",
+                "_primes.h",
+                "_sieve.h",
+                "_sieve_block.h",
+                "_sieve_kernels.h",
+                "_divisor_summatory.h",
+            )
         ],
     )
     return cythonize([extension], include_path=["src"], compiler_directives=directives)
