@@ -5,11 +5,7 @@
 
 #if PF_W
 /* cell i's σ *= the entry's factor */
-#ifdef PF_EXP_NOAUX
-#define PF_SIG_MUL(i, E) (c[i].sig *= (E).wmult)
-#else
 #define PF_SIG_MUL(i, E) (c[i].sig *= (E).wmult, aux[i] += (E).waux)
-#endif
 #define PF_AUX_ARG , uint32_t *aux
 #define PF_AUX , aux
 #else

@@ -13,8 +13,32 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-#: Numbers per sieve chunk by default: about 0.1 s of work for the compiled kernel.
+#: Numbers per sieve chunk by default below 2**52: about 0.1 s of work for the compiled
+#: kernel; above, chunks grow in multiples of it (SIEVE_SCALE).
 SIEVE_CHUNK = 1 << 24
+#: From 2**52 on, a sieve chunk of n ≥ 2**(bits - 1) numbers is (at most, at least)
+#: SIEVE_CHUNK times these, keyed by bits = hi.bit_length(). A chunk runs on one sieve
+#: (a Sweep), whose set-up is the first hit of every prime up to √hi: 203 million primes
+#: near 2**64, ≈ 0.6 s. The most: twenty set-ups of work, but no more than the kernel's
+#: bucket budget (512 MiB a sieve, _ranges.pxi) holds in one segment; the least: ten
+#: set-ups of work (the set-up is then ≤ 10 %), whatever the balance of workers asks. From
+#: the kernel's cost model (ns per number 4 + 10·ln(ln √x / ln 2**15), + 4 from 2**61;
+#: set-up 3 ns per prime ≤ √x), rounded down to multiples of SIEVE_CHUNK: a table, so that
+#: a plan, and a journal's chunks, are the same on every machine.
+SIEVE_SCALE = {
+    53: (2, 1),
+    54: (2, 1),
+    55: (3, 1),
+    56: (5, 2),
+    57: (6, 3),
+    58: (9, 4),
+    59: (13, 6),
+    60: (17, 8),
+    61: (24, 12),
+    62: (24, 12),
+    63: (26, 16),
+    64: (22, 22),
+}
 #: Divisions per trial chunk by default (each number costs about √n of them).
 TRIAL_WORK = 1 << 26
 #: Chunks per worker that a default chunk size aims for, so that dynamic plans balance.
@@ -97,13 +121,24 @@ class Plan:
 
 
 def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
-    """A chunk size worth about 0.1 s of compiled work, and ≥ 8 chunks per worker."""
+    """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, or,
+    for the sieve from 2**52 on, what amortises a sieve's set-up (SIEVE_SCALE): then
+    chunks of equal size, as many as the workers can share evenly."""
+    count = hi - lo
+    spread = -(-count // (workers * CHUNKS_PER_WORKER))
     if method == "trial":
-        cap = max(256, TRIAL_WORK // max(1, math.isqrt(max(hi - 1, 1))))
-    else:
-        cap = SIEVE_CHUNK
-    spread = -(-(hi - lo) // (workers * CHUNKS_PER_WORKER))
-    return max(1, min(cap, spread))
+        return max(1, min(max(256, TRIAL_WORK // max(1, math.isqrt(max(hi - 1, 1)))), spread))
+    scale = SIEVE_SCALE.get((hi - 1).bit_length())
+    if scale is None:
+        return max(1, min(SIEVE_CHUNK, spread))
+    most, least = SIEVE_CHUNK * scale[0], SIEVE_CHUNK * scale[1]
+    size = min(most, max(spread, least))
+    if size < count:  # a few chunks of costly set-ups: shared evenly by the workers
+        chunks = -(-count // size)
+        if chunks < workers * CHUNKS_PER_WORKER:
+            chunks = -(-chunks // workers) * workers
+            size = -(-count // chunks)
+    return size
 
 
 def plan(
