@@ -3,7 +3,8 @@
 The numbers API is serial and exact: :func:`sigma` for any n, :func:`sigma_range` for
 whole ranges as NumPy arrays, :func:`census` for perfect, abundant, deficient and
 multiply-perfect numbers, :func:`amicable_pairs`, and :func:`sum_sigma`, the closed-form
-check of Σσ.
+check of Σσ. :func:`search` runs a census in parallel; :func:`estimate` says beforehand
+how long it will take on this machine.
 """
 
 from perfectly._core import build_info
@@ -17,6 +18,7 @@ from perfectly.arithmetic import (
     sum_sigma,
 )
 from perfectly.census import Census, census
+from perfectly.estimate import Estimate, estimate
 from perfectly.parallel import ChunkError, WorkerLostError
 from perfectly.ranges import (
     aliquot_range,
@@ -38,6 +40,7 @@ __all__ = [
     "Census",
     "ChunkError",
     "Classification",
+    "Estimate",
     "SearchResult",
     "VerificationError",
     "WorkerLostError",
@@ -47,6 +50,7 @@ __all__ = [
     "build_info",
     "census",
     "classify",
+    "estimate",
     "is_perfect",
     "multiply_perfect",
     "perfect_numbers",

@@ -6,14 +6,16 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from perfectly import __version__
 from perfectly._cli_numbers import parse_int
 from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import classify, sigma
 from perfectly.census import Census
+from perfectly.estimate import Estimate, describe, estimate
 from perfectly.journal import JournalError
 from perfectly.search import SearchResult, search
 
@@ -72,6 +74,11 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
     search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
     search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only say how long the search would take here (timed at a few points)",
+    )
     commands.add_parser(  # listed for --help; main() hands "bench …" to the engine first
         "bench", help="threads vs processes, measured (see: perfectly bench --help)"
     )
@@ -128,25 +135,65 @@ def _run_facts(result: SearchResult) -> dict[str, object]:
     }
 
 
+#: Ranges from this many numbers on get a progress bar by estimated work (timed first,
+#: in a second or two), not by numbers: their cost per number changes as they go.
+ESTIMATED_BAR = 1 << 32
+
+
 class _Progress:
-    """A tqdm bar on stderr when it is a terminal; nothing otherwise."""
+    """A tqdm bar on stderr when it is a terminal; nothing otherwise.
 
-    def __init__(self, total: int) -> None:
-        self.bar = None
-        self.done = 0
-        if sys.stderr.isatty():
-            from tqdm import tqdm
+    With an :class:`~perfectly.estimate.Estimate`, the bar fills by estimated work and its
+    ETA is the work left at the rate measured since the first report (which may carry
+    chunks read back from a journal, done in no time): honest where the cost per number
+    grows along the range, and after a resume.
+    """
 
-            self.bar = tqdm(total=total, unit="n", unit_scale=True, file=sys.stderr)
+    def __init__(self, lo: int, hi: int, planned: Estimate | None = None) -> None:
+        self.bar: Any = None
+        self.lo, self.hi, self.done = lo, hi, 0
+        self.planned = planned
+        self.since: tuple[float, float] | None = None  # (clock, work) at the first report
+        if not sys.stderr.isatty():
+            return
+        from tqdm import tqdm
+
+        if planned is None:
+            self.bar = tqdm(total=hi - lo, unit="n", unit_scale=True, file=sys.stderr)
+        else:
+            self.bar = tqdm(
+                total=round(planned.work, 3),
+                file=sys.stderr,
+                bar_format="{percentage:3.0f}%|{bar}| {postfix}",
+                postfix=f"0 of {hi - lo:,} numbers",
+            )
 
     def __call__(self, done: int, total: int) -> None:
         self.done = done
-        if self.bar is not None:
+        if self.bar is None:
+            return
+        if self.planned is None:
             self.bar.update(done - self.bar.n)
+            return
+        work, now = self.planned.work_before(self.lo + done), time.monotonic()
+        eta = "ETA when the next chunk is in"
+        if self.since is None:
+            self.since = (now, work)
+        elif work > self.since[1]:
+            rate = (work - self.since[1]) / (now - self.since[0])
+            eta = f"ETA {_clock(max(0.0, self.planned.work - work) / rate)}"
+        self.bar.n = min(work, self.planned.work)
+        self.bar.set_postfix_str(f"{done:,} of {total:,} numbers, {eta}")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _clock(seconds: float) -> str:
+    """h:mm:ss"""
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,6 +240,9 @@ def _run(args_list: list[str]) -> int:
         parser.exit(1, f"perfectly: error: {exc}\n")
 
 
+# Options of `search` that perfectly.estimate() takes as they are.
+_ESTIMATE_OPTIONS = ("backend", "workers", "method", "schedule", "chunk_size")
+
 # Options of `search` handed to perfectly.search() as they are.
 _SEARCH_OPTIONS = (
     "backend",
@@ -207,7 +257,19 @@ _SEARCH_OPTIONS = (
 
 
 def _search(args: argparse.Namespace) -> int:
-    progress = _Progress(max(args.hi - args.lo, 0))
+    planned = None
+    if args.estimate or (sys.stderr.isatty() and args.hi - args.lo >= ESTIMATED_BAR):
+        planned = estimate(
+            args.lo,
+            args.hi,
+            kernel=args.kernel,
+            **{name: getattr(args, name) for name in _ESTIMATE_OPTIONS},
+        )
+    if args.estimate:
+        assert planned is not None
+        print(json.dumps(planned.to_dict()) if args.json else describe(planned))
+        return 0
+    progress = _Progress(args.lo, max(args.lo, args.hi), planned)
     try:
         result = search(
             args.lo,

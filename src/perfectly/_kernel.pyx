@@ -552,13 +552,19 @@ cdef class Sweep:
             PyBuffer_Release(&view)
 
 
-def sieving_primes():
-    """The process's store of sieving primes: how far it reaches, and its bytes."""
+def sieving_primes(upto=0):
+    """The process's store of sieving primes: how far it reaches, and its bytes; made
+    first to reach ``upto`` (≤ 2**32), if it does not already."""
+    cdef uint64_t limit = check_single(upto, "upto", 2**32 + 1, minimum=0)
     cdef uint64_t reach
     cdef size_t held
+    cdef long long made
     with nogil:
+        made = pf_primes_ensure(limit) if limit > 0 else 0
         reach = pf_primes_reach()
         held = pf_primes_bytes()
+    if made < 0:
+        raise MemoryError("perfectly: out of memory making the sieving primes")
     return {"reach": reach, "bytes": held}
 
 

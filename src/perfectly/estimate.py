@@ -1,0 +1,281 @@
+"""How long a search will take on this machine, known before it starts.
+
+The cost of a number grows with its size (the sieve's large primes hit more often; each
+chunk opens a sieve, whose set-up grows with the primes up to √hi; trial division grows
+like √n), so the rate of the first minutes says little about the last ones: a census of
+[1, 1e13) costs more per number at its end than at its start. :func:`estimate` times
+the kernel itself at a few points across the range, each on a sieve as long as the
+search's chunks there (so its set-up and its buckets are the real ones), and sums the
+cost of every chunk of the search's plan, shared out among the workers as the search
+shares them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import heapq
+import itertools
+import math
+import sys
+import time
+from typing import Any
+
+from perfectly import _validate as v
+from perfectly._core import kernel_module, kernel_name
+from perfectly.planning import Plan, plan
+
+#: Points of the range that are timed (fewer for short ranges).
+SAMPLES = 5
+#: Seconds of steady kernel work timed at each point.
+SAMPLE_WORK = 0.04
+#: Numbers in the first call at a point, the one that pays the sieve's set-up.
+FIRST_CALL = {"compiled": 1 << 15, "python": 64}
+#: Chunks up to this many are handed out to the workers one by one, as the search's
+#: loop does; above it, their work is spread evenly (the tail is one chunk at most).
+SIMULATED_CHUNKS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """What the kernel took at ``at``: seconds per number, and seconds to open a sieve
+    of one chunk there (0 for trial division)."""
+
+    at: int
+    per_number: float
+    setup: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """The predicted time of ``search(lo, hi, ...)`` with these arguments, on this machine.
+
+    ``seconds`` is the wall time; ``work`` the seconds of kernel work of all chunks
+    together; ``samples`` what was timed. :meth:`work_before` is the work up to a number,
+    which a progress bar needs for an honest ETA.
+    """
+
+    lo: int
+    hi: int
+    backend: str
+    workers: int
+    parallel: int  # how many workers can run at once here (CPUs, the GIL)
+    method: str
+    kernel: str
+    chunks: int
+    chunk_size: int
+    seconds: float
+    work: float
+    primes: float  # seconds this process spent making the sieving primes it lacked
+    samples: tuple[Sample, ...]
+    took: float  # seconds spent estimating
+
+    def work_before(self, n: int) -> float:
+        """Seconds of kernel work that [lo, n) costs (lo ≤ n ≤ hi)."""
+        return _integral(self.samples, self.chunk_size, self.lo, min(max(n, self.lo), self.hi))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["samples"] = [dataclasses.asdict(s) for s in self.samples]
+        return fields
+
+
+def estimate(
+    lo: int,
+    hi: int,
+    *,
+    backend: str = "threads",
+    workers: int | None = None,
+    method: str = "sieve",
+    schedule: str = "dynamic",
+    chunk_size: int | None = None,
+    kernel: str | None = None,
+) -> Estimate:
+    """How long ``search(lo, hi, ...)`` with the same arguments will take here.
+
+    Parameters are those of :func:`perfectly.search`. It times the kernel at up to five
+    points of the range (about 0.1 s each, more where a sieve's set-up is slow: near
+    2**64 each point opens a sieve of 203 million primes, ≈ 0.7 s, and the first use in a
+    process also makes those primes, ≈ 3 s), and assumes the CPUs are not shared with
+    other work while the search runs.
+
+    Returns
+    -------
+    Estimate
+    """
+    started = time.perf_counter()
+    lo, hi = v.check_range(lo, hi)
+    backend = v.check_backend(backend)
+    workers = 1 if backend == "serial" else min(v.check_workers(workers), max(1, hi - lo))
+    method = v.check_method(method)
+    if method == "trial":
+        v.check_trial_hi(hi)
+    name = kernel_name(v.check_kernel(kernel))
+    chunks = plan(
+        lo,
+        hi,
+        schedule=v.check_schedule(schedule),
+        workers=workers,
+        chunk_size=v.check_chunk_size(chunk_size),
+        method=method,
+    )
+    module = kernel_module(name)
+    primes = _make_primes(module, hi, method)
+    samples = _samples(module, chunks, name) if hi > lo else ()
+    parallel = _parallel(backend, workers, name)
+    costs = _chunk_costs(samples, chunks)
+    work = _integral(samples, chunks.chunk_size, lo, hi) if samples else 0.0
+    return Estimate(
+        lo=lo,
+        hi=hi,
+        backend=backend,
+        workers=workers,
+        parallel=parallel,
+        method=method,
+        kernel=name,
+        chunks=costs[0],
+        chunk_size=chunks.chunk_size,
+        seconds=primes + _makespan(costs[1], costs[0], work, parallel),
+        work=work,
+        primes=primes,
+        samples=samples,
+        took=time.perf_counter() - started,
+    )
+
+
+def _make_primes(kernel: Any, hi: int, method: str) -> float:
+    """Seconds to make the sieving primes up to √hi, which the compiled sieve makes once
+    per process (0 if this one has them already): a search pays it once, not per chunk."""
+    if method != "sieve" or not hasattr(kernel, "sieving_primes") or hi < 2:
+        return 0.0
+    began = time.perf_counter()
+    kernel.sieving_primes(math.isqrt(hi - 1))
+    return time.perf_counter() - began
+
+
+def _points(chunks: Plan, size: int) -> list[int]:
+    """Where to time: evenly across the range, each window inside it; once, in the
+    middle, where the range spans under 2 % of its magnitude (the cost is flat there)."""
+    last = max(chunks.lo, chunks.hi - size)
+    if 64 * (chunks.hi - chunks.lo) <= chunks.hi:
+        return [(chunks.lo + last) // 2]
+    count = 1 if last == chunks.lo else SAMPLES
+    return sorted({chunks.lo + (last - chunks.lo) * i // max(1, count - 1) for i in range(count)})
+
+
+def _samples(kernel: Any, chunks: Plan, name: str) -> tuple[Sample, ...]:
+    size = chunks.chunk_size or (chunks.hi - chunks.lo)
+    return tuple(
+        _sample(kernel, x, min(chunks.hi, x + size), chunks.method, name)
+        for x in _points(chunks, size)
+    )
+
+
+def _sample(kernel: Any, at: int, end: int, method: str, name: str) -> Sample:
+    """Time a sweep of [at, end) as a chunk's would run: its first call (with the set-up),
+    then calls twice as long each until SAMPLE_WORK seconds of steady work."""
+    clock = time.thread_time
+    sweep = kernel.Sweep(at, end, method)
+    step = FIRST_CALL[name]
+    began = clock()
+    first = sweep.summarize(step)
+    first_time = clock() - began
+    numbers, seconds = 0, 0.0
+    while sweep.position < end and seconds < SAMPLE_WORK:
+        began = clock()
+        a, b, _, _ = sweep.summarize(step)
+        seconds += clock() - began
+        numbers += b - a
+        step *= 2
+    if numbers == 0:  # the window was one call long: its time is all there is
+        return Sample(at, first_time / max(1, first[1] - first[0]), 0.0)
+    per_number = seconds / numbers
+    setup = max(0.0, first_time - (first[1] - first[0]) * per_number)
+    return Sample(at, per_number, setup if method == "sieve" else 0.0)
+
+
+def _density(samples: tuple[Sample, ...], size: int, x: float) -> float:
+    """Seconds per number at x: per-number cost and set-up spread over a chunk, linear
+    between the samples, constant beyond them."""
+    at = [s.at for s in samples]
+    i = bisect.bisect_right(at, x)
+    if i == 0 or i == len(samples):
+        s = samples[0 if i == 0 else -1]
+        return s.per_number + s.setup / size
+    a, b = samples[i - 1], samples[i]
+    t = (x - a.at) / (b.at - a.at)
+    return (1 - t) * (a.per_number + a.setup / size) + t * (b.per_number + b.setup / size)
+
+
+def _integral(samples: tuple[Sample, ...], size: int, lo: int, n: int) -> float:
+    """∫ density over [lo, n): exact for the piecewise-linear density (trapezoids between
+    knots, which are the samples and the ends)."""
+    if n <= lo or not samples:
+        return 0.0
+    size = size or (n - lo)
+    knots = [lo] + [s.at for s in samples if lo < s.at < n] + [n]
+    return sum(
+        (b - a) * (_density(samples, size, a) + _density(samples, size, b)) / 2
+        for a, b in itertools.pairwise(knots)
+    )
+
+
+def _chunk_costs(samples: tuple[Sample, ...], chunks: Plan) -> tuple[int, list[float]]:
+    """How many chunks the plan has, and their costs if there are few enough to hand out
+    one by one (else an empty list)."""
+    size = chunks.chunk_size
+    count = len(list(chunks)) if chunks.pinned else -(-(chunks.hi - chunks.lo) // max(1, size))
+    if not samples or count > SIMULATED_CHUNKS or chunks.schedule == "guided":
+        return count, []
+    return count, [_integral(samples, size, c.lo, c.hi) for c in chunks]
+
+
+def _makespan(costs: list[float], count: int, work: float, parallel: int) -> float:
+    """When the last worker finishes: chunks handed out in order to whichever is free
+    (the search's dynamic loop); with too many chunks to simulate, the work spread
+    evenly plus at most one chunk's tail."""
+    if not costs:
+        return work / parallel + (work / count if count else 0.0) * (parallel > 1)
+    free = [0.0] * min(parallel, len(costs))
+    for cost in costs:
+        heapq.heappush(free, heapq.heappop(free) + cost)
+    return max(free)
+
+
+def _parallel(backend: str, workers: int, kernel: str) -> int:
+    """How many of the workers can compute at the same time here: no more than the CPUs
+    this process may use, and one where a thread backend runs the pure-Python kernel
+    under the GIL."""
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    if backend == "serial" or (kernel == "python" and backend in ("threads", "_thread") and gil):
+        return 1
+    return max(1, min(workers, v.available_cpus()))
+
+
+def describe(e: Estimate) -> str:
+    """The estimate in words, one line."""
+    rates = sorted(s.per_number * 1e9 for s in e.samples)
+    rate = (
+        f"{rates[0]:.3g}–{rates[-1]:.3g}" if len(rates) > 1 else f"{rates[0]:.3g}" if rates else "–"
+    )
+    how = f"{e.backend}, {e.workers} worker{'s' * (e.workers > 1)}"
+    primes = f"; {e.primes:.1f} s making the sieving primes" if e.primes >= 0.05 else ""
+    return (
+        f"estimate for [{e.lo}, {e.hi}): {_duration(e.seconds)} ({how}; {e.chunks:,} chunks; "
+        f"{rate} ns per number and chunk set-up, timed here at {len(e.samples)} "
+        f"point{'s' * (len(e.samples) != 1)} in {e.took:.1f} s{primes})"
+    )
+
+
+def _duration(seconds: float) -> str:
+    """3.2 s, 14 min 5 s, 5 h 12 min, 3 d 4 h."""
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    minutes = math.floor(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min {round(seconds - 60 * minutes)} s"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes - 60 * hours} min"
+    return f"{hours // 24} d {hours % 24} h"
