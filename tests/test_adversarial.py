@@ -373,7 +373,7 @@ for name, values in BAD.items():
     for value, (lo, hi) in itertools.product(values, [(1, 2**64), (1, 100), (2**64, 2**64)]):
         cases.append(("search", (lo, hi), {name: value}))
 RANGE_FUNCTIONS = ("census", "sigma_range", "aliquot_range", "perfect_numbers",
-                   "multiply_perfect", "amicable_pairs")
+                   "multiply_perfect", "amicable_pairs", "estimate")
 for lo, hi in RANGES:
     cases.append(("search", (lo, hi), {}))
     for fn in RANGE_FUNCTIONS:
@@ -386,6 +386,8 @@ KEYWORDS = {
     "perfect_numbers": {"method": ["x", None, 3]},
     "multiply_perfect": {"method": ["x", None, 3]},
     "search": {"release_gil": ["no", 1, None], "progress": [3, "x"]},
+    "estimate": {name: BAD[name] for name in
+                 ("workers", "chunk_size", "schedule", "backend", "method", "kernel")},
 }
 for fn, keywords in KEYWORDS.items():
     for name, values in keywords.items():

@@ -27,8 +27,9 @@ from conftest import stored_scenario
 import perfectly
 from perfectly import race
 from perfectly._validate import available_cpus
-from perfectly.benchmark import analysis, compare, main, results, sizing, stats
+from perfectly.benchmark import analysis, compare, main, plots, results, sizing, stats
 from perfectly.benchmark.machine import machine_info
+from perfectly.benchmark.matrix import COST_TITLE, QUICK_COST_MAGNITUDES, QUICK_COST_WINDOW
 from perfectly.benchmark.records import Measurement, Record, Run, Scenario
 from perfectly.benchmark.results import Results
 
@@ -499,6 +500,7 @@ def test_race_command_line():
         ["--size", "cubes=100"],
         ["--repeat", "0"],
         ["--warmup", "-1"],
+        ["--yardstick", "/no/such/program"],
         ["compare", "only-one.json"],
         ["compare", "missing-a.json", "missing-b.json"],
         ["report"],
@@ -954,11 +956,16 @@ def test_kernels_section_side_by_side(tmp_path):
     (path,) = tmp_path.glob("*/results.json")
     done = results.load(path)
     rows = [r for r in done.records if r.scenario.section == "kernels"]
+    cost = {("sieve", lo, lo + QUICK_COST_WINDOW) for lo in QUICK_COST_MAGNITUDES}
     assert {(r.scenario.method, r.scenario.lo, r.scenario.hi) for r in rows} == {
         ("sieve", 1, 10**6),
         ("sieve", 10**9, 10**9 + 10**6),
         ("trial", 1, 2 * 10**4),
-    }
+    } | cost
+    curve = [r for r in rows if r.measurement.group.startswith(COST_TITLE)]
+    assert sorted(r.scenario.lo for r in curve) == list(QUICK_COST_MAGNITUDES)
+    assert all(r.scenario.backend == "serial" for r in curve)  # no yardstick was given
+    assert "sieve cost at 1e15, one thread" in text
     backends = {(r.scenario.method, r.scenario.backend) for r in rows}
     assert ("sieve", "numpy") in backends and ("sieve", "serial") in backends
     assert all(r.scenario.workers == 1 and r.ns_per_number > 0 for r in rows)
@@ -969,6 +976,37 @@ def test_kernels_section_side_by_side(tmp_path):
     else:  # CI installs numba: the numba contenders must run, not be skipped
         assert {("sieve", "numba-njit"), ("trial", "numba-njit")} <= backends
         assert any(line.startswith("One thread each:") for line in done.verdict)
+
+
+def test_cost_curve_with_the_yardstick(tmp_path):
+    """--yardstick PATH: a program that prints the yardstick's census line (here a small
+    script over perfectly's own census, as the real C yardstick is not shipped) joins the
+    cost points up to 1e15; its Σσ is checked like every baseline's; cost.png is drawn."""
+    fake = tmp_path / "sigma"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, perfectly\n"
+        "lo, hi = int(sys.argv[2]), int(sys.argv[3])\n"
+        "c = perfectly.census(lo, hi)\n"
+        "print(f'fact2 lo={lo} hi={hi} median=0.1s | count={hi - lo} sum_sigma={c.sigma_sum} '\n"
+        "      f'abundant={c.abundant} deficient={c.deficient} hash=0 perfect=' + "
+        "','.join(map(str, c.perfect)))\n"
+    )
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    status, text = run_main(
+        "--quick", "--baselines", "--sections", "kernels", "--methods", "sieve",
+        "--yardstick", str(fake), *quiet_run(out, repeat=2),
+    )  # fmt: skip
+    assert status == 0, text
+    (path,) = out.glob("*/results.json")
+    done = results.load(path)
+    curve = [r for r in done.records if r.measurement.group.startswith(COST_TITLE)]
+    stick = sorted(r.scenario.lo for r in curve if r.scenario.backend == "yardstick")
+    assert stick == [lo for lo in QUICK_COST_MAGNITUDES if lo <= 10**15]
+    assert done.parameters["yardstick"] == str(fake)
+    if plots.available():
+        assert plots.cost_figure(done) is not None
 
 
 def test_numba_njit_baselines_agree_with_the_kernel():

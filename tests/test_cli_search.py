@@ -255,6 +255,20 @@ def test_progress_bar_on_a_terminal():
     assert "sum of sigma" in out  # the text report follows the bar
 
 
+@pytest.mark.timeout(120)
+def test_progress_bar_by_estimated_work_from_2_32_numbers():
+    """A range of 2**32 numbers or more: the bar fills by the estimate's work and shows
+    numbers done and an ETA (from the second report on) instead of numbers per second."""
+    args = ["search", "1", str(2**32 + 1), "--backend", "threads", "--workers", "2"]
+    proc, out = _on_a_terminal(args)
+    assert proc.returncode == 0, out
+    assert "of 4,294,967,296 numbers" in out, out
+    assert "ETA 0:" in out, out
+    assert "100%|" in out, out
+    assert "n/s" not in out
+    assert "sum of sigma" in out
+
+
 @pytest.mark.timeout(60)
 def test_no_progress_bar_without_a_terminal():
     proc = subprocess.run(

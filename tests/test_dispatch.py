@@ -47,6 +47,10 @@ for lo, hi, method in jobs["fill"]:
 for lo, hi, method in jobs["summary"]:
     total, ab, de, found = _kernel.summarize(lo, hi, method)
     out["summary"].append([str(total), ab, de, [[str(n), k] for n, k in found]])
+out["exact"] = []  # σ in 128 bits, one number per call of a Sweep
+for lo, hi in jobs["exact"]:
+    sweep = _kernel.Sweep(lo, hi)
+    out["exact"].append([str(sweep.summarize(1)[2][0]) for _ in range(hi - lo)])
 json.dump(out, sys.stdout)
 """
 
@@ -85,7 +89,7 @@ def _fill_windows() -> list[tuple[int, int, str]]:
 
 
 def _wide_windows() -> list[tuple[int, int, str]]:
-    """Near and across 2**61 (the sieve's limit; rough cofactors): oracle is factorisation."""
+    """Near and across 2**61 (where blocks turn wide): oracle is factorisation."""
     rng = random.Random(61)
     lo = 2**61 - rng.randrange(50, 150)
     return [(lo, lo + 200, "sieve"), (2**61 - 2**20 - 77, 2**61 - 2**20 + 23, "sieve")]
@@ -104,15 +108,37 @@ def _summary_windows() -> list[tuple[int, int, str]]:
         w.append((lo, lo + rng.randrange(1, 500), "sieve"))
     lo = rng.randrange(10**10, 10**11)
     w.append((lo, lo + 70 * BLOCK + 17, "sieve"))  # more blocks than a bucket window (64)
-    for centre in (10**12, 2**40):  # ≈ 80 000 primes, most of them bucketed; tails p²
+    for centre in (10**12, 2**40):  # ≈ 80 000 primes, most of them bucketed
         lo = centre - rng.randrange(1, 2 * BLOCK)
         w.append((lo, lo + 3 * BLOCK + rng.randrange(1, BLOCK), "sieve"))
     return w
 
 
+SPAN = 1 << 21  # numbers per window of the large primes' buckets (_sieve.h: PF_SPAN)
+
+
+def _far_windows() -> list[tuple[int, int, str]]:
+    """Long windows where every prime up to √hi sieves, across bucket windows: their
+    oracle is the closed form of Σσ."""
+    return [
+        (10**15 - SPAN - 3, 10**15 + 2 * SPAN + 5, "sieve"),
+        (2**61 - SPAN - 1, 2**61 + SPAN + 1, "sieve"),
+        (2**64 - 2 * SPAN - 7, 2**64, "sieve"),
+    ]
+
+
+def _exact_windows() -> list[tuple[int, int]]:
+    """Where σ needs 128 bits: its oracle is factorisation."""
+    return [(2**61 - 150, 2**61 + 150), (2**64 - 300, 2**64), (3**40 - 150, 3**40 + 150)]
+
+
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict]:
-    jobs = {"fill": _fill_windows() + _wide_windows(), "summary": _summary_windows()}
+    jobs = {
+        "fill": _fill_windows() + _wide_windows(),
+        "summary": _summary_windows() + _far_windows(),
+        "exact": _exact_windows(),
+    }
     return {target: _run(target, jobs) for target in kernel.CPU_TARGETS}
 
 
@@ -144,6 +170,23 @@ def test_targets_agree_with_baseline(results):
     for target, got in results.items():
         assert got["fill"] == base["fill"], target
         assert got["summary"] == base["summary"], target
+        assert got["exact"] == base["exact"], target
+
+
+def test_far_windows_against_the_closed_form(results):
+    base = results[kernel.CPU_TARGETS[0]]
+    far = base["summary"][len(_summary_windows()) :]
+    for (lo, hi, _), (total, ab, de, found) in zip(_far_windows(), far, strict=True):
+        assert int(total) == kernel.sum_sigma(hi - 1) - kernel.sum_sigma(lo - 1), (lo, hi)
+        assert ab + de + sum(1 for _, k in found if k == 2) == hi - lo
+
+
+def test_exact_sigma_against_factorisation(results):
+    base = results[kernel.CPU_TARGETS[0]]
+    for (lo, hi), got in zip(_exact_windows(), base["exact"], strict=True):
+        assert [int(x) for x in got] == [kernel.sigma(n) for n in range(lo, hi)], lo
+        for n in random.Random(lo).sample(range(lo, hi), 4):
+            assert int(got[n - lo]) == _reference.sigma(n) == sympy.divisor_sigma(n)
 
 
 def test_fill_against_brute_force(results, brute):
@@ -167,9 +210,8 @@ def test_fill_near_2_61_against_factorisation(results):
 
 def test_summaries_against_closed_form_and_factorisation(results):
     base = results[kernel.CPU_TARGETS[0]]
-    for (lo, hi, _), (total, ab, de, found) in zip(
-        _summary_windows(), base["summary"], strict=True
-    ):
+    near = base["summary"][: len(_summary_windows())]
+    for (lo, hi, _), (total, ab, de, found) in zip(_summary_windows(), near, strict=True):
         if hi < 2**45:  # the closed form Σσ, O(√hi) in pure Python
             want = _reference.sum_sigma(hi - 1) - _reference.sum_sigma(lo - 1)
         else:  # σ of each n by factorisation

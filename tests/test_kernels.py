@@ -199,8 +199,9 @@ BLOCK = 1 << 15  # the sieve's block (_sieve.h: PF_BLOCK)
 
 def _large_windows() -> list[tuple[int, int]]:
     """Random windows of 2–3 blocks near 1e12 and 2**40 (primes ≥ BLOCK in buckets, start
-    offsets of ≈ 80 000 primes), and short ones around p², p³ of large primes p (the
-    bucketed 'tail' entries that take out every further power of p)."""
+    offsets of ≈ 80 000 primes), and short ones around p², p³ of primes p, large ones
+    (which take out every power of p on their hit) and small ones (whose powers from
+    BLOCK on are bucketed 'tail' entries)."""
     rng = random.Random(12)
     w = []
     for centre in (10**12, 2**40, 10**12 - 10**9):
@@ -227,7 +228,7 @@ def test_sieve_at_large_n_against_closed_form_and_factorisation():
 
 
 def test_sieve_near_2_61_across_blocks_against_factorisation():
-    """Rough cofactors (√n beyond the prime table) in a window of two blocks and more."""
+    """A window of two blocks and more just below 2**61: every prime up to 2**30.5 sieves."""
     k = pytest.importorskip("perfectly._kernel")
     r = pytest.importorskip("perfectly._reference")
     rng = random.Random(2**61)

@@ -49,6 +49,7 @@ cdef extern from "_sieve.h" nogil:
         Cell* cells
         uint32_t* aux
         pf_large large
+        bint ready               # every prime ≤ √hi is placed: blocks may be sieved
 
     ctypedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t* ps, uint64_t* out,
                                   size_t n) noexcept nogil
@@ -66,7 +67,8 @@ cdef extern from "_sieve.h" nogil:
     uint64_t pf_isqrt(uint64_t x)
     u128 pf_wide_sigma_of "pf_wide_sigma_of"(uint64_t n, const Cell* c, uint32_t aux)
     void pf_init_tables()
-    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count, pf_firsts_fn firsts)
+    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count)
+    int pf_sieve_setup(Sieve* sv, pf_firsts_fn firsts, size_t batches)
     void pf_sieve_close(Sieve* sv)
     size_t pf_sieve_bytes(const Sieve* sv)
     int pf_targets(pf_target* out)
@@ -74,6 +76,7 @@ cdef extern from "_sieve.h" nogil:
 # The process-wide store of the sieving primes (_primes.h).
 cdef extern from "_primes.h" nogil:
     long long pf_primes_ensure(uint64_t limit)
+    int pf_primes_extend(uint64_t limit, uint32_t most)
     size_t pf_primes_bytes()
     uint64_t pf_primes_reach()
 

@@ -314,9 +314,11 @@ cdef enum:
     OP_FILL = 1
     OP_AMICABLE = 2
 
-# One job for a sweep: what to do with its numbers up to offset `upto`.
+# One job for a sweep: what to do with its numbers up to offset `upto` (patient: all of
+# them; else it may return after a step of a sieve's set-up, with fewer).
 ctypedef struct Job:
     int op
+    bint patient
     uint64_t upto
     Summary* summary
     Pairs* pairs
@@ -326,6 +328,7 @@ ctypedef struct Job:
 
 
 cdef int do_job(SweepState* sw, Job* job) noexcept nogil:
+    sw.patient = job.patient
     if job.op == OP_FILL:
         return sweep_fill(sw, job.upto, job.out, job.aliquot, &job.bad)
     if job.op == OP_AMICABLE:
@@ -383,6 +386,7 @@ def fill_sigma(lo, out, method="sieve", bint aliquot=False, bint release_gil=Tru
             return
         sweep_init(&sw, lo, <uint64_t>count, trial, way)
         job.op = OP_FILL
+        job.patient = True
         job.upto = <uint64_t>count
         job.out = values
         job.aliquot = aliquot
@@ -408,6 +412,7 @@ def summarize(lo, hi, method="sieve", bint release_gil=True, path="auto"):
     sweep_init(&sw, lo if hi > lo else 1, hi - lo, trial, way)
     try:
         job.op = OP_SUMMARY
+        job.patient = True
         job.upto = hi - lo
         job.summary = S
         run_job(&sw, &job, release_gil)
@@ -436,6 +441,7 @@ def amicable(lo, hi, bint release_gil=True, path="auto"):
     sweep_init(&sw, lo if hi > lo else 1, hi - lo, False, way)
     try:
         job.op = OP_AMICABLE
+        job.patient = True
         job.upto = hi - lo
         job.summary = S
         job.pairs = &P
@@ -494,9 +500,12 @@ cdef class Sweep:
         return max(held, self.state.peak)
 
     def summarize(self, count, bint release_gil=True):
-        """Take the next ``count`` numbers (fewer at the end): ``(lo, hi, (Σσ, abundant,
-        deficient, found), pairs)``, pairs being the amicable pairs found if the sweep
-        looks for them, else None."""
+        """Take the next ``count`` numbers: ``(lo, hi, (Σσ, abundant, deficient, found),
+        pairs)``, pairs being the amicable pairs found if the sweep looks for them, else
+        None. Fewer at the end, and none while a sieve is being set up: near 2**64 that
+        takes a second (and the first time in a process, making the primes, three more),
+        done in steps of about 0.05 s, one per call, so that a caller may stop between
+        them."""
         count = check_single(count, "count", None)
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("this Sweep is in use by another thread")
@@ -543,6 +552,7 @@ cdef class Sweep:
                     f"{self.hi - self.lo - self.state.done} numbers are left"
                 )
             job.op = OP_FILL
+            job.patient = True
             job.upto = self.state.done + <uint64_t>view.shape[0]
             job.out = values
             job.aliquot = aliquot
@@ -550,6 +560,15 @@ cdef class Sweep:
         finally:
             self._lock.release()
             PyBuffer_Release(&view)
+
+
+def _segment_length(lo, count):
+    """How many numbers of [lo, lo + count) a sweep's first segment takes (for tests of
+    the plan's chunk sizes: all, unless its buckets would outgrow the budget)."""
+    lo, _ = check_range_count(lo, count)
+    if count < 1:
+        raise ValueError(f"count must be ≥ 1, got {count}")
+    return segment_length(lo, count)
 
 
 def sieving_primes(upto=0):

@@ -126,21 +126,36 @@ static int pf_primes_make_segment(uint32_t k) {
     return 0;
 }
 
-/* Make sure the odd primes ≤ limit (≤ 2³²) are stored; the number of segments published,
- * or −1 when memory ran out (what was made stays made). Safe from any thread. */
-static int64_t pf_primes_ensure(uint64_t limit) {
-    uint32_t want = (uint32_t)((limit >> PF_PRIMES_LOG_SEG) + 1), have;
+/* Store the odd primes ≤ limit (≤ 2³²), making at most `most` more segments of them
+ * (≈ 4 ms each), so that a caller can look up between steps: 1 when the store
+ * reaches limit, 0 when it needs another step, −1 when memory ran out (what was made
+ * stays made). Safe from any thread; the lock is held for one step at most. */
+static int pf_primes_extend(uint64_t limit, uint32_t most) {
+    uint32_t want = (uint32_t)((limit >> PF_PRIMES_LOG_SEG) + 1);
     int rc = 0;
     if (want > PF_PRIMES_MAX_SEGS) want = PF_PRIMES_MAX_SEGS;
     pf_lock();
     if (pf_nbase == 0) rc = pf_primes_make_base();
-    while (rc == 0 && pf_prime_nsegs < want) {
+    for (uint32_t made = 0; rc == 0 && pf_prime_nsegs < want && made < most; made++) {
         rc = pf_primes_make_segment(pf_prime_nsegs);
         if (rc == 0) pf_prime_nsegs++;
     }
-    have = pf_prime_nsegs;
+    int done = pf_prime_nsegs >= want;
     pf_unlock();
-    return rc < 0 ? -1 : (int64_t)have;
+    return rc < 0 ? -1 : done;
+}
+
+/* Store the odd primes ≤ limit, in one go; the number of segments published then, or −1
+ * when memory ran out. */
+static int64_t pf_primes_ensure(uint64_t limit) {
+    int rc;
+    while ((rc = pf_primes_extend(limit, PF_PRIMES_MAX_SEGS)) == 0) {
+    }
+    if (rc < 0) return -1;
+    pf_lock();
+    int64_t have = pf_prime_nsegs;
+    pf_unlock();
+    return have;
 }
 
 /* Walks the stored odd primes in order, a batch at a time (pf_prime_batch). */

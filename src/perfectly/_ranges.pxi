@@ -11,6 +11,13 @@ cdef enum:
     PATH_FACTOR = 2   # always number by number (σ by factorisation)
 
 cdef enum:
+    # A set-up step near 2⁶⁴: 16 segments of primes to make (≈ 50 ms), or 2048 batches of
+    # 4096 primes to place (≈ 30 ms); then a call that may not wait returns.
+    PRIME_STEP = 16
+    SETUP_STEP = 2048
+    NOT_READY = 1     # (a return code: the set-up took its step; call again)
+
+cdef enum:
     KIND_NARROW = 0   # block in sw.sv.cells (or sw.cells): σ = sig · (1 + rem), rem > 1
     KIND_WIDE = 1     # block in sw.sv.cells and sw.sv.aux: σ in 128 bits (pf_wide_sigma_of)
     KIND_EXACT = 2    # block in sw.exact: σ by factorisation, in 128 bits
@@ -38,6 +45,8 @@ ctypedef struct SweepState:
     u128* exact          # scratch for factored blocks
     size_t peak          # the most bytes a segment's sieve held
     uint64_t segments    # segments started so far
+    uint64_t seg_root    # √ of the current segment's last number
+    bint patient         # this call finishes a set-up; else it returns after a step of it
 
 
 cdef inline double prime_count(double x) noexcept nogil:
@@ -128,12 +137,13 @@ cdef void sweep_close(SweepState* sw) noexcept nogil:
 
 
 cdef int sweep_segment(SweepState* sw) noexcept nogil:
-    """Start the next segment at sw.done: a sieve, or number by number."""
+    """Start the next segment at sw.done: a sieve (opened by sweep_ready), or number by
+    number."""
     cdef uint64_t start = sw.lo + sw.done, length = segment_length(start, sw.count - sw.done)
     cdef double by_sieve, by_factor
-    cdef int rc
     sweep_close_segment(sw)
     sw.seg_end = sw.done + length
+    sw.seg_root = isqrt64(start + (length - 1))
     sw.segments += 1
     if sw.path == PATH_AUTO:
         by_sieve = setup_ns(start, length) + <double>length * sieve_ns(start + (length - 1))
@@ -141,17 +151,37 @@ cdef int sweep_segment(SweepState* sw) noexcept nogil:
         sw.by_factor = by_factor < by_sieve
     else:
         sw.by_factor = sw.path == PATH_FACTOR
-    if sw.by_factor:
+    if sw.by_factor and sw.exact == NULL:
+        sw.exact = <u128*>malloc(BLOCK * sizeof(u128))
         if sw.exact == NULL:
-            sw.exact = <u128*>malloc(BLOCK * sizeof(u128))
-            if sw.exact == NULL:
-                return ERR_NOMEM
-        return 0
-    rc = pf_sieve_open(&sw.sv, start, length, _cpu.firsts)
-    if rc < 0:
-        return rc
-    sw.sv_open = True
+            return ERR_NOMEM
     return 0
+
+
+cdef int sweep_ready(SweepState* sw) noexcept nogil:
+    """Take the current segment's sieve a step closer to sieving (all the way if
+    sw.patient): make the primes the process lacks, open the sieve, place its primes.
+    0 when it can sieve, NOT_READY after a step, or an error code."""
+    cdef int rc
+    while True:
+        if not sw.sv_open:
+            rc = pf_primes_extend(sw.seg_root, PRIME_STEP)
+            if rc < 0:
+                return ERR_NOMEM
+            if rc == 1:
+                rc = pf_sieve_open(&sw.sv, sw.lo + sw.done, sw.seg_end - sw.done)
+                if rc < 0:
+                    return rc
+                sw.sv_open = True
+                continue  # on to its first step: a small sieve needs no other
+        else:
+            rc = pf_sieve_setup(&sw.sv, _cpu.firsts, SETUP_STEP)
+            if rc < 0:
+                return rc
+            if rc == 1:
+                return 0
+        if not sw.patient:
+            return NOT_READY
 
 
 cdef int sweep_block(SweepState* sw) noexcept nogil:
@@ -172,6 +202,10 @@ cdef int sweep_block(SweepState* sw) noexcept nogil:
         if sw.done == sw.seg_end:
             rc = sweep_segment(sw)
             if rc < 0:
+                return rc
+        if not sw.by_factor and not (sw.sv_open and sw.sv.ready):
+            rc = sweep_ready(sw)
+            if rc != 0:
                 return rc
         length = sw.seg_end - sw.done if sw.seg_end - sw.done < BLOCK else BLOCK
         if sw.by_factor:
@@ -208,7 +242,8 @@ cdef inline u128 block_sigma(SweepState* sw, uint64_t i) noexcept nogil:
 
 cdef inline uint64_t sweep_piece(SweepState* sw, int* rc) noexcept nogil:
     """The index in the current block of the sweep's next number (sw.done), making the
-    next block first when the current one is used up."""
+    next block first when the current one is used up (*rc: NOT_READY if a sieve's
+    set-up took a step instead, or an error code)."""
     if sw.done == sw.blk + sw.blk_len:
         rc[0] = sweep_block(sw)
     return sw.done - sw.blk
@@ -266,7 +301,7 @@ cdef int sweep_summarize(SweepState* sw, uint64_t upto, Summary* S) noexcept nog
     cdef int rc = 0
     while sw.done < upto:
         i0 = sweep_piece(sw, &rc)
-        if rc < 0:
+        if rc != 0:
             return rc
         take = sw.blk_len - i0 if sw.blk_len - i0 < upto - sw.done else upto - sw.done
         rc = fold_piece(sw, i0, take, S)
@@ -286,7 +321,7 @@ cdef int sweep_fill(SweepState* sw, uint64_t upto, uint64_t* out, bint aliquot,
     cdef uint64_t* o = out
     while sw.done < upto:
         i0 = sweep_piece(sw, &rc)
-        if rc < 0:
+        if rc != 0:
             return rc
         take = sw.blk_len - i0 if sw.blk_len - i0 < upto - sw.done else upto - sw.done
         for i in range(take):
@@ -328,7 +363,7 @@ cdef int sweep_amicable(SweepState* sw, uint64_t upto, Summary* S, Pairs* P) noe
     cdef int rc = 0
     while sw.done < upto:
         i0 = sweep_piece(sw, &rc)
-        if rc < 0:
+        if rc != 0:
             return rc
         take = sw.blk_len - i0 if sw.blk_len - i0 < upto - sw.done else upto - sw.done
         rc = fold_piece(sw, i0, take, S)

@@ -187,6 +187,13 @@ typedef struct {
     pf_tails tails;
     pf_large large;
     void *mem; /* one allocation for the entries and tails */
+    /* the set-up, which pf_sieve_setup takes a step at a time */
+    int ready;            /* every prime ≤ root is in place: blocks may be sieved */
+    uint64_t root;        /* √(lo + count − 1) */
+    pf_prime_walk walk;   /* where the set-up is in the primes */
+    size_t primes_seen;   /* primes the set-up has taken */
+    uint32_t *ps;         /* a batch of primes, and their first offsets */
+    uint64_t *offs;
 } pf_sieve;
 
 /* The pattern: for r = n mod 15015, (Π pattern p dividing r)⁻¹ mod 2⁶⁴ and Π (1 + p);
@@ -422,19 +429,19 @@ typedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t *ps, uint64_t *out, siz
 
 #define PF_SETUP_BATCH 4096
 
-/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: every odd prime
- * p ≤ √(lo + count − 1), from the process's store (made here if need be). */
-static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_firsts_fn firsts) {
-    uint64_t hi_incl = lo + (count - 1), root = pf_isqrt(hi_incl);
+/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: its memory; then
+ * pf_sieve_setup places every odd prime p ≤ √(lo + count − 1), from the process's store
+ * (which must reach that far: pf_primes_extend). */
+static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count) {
+    uint64_t hi_incl = lo + (count - 1);
     memset(sv, 0, sizeof *sv);
     sv->lo = lo;
     sv->count = count;
     sv->wide = hi_incl >= PF_WIDE;
-    int64_t nsegs = pf_primes_ensure(root);
-    if (nsegs < 0) return PF_ERR_NOMEM;
+    sv->root = pf_isqrt(hi_incl);
     size_t m = PF_MAX_SMALL, ne = 3 * m + PF_MAX_POWERS, nt = PF_MAX_SMALL;
     uint64_t nfar = 2;
-    while (nfar < (root >> PF_LOG_SPAN) + 2) nfar *= 2;
+    while (nfar < (sv->root >> PF_LOG_SPAN) + 2) nfar *= 2;
     sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) +
                      nt * (sizeof(pf_tail) + sizeof(uint32_t)) +
                      PF_SETUP_BATCH * (sizeof(uint32_t) + sizeof(uint64_t)));
@@ -457,19 +464,38 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_firsts_fn
     sv->powers = e + 3 * m; sv->off_powers = o + 3 * m;
     sv->tails.e = t;
     sv->tails.link = (uint32_t *)(t + nt);
-    uint64_t *offs = (uint64_t *)(sv->tails.link + nt); /* set-up scratch */
-    uint32_t *ps = (uint32_t *)(offs + PF_SETUP_BATCH);
-    pf_prime_walk walk;
-    pf_prime_walk_start(&walk, (uint32_t)nsegs);
-    size_t k = 0, n;
-    while ((n = pf_prime_batch(&walk, ps, PF_SETUP_BATCH)) > 0 && ps[0] <= root) {
-        while (ps[n - 1] > root) n--; /* the last batch: only primes ≤ root */
-        firsts(lo, ps, offs, n);
+    sv->tails.count = count;
+    sv->offs = (uint64_t *)(sv->tails.link + nt);
+    sv->ps = (uint32_t *)(sv->offs + PF_SETUP_BATCH);
+    pf_lock(); /* the store's published segments (pf_primes_extend made them reach root) */
+    pf_prime_walk_start(&sv->walk, pf_prime_nsegs);
+    pf_unlock();
+    return 0;
+}
+
+/* Place the next primes of a sieve's set-up, at most `batches` batches of PF_SETUP_BATCH
+ * (≈ 10 µs each near 2⁶⁴, where there are 50 000 of them): 1 when every prime ≤ root is
+ * in place, 0 when more steps are needed, or an error code. */
+static int pf_sieve_setup(pf_sieve *sv, pf_firsts_fn firsts, size_t batches) {
+    uint64_t hi_incl = sv->lo + (sv->count - 1), root = sv->root;
+    size_t n;
+    uint32_t *ps = sv->ps;
+    uint64_t *offs = sv->offs;
+    for (; !sv->ready && batches > 0; batches--) {
+        size_t got = pf_prime_batch(&sv->walk, ps, PF_SETUP_BATCH);
+        n = got;
+        while (n > 0 && ps[n - 1] > root) n--; /* only primes ≤ root */
+        int last = n < got || got < PF_SETUP_BATCH; /* past root, or the end of the store */
+        if (n == 0) {
+            sv->ready = 1;
+            break;
+        }
+        firsts(sv->lo, ps, offs, n);
         size_t i = 0;
-        for (; i < n && ps[i] < PF_BLOCK; i++, k++) { /* primes below the block */
+        for (; i < n && ps[i] < PF_BLOCK; i++, sv->primes_seen++) { /* below the block */
             uint64_t p = ps[i], inv = pf_inv64(p);
             pf_add_powers(p, inv, hi_incl, sv);
-            if (k < PF_NPATTERN) continue; /* first powers come from the pattern */
+            if (sv->primes_seen < PF_NPATTERN) continue; /* first powers: the pattern */
             pf_entry E;
             memset(&E, 0, sizeof E);
             E.step = p;
@@ -491,16 +517,14 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_firsts_fn
             }
         }
         sv->large.primes += n - i;
-        for (; i < n; i++) { /* the large primes: placed where their first hit is */
-            if (offs[i] < count && pf_place(&sv->large, 0, ps[i], offs[i])) {
-                pf_sieve_close(sv);
+        sv->primes_seen += n - i;
+        for (; i < n; i++) /* the large primes: placed where their first hit is */
+            if (offs[i] < sv->count && pf_place(&sv->large, 0, ps[i], offs[i]))
                 return PF_ERR_NOMEM;
-            }
-        }
+        sv->ready = last;
     }
-    sv->tails.count = count;
-    pf_tails_window(&sv->tails, 0);
-    return 0;
+    if (sv->ready && sv->next_block == 0) pf_tails_window(&sv->tails, 0);
+    return sv->ready;
 }
 
 /* Put every tail whose next hit lies in blocks first_block … + PF_WINDOW − 1 into the

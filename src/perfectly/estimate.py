@@ -121,7 +121,7 @@ def estimate(
         method=method,
     )
     module = kernel_module(name)
-    primes = _make_primes(module, hi, method)
+    primes = _make_primes(module, hi, method) if hi > lo else 0.0
     samples = _samples(module, chunks, name) if hi > lo else ()
     parallel = _parallel(backend, workers, name)
     costs = _chunk_costs(samples, chunks)
@@ -173,13 +173,16 @@ def _samples(kernel: Any, chunks: Plan, name: str) -> tuple[Sample, ...]:
 
 
 def _sample(kernel: Any, at: int, end: int, method: str, name: str) -> Sample:
-    """Time a sweep of [at, end) as a chunk's would run: its first call (with the set-up),
-    then calls twice as long each until SAMPLE_WORK seconds of steady work."""
+    """Time a sweep of [at, end) as a chunk's would run: its calls up to the first that
+    takes numbers (the set-up, in steps), then calls twice as long each until
+    SAMPLE_WORK seconds of steady work."""
     clock = time.thread_time
     sweep = kernel.Sweep(at, end, method)
     step = FIRST_CALL[name]
     began = clock()
     first = sweep.summarize(step)
+    while first[1] == first[0] and sweep.position < end:  # a sieve's set-up, a step a call
+        first = sweep.summarize(step)
     first_time = clock() - began
     numbers, seconds = 0, 0.0
     while sweep.position < end and seconds < SAMPLE_WORK:

@@ -121,9 +121,10 @@ class Plan:
 
 
 def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
-    """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, or,
-    for the sieve from 2**52 on, what amortises a sieve's set-up (SIEVE_SCALE): then
-    chunks of equal size, as many as the workers can share evenly."""
+    """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, or, for
+    the sieve from 2**52 on, what amortises a sieve's set-up (SIEVE_SCALE): as few chunks
+    as the bucket budget allows, more for balance while each stays ten set-ups long, and
+    then, if they are few, a multiple of the workers, so that they share them evenly."""
     count = hi - lo
     spread = -(-count // (workers * CHUNKS_PER_WORKER))
     if method == "trial":
@@ -132,13 +133,11 @@ def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
     if scale is None:
         return max(1, min(SIEVE_CHUNK, spread))
     most, least = SIEVE_CHUNK * scale[0], SIEVE_CHUNK * scale[1]
-    size = min(most, max(spread, least))
-    if size < count:  # a few chunks of costly set-ups: shared evenly by the workers
-        chunks = -(-count // size)
-        if chunks < workers * CHUNKS_PER_WORKER:
-            chunks = -(-chunks // workers) * workers
-            size = -(-count // chunks)
-    return size
+    balanced = min(workers * CHUNKS_PER_WORKER, count // least)
+    chunks = max(1, -(-count // most), balanced)
+    if chunks < workers * CHUNKS_PER_WORKER:
+        chunks = -(-chunks // workers) * workers
+    return -(-count // chunks)
 
 
 def plan(

@@ -6,6 +6,8 @@
 * ``numba``: the compiled kernel's factor sieve under ``@njit(parallel=True)``, blocks
   spread over numba's threads with ``prange`` (:mod:`._numba_kernels`);
 * ``numba-njit``: one thread of plain ``@njit``: the same sieve, or a trial-division loop.
+* ``yardstick``: the project's hand-written C factor sieve (``../shared/perf/sigma.c``, not
+  shipped), where ``--yardstick PATH`` names a build of it: ``fact2`` mode, one thread.
 
 Each returns (Σσ, abundant, deficient, perfect) and is checked against the closed form
 of Σσ, as every ``search`` is (mod 2**64 for numba, which sums in ``uint64``).
@@ -14,6 +16,8 @@ of Σσ, as every ``search`` is (mod 2**64 for numba, which sums in ``uint64``).
 from __future__ import annotations
 
 import math
+import re
+import subprocess
 import warnings
 from types import ModuleType
 
@@ -22,6 +26,8 @@ import numpy as np
 from perfectly import VerificationError, sum_sigma
 
 NUMPY_BLOCK = 1 << 20
+#: A built C yardstick to run beside the kernel (the CLI's --yardstick), or None.
+yardstick: str | None = None
 
 
 def _primes(limit: int) -> list[int]:
@@ -78,7 +84,30 @@ def _numba() -> ModuleType | None:
 
 def available() -> tuple[str, ...]:
     """The baselines that can run here."""
-    return ("numpy", "numba", "numba-njit") if _numba() is not None else ("numpy",)
+    names = ("numpy", "numba", "numba-njit") if _numba() is not None else ("numpy",)
+    return names + (("yardstick",) if yardstick else ())
+
+
+def yardstick_census(path: str, lo: int, hi: int) -> tuple[int, int, int, int]:
+    """(Σσ, abundant, deficient, perfect) of the C yardstick over [lo, hi): its ``fact2``
+    mode (64-bit cells, any hi), one thread, one repetition, 64 Ki blocks."""
+    done = subprocess.run(
+        [path, "fact2", str(lo), str(hi), "1", "1", "65536"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    fields = dict(re.findall(r"(\w+)=(\S*)", done.stdout))
+    try:
+        perfect = len([n for n in fields.get("perfect", "").split(",") if n])
+        return (
+            int(fields["sum_sigma"]),
+            int(fields["abundant"]),
+            int(fields["deficient"]),
+            perfect,
+        )
+    except (KeyError, ValueError) as exc:
+        raise RuntimeError(f"the yardstick {path} printed no census: {done.stdout!r}") from exc
 
 
 def missing() -> str | None:
@@ -102,6 +131,8 @@ def warm_up(name: str) -> None:
 def _census(name: str, method: str, lo: int, hi: int, workers: int) -> tuple[int, ...]:
     if name == "numpy" and method == "sieve":
         return numpy_census(lo, hi)
+    if name == "yardstick" and method == "sieve" and yardstick:
+        return yardstick_census(yardstick, lo, hi)
     module = _numba()
     if module is None:
         raise RuntimeError(f"{name}: {missing()}")

@@ -22,7 +22,7 @@ from perfectly._validate import (
     available_cpus,
     check_choice,
 )
-from perfectly.benchmark import rigor, sizing
+from perfectly.benchmark import baselines, rigor, sizing
 from perfectly.benchmark.arguments import OneLineParser, add_presets, add_python_flag, at_least
 from perfectly.benchmark.matrix import (
     BASELINE_SECTIONS,
@@ -59,6 +59,13 @@ class _Deprecated(argparse.Action):
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
         setattr(namespace, self.dest, values)
         namespace.deprecated = [*getattr(namespace, "deprecated", []), str(option)]
+
+
+def _program(path: str) -> str:
+    """A program this user may run, as an absolute path (--yardstick)."""
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise argparse.ArgumentTypeError(f"{path!r} is not an executable file")
+    return os.path.abspath(path)
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -154,6 +161,13 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
         action="store_true",
         help="also NumPy and numba (when installed): the kernels and baselines sections",
     )
+    add(
+        "--yardstick",
+        type=_program,
+        metavar="PATH",
+        help="a build of the C yardstick (../shared/perf/sigma.c): its points join the "
+        "kernels section's cost curve (with --baselines)",
+    )
     add("--no-progress", action="store_true", help="no progress line on stderr")
     add_presets(parser)
     add_python_flag(add)
@@ -223,6 +237,7 @@ def params_from(args: argparse.Namespace) -> Params:
         cpus=cpus,
         crossover_sizes=crossover_ladder(max(top, 1000)),
         message_chunks=128 if quick else 256,
+        yardstick=args.yardstick,
     )
 
 
@@ -244,6 +259,7 @@ def _run(argv: list[str], prog: str) -> int:
         return engine.INTERRUPTED
     for old in getattr(args, "deprecated", []):
         print(f"{prog}: note: {old} is deprecated, use {DEPRECATED_FLAGS[old]}", file=sys.stderr)
+    baselines.yardstick = params.yardstick
     _, _, status = engine.run(
         params,
         policy=rigor.policy(args.preset, params.quick, args.repeat, args.warmup),

@@ -28,7 +28,10 @@ Sections of a run, each answering one question:
 ``kernels``
     one thread each, side by side: the compiled sieve against numba's ``@njit`` sieve
     and NumPy's on fixed ranges, the compiled trial loop against a numba ``@njit`` one
-    (``--baselines``; numba when installed): ns per number and ratios.
+    (``--baselines``; numba when installed): ns per number and ratios. Then the cost
+    curve: the compiled sieve's ns per number from 1e6 to 2**64, each point one chunk
+    of a search there (its sieve's set-up included), beside the C yardstick's where one
+    is given (``--yardstick PATH``) and its time affordable.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from perfectly import build_info
 from perfectly._validate import BACKENDS, PROCESS_BACKENDS
 from perfectly.benchmark.records import VARIANT_LABELS, Scenario
 from perfectly.benchmark.sizing import Sizes
+from perfectly.planning import default_chunk_size
 
 #: The kernel variants the benchmark compares (``--variants``): the pure-Python kernel,
 #: and the compiled one holding or releasing the GIL.
@@ -73,6 +77,16 @@ QUICK_KERNEL_RANGES = {
     "sieve": ((1, 10**6), (10**9, 10**9 + 10**6)),
     "trial": ((1, 2 * 10**4),),
 }
+#: Where the cost curve is taken (the kernels section), for a full run and for --quick.
+COST_MAGNITUDES = (10**6, 10**9, 10**12, 10**13, 10**15, 10**17, 2**61, 2**64)
+QUICK_COST_MAGNITUDES = (10**6, 10**12, 10**15)
+#: --quick's cost points: this many numbers each (a full run takes one search chunk).
+QUICK_COST_WINDOW = 1 << 20
+#: How the titles of the cost curve's groups start.
+COST_TITLE = "sieve cost at"
+#: The C yardstick joins a cost point up to this magnitude: it sieves by every prime up to
+#: √hi block by block, without buckets, ≈ 350 ns per number at 1e15 on one chunk.
+YARDSTICK_UP_TO = 10**15
 
 
 def default_start_method() -> str:
@@ -118,6 +132,7 @@ class Params:
     cpus: int
     crossover_sizes: tuple[int, ...]
     message_chunks: int
+    yardstick: str | None = None  # a built C yardstick (../shared/perf/sigma.c)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -335,4 +350,37 @@ def kernel_groups(params: Params, available: tuple[str, ...]) -> list[Group]:
                 scenarios.append(make("numpy", "numpy", schedule="blocks"))
             title = f"{method}, one thread, [{lo:,}, {hi:,})"
             groups.append(Group("kernels", title, tuple(scenarios)))
+    if "sieve" in params.methods:
+        groups += cost_groups(params)
     return groups
+
+
+def cost_window(at: int, quick: bool) -> tuple[int, int]:
+    """The range of the cost point at ``at``: one chunk of a serial search there (--quick:
+    QUICK_COST_WINDOW numbers), ending at 2**64 for the point at 2**64."""
+    size = QUICK_COST_WINDOW if quick else default_chunk_size(at, at + 2**40, 1, "sieve")
+    lo = min(at, 2**64 - size)
+    return lo, lo + size
+
+
+def cost_groups(params: Params) -> list[Group]:
+    """The cost curve: the compiled sieve alone at each magnitude (and the C yardstick
+    beside it where it is given and affordable)."""
+    groups = []
+    for at in QUICK_COST_MAGNITUDES if params.quick else COST_MAGNITUDES:
+        lo, hi = cost_window(at, params.quick)
+        make = functools.partial(Scenario, "kernels", method="sieve", workers=1, lo=lo, hi=hi)
+        scenarios = [make("compiled-nogil", "serial", schedule="dynamic")]
+        if params.yardstick and at <= YARDSTICK_UP_TO:
+            scenarios.append(make("c", "yardstick", schedule="blocks"))
+        title = f"{COST_TITLE} {magnitude(at)}, one thread, [{lo:,}, {hi:,})"
+        groups.append(Group("kernels", title, tuple(scenarios)))
+    return groups
+
+
+def magnitude(n: int) -> str:
+    """1e15, or 2**61 for powers of two above 2**60."""
+    if n >= 2**60 and n & (n - 1) == 0:
+        return f"2**{n.bit_length() - 1}"
+    exponent = len(str(n)) - 1
+    return f"1e{exponent}" if n == 10**exponent else f"{n:,}"

@@ -22,6 +22,7 @@ COLOURS = {
     "numpy": "tab:olive",
     "numba": "tab:green",
     "numba-njit": "darkgreen",
+    "yardstick": "black",
 }
 #: Line style and marker: threads solid, processes dashed, so print in grey still reads.
 MARKS = {"processes": ("--", "o"), "process-pool": ("--", "s"), "thread-pool": ("-", "s")}

@@ -10,9 +10,10 @@
   each value written beside its bar, the rows in the same order in every panel;
 * ``busy.png``: each worker's busy time for ``trial`` under static blocks and dynamic
   chunks: the load imbalance that the schedule causes or removes.
-
 * ``model.png``: what the fitted model predicts for more workers (see
-  :mod:`.model_plot`).
+  :mod:`.model_plot`);
+* ``cost.png``: the cost curve of the kernels section (``--baselines``): ns per number
+  from 1e6 to 2**64, one thread, beside the C yardstick's where it ran.
 
 Every backend has one colour in every figure (:mod:`.plot_style`); legends sit outside
 the axes. Error bars come from :data:`INTERVAL`. matplotlib is optional: :func:`available`
@@ -28,11 +29,12 @@ from typing import Any
 
 from perfectly.benchmark.analysis import speedup_interval
 from perfectly.benchmark.formatting import fmt_time
-from perfectly.benchmark.matrix import VARIANTS
+from perfectly.benchmark.matrix import COST_TITLE, VARIANTS
 from perfectly.benchmark.model_plot import model_figure
 from perfectly.benchmark.plot_style import MARKS, colour, figure, legend_outside, rank
 from perfectly.benchmark.records import VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
+from perfectly.benchmark.stats import median_interval
 
 SEGMENTS = (
     ("whole run", "0.25"),
@@ -321,6 +323,53 @@ def busy_figure(results: Results) -> Any:
     return fig
 
 
+def cost_figure(results: Results) -> Any:
+    """The cost curve (kernels section): ns per number against magnitude, one thread, the
+    compiled sieve and the C yardstick where it ran; error bars: the 95 % interval of
+    each median (or None without a cost curve)."""
+    rows = [r for r in results.records if r.measurement.group.startswith(COST_TITLE)]
+    if not rows:
+        return None
+    fig = figure(8, 4.2)
+    ax = fig.subplots()
+    lines: dict[str, list[Record]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r.scenario.lo):
+        lines[r.label].append(r)
+    for name, rs in lines.items():
+        ns = [r.ns_per_number or 0.0 for r in rs]
+        spans = [median_interval(r.measurement.values) for r in rs]
+        bars = [
+            [
+                n - low / r.scenario.count * 1e9
+                for n, (low, _), r in zip(ns, spans, rs, strict=True)
+            ],
+            [
+                high / r.scenario.count * 1e9 - n
+                for n, (_, high), r in zip(ns, spans, rs, strict=True)
+            ],
+        ]
+        backend = rs[0].scenario.backend
+        ax.errorbar(
+            [r.scenario.lo for r in rs],
+            ns,
+            yerr=bars,
+            color=colour(backend),
+            marker=MARKS.get(backend, ("-", "o"))[1],
+            capsize=3,
+            label=name,
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("n (log scale): each point is one chunk of a search from there")
+    ax.set_ylabel("ns per number (log scale)")
+    ax.grid(True, which="both", color="0.92")
+    ax.legend(fontsize=8)
+    fig.suptitle(
+        "What a number costs, from 1e6 to 2**64: one thread, sieve set-up included", fontsize=9
+    )
+    return fig
+
+
 def figures(results: Results, interval: Interval = INTERVAL) -> dict[str, Any]:
     """Every figure the results have data for, by file name."""
     made = {
@@ -329,6 +378,7 @@ def figures(results: Results, interval: Interval = INTERVAL) -> dict[str, Any]:
         "breakdown.png": breakdown_figure(results),
         "busy.png": busy_figure(results),
         "model.png": model_figure(results),
+        "cost.png": cost_figure(results),
     }
     return {name: fig for name, fig in made.items() if fig is not None}
 

@@ -23,11 +23,12 @@ VARIANT_LABELS = {
     "compiled-nogil": "compiled nogil",
     "numpy": "NumPy",
     "numba": "numba",
+    "c": "C",
 }
-BACKEND_LABELS = {"numba": "numba prange", "numba-njit": "numba @njit"}
+BACKEND_LABELS = {"numba": "numba prange", "numba-njit": "numba @njit", "yardstick": "yardstick"}
 #: Backends that are not ``search()`` backends: baselines written without this package.
-BASELINE_BACKENDS = ("numpy", "numba", "numba-njit")
-SINGLE = ("serial", "numpy", "numba-njit")  # one thread: no "× workers" in the label
+BASELINE_BACKENDS = ("numpy", "numba", "numba-njit", "yardstick")
+SINGLE = ("serial", "numpy", "numba-njit", "yardstick")  # one thread: no "× workers" in the label
 
 
 def contender_key(backend: str, start_method: str | None) -> str:
