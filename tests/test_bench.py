@@ -981,7 +981,7 @@ def test_kernels_section_side_by_side(tmp_path):
 def test_cost_curve_with_the_yardstick(tmp_path):
     """--yardstick PATH: a program that prints the yardstick's census line (here a small
     script over perfectly's own census, as the real C yardstick is not shipped) joins the
-    cost points up to 1e15; its Σσ is checked like every baseline's; cost.png is drawn."""
+    cost points up to 1e13; its Σσ is checked like every baseline's; cost.png is drawn."""
     fake = tmp_path / "sigma"
     fake.write_text(
         f"#!{sys.executable}\n"
@@ -1003,7 +1003,7 @@ def test_cost_curve_with_the_yardstick(tmp_path):
     done = results.load(path)
     curve = [r for r in done.records if r.measurement.group.startswith(COST_TITLE)]
     stick = sorted(r.scenario.lo for r in curve if r.scenario.backend == "yardstick")
-    assert stick == [lo for lo in QUICK_COST_MAGNITUDES if lo <= 10**15]
+    assert stick == [lo for lo in QUICK_COST_MAGNITUDES if lo <= 10**13]
     assert done.parameters["yardstick"] == str(fake)
     if plots.available():
         assert plots.cost_figure(done) is not None
@@ -1083,3 +1083,25 @@ def test_range_header_says_much_more_than_start_up_only_when_it_is():
     assert fast[1].startswith("compiled trial division [1, 7]: about 0.25 s of serial work, ≫")
     assert "not ≫: start-up weighs on the answer" in slow[0] and "(200 ms" in slow[0]
     assert sizing.describe({"sieve": 5000})[0].endswith(": as given by --size")
+
+
+def test_a_wrong_baseline_stops_the_run_in_one_line(tmp_path, capsys):
+    """A contender whose Σσ fails the closed form (here a yardstick that adds one) ends the
+    run: what was measured is written, the reason is one line, the status is 1."""
+    fake = tmp_path / "sigma"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, perfectly\n"
+        "lo, hi = int(sys.argv[2]), int(sys.argv[3])\n"
+        "c = perfectly.census(lo, hi)\n"
+        "print(f'count={hi - lo} sum_sigma={c.sigma_sum + 1} abundant={c.abundant} '\n"
+        "      f'deficient={c.deficient} perfect=')\n"
+    )
+    fake.chmod(0o755)
+    argv = ["--quick", "--baselines", "--sections", "kernels", "--methods", "sieve"]
+    status, text = run_main(*argv, "--yardstick", str(fake), *quiet_run(tmp_path / "o", 1))
+    assert status == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("stopped: yardstick baseline: Σσ over ["), err
+    assert "writing what was measured" in err[-1]
+    assert list((tmp_path / "o").glob("*/results.json"))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from perfectly import VerificationError
 from perfectly.benchmark import (
     analysis,
     baselines,
@@ -116,9 +117,10 @@ def measure(
     progress: bool,
     policy: Policy | None = None,
     run_one: Callable[[Scenario], Run] | None = None,
-) -> tuple[Runner, bool]:
+) -> tuple[Runner, str | None]:
     """Run every group of ``params``, each scenario by ``run_one`` (default
-    :func:`.timing.run_once`): (the runner with its measurements, complete?)."""
+    :func:`.timing.run_once`): (the runner with its measurements, None if every group
+    ran, else why it stopped: Ctrl-C, or a contender whose answer failed its check)."""
     groups = planned_groups(params)
     crossover = params.crossover_sizes if "crossover" in params.sections else ()
     extra = [crossover_group(params, size) for size in crossover]
@@ -132,10 +134,12 @@ def measure(
         for group in later:
             runner.run_group(group, run_one)
     except KeyboardInterrupt:
-        return runner, False
+        return runner, "interrupted"
+    except VerificationError as exc:  # a wrong answer ends the run, never a timing of it
+        return runner, f"stopped: {exc}"
     finally:
         runner.progress.close()
-    return runner, True
+    return runner, None
 
 
 def run(
@@ -156,7 +160,8 @@ def run(
     out = sys.stdout if out is None else out
     policy = policy or default_policy(params)
     created, about, start = results.now(), machine.machine_info(), machine.state()
-    runner, complete = measure(params, progress, policy, run_one)
+    runner, stopped = measure(params, progress, policy, run_one)
+    complete = stopped is None
     rows = analysis.records(runner.measurements)
     seen = machine.conditions(start, machine.state())
     about.update(load_average_end=seen["load_after"], steal=seen["steal"])
@@ -175,10 +180,11 @@ def run(
         done.plots = plots.draw(done, directory)
     path = directory / "results.json"
     results.write(done, path)
-    if not complete:
-        print("interrupted: writing what was measured", file=sys.stderr)
+    if stopped is not None:
+        print(f"{stopped}: writing what was measured", file=sys.stderr)
     _print(done, path, draw_plots, out)
-    return done, path, 0 if complete else INTERRUPTED
+    status = 0 if complete else INTERRUPTED if stopped == "interrupted" else 1
+    return done, path, status
 
 
 def _print(done: Results, path: Path, draw_plots: bool, out: TextIO) -> None:

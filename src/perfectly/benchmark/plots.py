@@ -334,7 +334,7 @@ def cost_figure(results: Results) -> Any:
     ax = fig.subplots()
     lines: dict[str, list[Record]] = defaultdict(list)
     for r in sorted(rows, key=lambda r: r.scenario.lo):
-        lines[r.label].append(r)
+        lines[r.kernels_label].append(r)
     for name, rs in lines.items():
         ns = [r.ns_per_number or 0.0 for r in rs]
         spans = [median_interval(r.measurement.values) for r in rs]

@@ -25,7 +25,7 @@ VARIANT_LABELS = {
     "numba": "numba",
     "c": "C",
 }
-BACKEND_LABELS = {"numba": "numba prange", "numba-njit": "numba @njit", "yardstick": "yardstick"}
+BACKEND_LABELS = {"numba": "numba prange", "numba-njit": "numba @njit", "yardstick": "C yardstick"}
 #: Backends that are not ``search()`` backends: baselines written without this package.
 BASELINE_BACKENDS = ("numpy", "numba", "numba-njit", "yardstick")
 SINGLE = ("serial", "numpy", "numba-njit", "yardstick")  # one thread: no "× workers" in the label
@@ -249,6 +249,11 @@ class Record:
     @property
     def efficiency(self) -> float | None:
         return None if self.speedup is None else self.speedup / self.scenario.workers
+
+    @property
+    def kernels_label(self) -> str:
+        """How the kernels section names this contender (its serial one is the kernel)."""
+        return "compiled kernel" if self.scenario.backend == "serial" else self.label
 
     @property
     def ns_per_number(self) -> float | None:

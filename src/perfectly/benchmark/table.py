@@ -177,7 +177,7 @@ def _kernel_table(rows: list[Record]) -> list[str]:
     """ns per number, and time against the compiled kernel's run beside it."""
     out = [f"  {'contender':20} {'median':>9} {'ns/number':>10} {'time ÷ compiled':>16}"]
     for r in rows:
-        name = "compiled kernel" if r.scenario.backend == "serial" else r.label
+        name = r.kernels_label
         ns = "" if r.ns_per_number is None else f"{r.ns_per_number:.2f}"
         ratio = "" if r.speedup is None else fmt_ratio(1 / r.speedup)
         row = f"  {name:20} {fmt_time(r.median):>9} {ns:>10} {ratio:>16}"
