@@ -179,3 +179,27 @@ def test_readme_census_of_1e12_is_true():
         assert sympy.divisor_sigma(n) == k * n
     assert shown["abundant"] + shown["deficient"] + len(shown["perfect"]) == shown["count"]
     assert shown["sigma_sum"] == _sum_sigma(10**12 - 1)
+
+
+# The next multiply-perfect numbers after 704575228896 (OEIS A046060, k = 5, and A027687,
+# k = 4; k = 3 ends at 51001180160, A005820; k = 6 begins beyond 2**64, A046061) and the
+# next perfect number (A000396): none lies in [1e12, 2e12).
+NEXT_MULTIPLY_PERFECT = [(13661860101120, 5), (181742883469056, 4)]
+
+
+def test_readme_census_of_1e12_to_2e12_is_true():
+    """The README's census of [1e12, 2e12) (an hour, not repeated here): nothing perfect
+    or multiply perfect, as the known sequences say, and Σσ by the O(√x) closed form."""
+    readme = ROOT / "README.md"
+    if not readme.exists():
+        pytest.skip("not a checkout or an sdist: no README.md")
+    pattern = r"^\{\"lo\": 1000000000000, \"hi\": 2000000000000, .*\}$"
+    line = re.search(pattern, readme.read_text("utf-8"), re.M)
+    assert line is not None, "the README shows no census of [1e12, 2e12)"
+    shown = json.loads(line[0])
+    assert shown["verified"] is True and shown["count"] == 10**12
+    assert min(n for n, _ in NEXT_MULTIPLY_PERFECT) > 2 * 10**12
+    assert min(p for p in PERFECT_NUMBERS if p > 10**12) > 2 * 10**12
+    assert shown["perfect"] == [] and shown["multiply_perfect"] == []
+    assert shown["abundant"] + shown["deficient"] == shown["count"]
+    assert shown["sigma_sum"] == _sum_sigma(2 * 10**12 - 1) - _sum_sigma(10**12 - 1)
