@@ -1099,7 +1099,7 @@ def test_a_wrong_baseline_stops_the_run_in_one_line(tmp_path, capsys):
     )
     fake.chmod(0o755)
     argv = ["--quick", "--baselines", "--sections", "kernels", "--methods", "sieve"]
-    status, text = run_main(*argv, "--yardstick", str(fake), *quiet_run(tmp_path / "o", 1))
+    status, _ = run_main(*argv, "--yardstick", str(fake), *quiet_run(tmp_path / "o", 1))
     assert status == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("stopped: yardstick baseline: Σσ over ["), err
