@@ -65,6 +65,10 @@ def extensions() -> list[Extension]:
             # Per-interpreter module state: without it Cython does not declare the module
             # safe for subinterpreters ("subinterpreters_compatible" in the directives).
             ("CYTHON_USE_MODULE_STATE", "1"),
+            # Extension types (Sweep) made from a spec, one per interpreter: a static type
+            # is shared by every interpreter that imports the module, and the second one's
+            # import writes into its dict (free() of the first one's objects: an abort).
+            ("CYTHON_USE_TYPE_SPECS", "1"),
         ],
         depends=[
             f"src/perfectly/{h}"

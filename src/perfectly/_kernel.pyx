@@ -7,6 +7,7 @@ is shared and mutable: the prime table, the sieve's tables and the choice of the
 build of the hot loops for this CPU (_sieve.h) are made once per process, by the first
 interpreter to import the module, and only read afterwards (see ``_init_once``).
 """
+cimport cython
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memset
@@ -453,6 +454,7 @@ def amicable(lo, hi, bint release_gil=True, path="auto"):
         free(S)
 
 
+@cython.auto_pickle(False)  # a sieve's state is no data to send anywhere
 cdef class Sweep:
     """[lo, hi), taken in order by successive calls, with the sieve kept between them.
 

@@ -211,7 +211,8 @@ static double pf_recip[PF_RECIP];
 
 /* Wide blocks (n may be ≥ 2⁶¹, σ(n) up to 2⁶⁷) keep in a cell the odd part of σ(found
  * part) mod 2⁶⁴ and, in an aux word, twos + 2⁸ · L, with twos the exponent of 2 in it and
- * L ≈ PF_LOG_UNIT · log₂(σ(found part) / found part). Both grow by additions only, and
+ * L ≈ PF_LOG_UNIT · log₂(σ(found part) / found part), both for the primes below PF_BLOCK
+ * (a large prime's σ(p^e) goes into the cell whole). Both grow by additions only, and
  * a division by σ(p^(k-1)) is a multiplication by its odd part's inverse: exact mod 2⁶⁴.
  * The fold gets σ(n) mod 2⁶⁴ from the first two, and its high word from the estimate
  * n · 2^(L / PF_LOG_UNIT), which is within 1 % (below), while the two candidates for the

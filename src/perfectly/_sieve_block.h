@@ -33,11 +33,15 @@
 
 /* The large primes in the bucket list of block b (at `start` from the sieve's lo) take
  * their hit, with every power of p in the cell, and move on to the list of their next.
- * Cells are fetched PF_AHEAD hits ahead: the block's cells are in L2 at best. */
+ * Cells are fetched PF_AHEAD hits ahead: the block's cells are in L2 at best. In a wide
+ * block too the cell's σ is multiplied by all of σ(p^e), its twos included, and its aux
+ * word is left alone: σ(n) mod 2⁶⁴ is then still the cell's value shifted by the aux
+ * word's twos (which count those of the small primes, whose tails divide only by odd
+ * parts), and the ratio's estimate leaves the large primes out anyway (pf_aux_log). */
 #ifndef PF_AHEAD
 #define PF_AHEAD 16
 #endif
-static PF_TARGET int PF_NAME(PF_V(pf_large_hits))(pf_large *L, pf_cell *c, uint64_t b PF_AUX_ARG) {
+static PF_TARGET int PF_NAME(PF_V(pf_large_hits))(pf_large *L, pf_cell *c, uint64_t b) {
     uint64_t w = b >> PF_LOG_NEAR, start = b << PF_LOG_BLOCK;
     pf_hit *end;
     for (pf_bucket *bk = pf_large_take(L, b & (PF_NEAR - 1), &end); bk != NULL;
@@ -57,21 +61,9 @@ static PF_TARGET int PF_NAME(PF_V(pf_large_hits))(pf_large *L, pf_cell *c, uint6
                     f.hi += pk.hi + (f.lo < pk.lo);
                     q = r * inv;
                 } while (pf_mulhi(q, p) == 0);
-#if PF_W
-                unsigned t = (unsigned)(f.lo ? pf_ctz64(f.lo) : 64 + pf_ctz64(f.hi));
-                C->sig *= t < 64 ? pf_shr128(f, t).lo : f.hi >> (t - 64);
-                aux[off] += t; /* (its factor of the ratio is left out: pf_aux_log) */
-#else
-                C->sig *= f.lo; /* σ(n) < 2⁶⁴ here */
-#endif
+                C->sig *= f.lo; /* narrow: σ(n) < 2⁶⁴; wide: see below */
             } else {
-#if PF_W
-                int t = pf_ctz64(p + 1);
-                C->sig *= (p + 1) >> t;
-                aux[off] += (uint32_t)t;
-#else
                 C->sig *= p + 1;
-#endif
             }
             C->rem = r;
             if (pf_place(L, w, p32, start + off + p)) return PF_ERR_NOMEM;
@@ -171,7 +163,7 @@ static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
     }
     PF_SPARSE(8, sv->sparse8, sv->off_sparse8, sv->nsparse8)
     PF_SPARSE(4, sv->sparse4, sv->off_sparse4, sv->nsparse4)
-    if (PF_NAME(PF_V(pf_large_hits))(&sv->large, c, b PF_AUX)) return PF_ERR_NOMEM;
+    if (PF_NAME(PF_V(pf_large_hits))(&sv->large, c, b)) return PF_ERR_NOMEM;
     for (k = 0; k < sv->npowers; k++) { /* in order of p, then k: σ(p^(k-1)) is in sig */
         const pf_entry E = sv->powers[k];
         uint64_t q = E.step, inv = E.inv, i = sv->off_powers[k];
