@@ -4,7 +4,9 @@ Fixtures: ``kernels`` and a ``brute`` namespace of independent brute-force helpe
 Constants and helpers that test modules import (``from conftest import …``): the
 backend groupings, ``COMPILED``, ``run_cli`` and the /proc helpers that find worker
 processes. Nothing in this file changes pytest's behaviour globally apart from
-registering the ``slow`` marker so it is not an unknown mark.
+registering the ``slow`` marker so it is not an unknown mark, and pointing
+``PERFECTLY_JOURNAL_KEY`` at a key of the session's own (so that no test reads or makes
+the user's journal key).
 
 The brute-force helpers never call into ``perfectly``: they compute divisor
 sums with plain divisor loops / additive numpy sieves so the package can be
@@ -22,6 +24,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -32,6 +35,9 @@ import pytest
 
 import perfectly
 
+#: The journal key of this test session (children inherit it): never the user's own.
+JOURNAL_KEY = os.path.join(tempfile.mkdtemp(prefix="perfectly-tests-"), "journal.key")
+os.environ["PERFECTLY_JOURNAL_KEY"] = JOURNAL_KEY
 #: Whether the compiled kernel is the active one.
 COMPILED = perfectly.build_info()["core"] == "compiled"
 START_METHODS = tuple(multiprocessing.get_all_start_methods())

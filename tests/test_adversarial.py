@@ -179,7 +179,7 @@ def crafted_journals():
     yield (
         "sigma sum changed",
         ["UPDATE chunks SET sigma_sum=CAST(sigma_sum + 1 AS TEXT) WHERE idx=7"],
-        perfectly.VerificationError,
+        JournalError,  # its signature no longer matches (the closed form would catch it too)
     )
     yield "not JSON", ["UPDATE chunks SET found='nope' WHERE idx=2"], JournalError
     yield "not a number", ["UPDATE chunks SET abundant='lots' WHERE idx=2"], JournalError

@@ -6,11 +6,13 @@ the serial ``perfectly.census`` (checked against brute force by other tests).
 
 from __future__ import annotations
 
+import concurrent.futures
 import decimal
 import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -233,16 +235,149 @@ def test_newer_format_refused(tmp_path):
     _assert_refused(path, "99")
 
 
+def _edit(path, *statements):
+    db = sqlite3.connect(path)
+    for sql in statements:
+        db.execute(sql)
+    db.commit()
+    db.close()
+
+
+def _refused_as_changed(path, **kw):
+    with pytest.raises(JournalError, match="changed since it was written"):
+        _make_journal(path, **kw)
+
+
 def test_tampered_sigma_is_not_returned(tmp_path):
     path = tmp_path / "j.sqlite"
     _make_journal(path)
-    db = sqlite3.connect(path)
-    (text,) = db.execute("SELECT sigma_sum FROM chunks WHERE idx = 3").fetchone()
-    db.execute("UPDATE chunks SET sigma_sum = ? WHERE idx = 3", (str(int(text) + 1),))
+    _edit(path, "UPDATE chunks SET sigma_sum = sigma_sum + 1 WHERE idx = 3")
+    _refused_as_changed(path)
+
+
+# The hand edits of the attacker's report (2026-12-05), each of which verified before rows
+# were signed: the class split moved, a multiply-perfect number dropped, every abundant
+# number called deficient, the amicable pairs blanked.
+HAND_EDITS = {
+    "split": ["UPDATE chunks SET abundant = abundant - 5, deficient = deficient + 5 WHERE idx = 3"],
+    "found": ["UPDATE chunks SET found = '[[6,2],[28,2],[496,2],[8128,2]]' WHERE idx = 0"],
+    "all-deficient": ["UPDATE chunks SET deficient = deficient + abundant, abundant = 0"],
+    "amicable": ["UPDATE chunks SET amicable = NULL"],
+    "worker": ["UPDATE chunks SET worker = 7 WHERE idx = 1"],
+}
+
+
+@pytest.mark.parametrize("edit", sorted(HAND_EDITS))
+def test_hand_edited_rows_are_refused(tmp_path, edit):
+    path = tmp_path / "j.sqlite"
+    expected = _make_journal(path, amicable=True).census
+    _edit(path, *HAND_EDITS[edit])
+    _refused_as_changed(path, amicable=True)
+    path.unlink()  # and a fresh run gives the true census again
+    assert _make_journal(path, amicable=True).census == expected
+
+
+def test_an_edit_in_the_wal_file_alone_is_refused(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("UPDATE chunks SET abundant = abundant - 5, deficient = deficient + 5 WHERE idx = 3")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("j.sqlite", "j.sqlite-wal"):  # the edit lives in the -wal file only
+        shutil.copyfile(tmp_path / name, copy / name)
+    db.close()
+    _refused_as_changed(copy / "j.sqlite")
+
+
+def test_a_row_from_a_journal_of_other_parameters_is_refused(tmp_path):
+    source, target = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    search(1, 2_000_001, backend="serial", chunk_size=50_000, journal=source)
+    _make_journal(target)
+    db = sqlite3.connect(target)
+    db.execute("ATTACH DATABASE ? AS other", (str(source),))
+    db.execute("DELETE FROM chunks WHERE idx = 2")
+    db.execute("INSERT INTO chunks SELECT * FROM other.chunks WHERE idx = 2")
     db.commit()
     db.close()
-    with pytest.raises(perfectly.VerificationError):
+    _refused_as_changed(target)
+
+
+def _resign(path):
+    """Sign every row again with this session's key: what only a key holder can do."""
+    from perfectly import _journal_key
+
+    key = _journal_key.load_key()
+    db = sqlite3.connect(path)
+    params = json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
+    for *values, _ in db.execute("SELECT * FROM chunks").fetchall():
+        mac = _journal_key.sign(key, params, tuple(values))
+        db.execute("UPDATE chunks SET mac = ? WHERE idx = ?", (mac, values[0]))
+    db.commit()
+    db.close()
+
+
+def test_a_wrong_sigma_signed_with_the_key_fails_the_closed_form(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    _edit(path, "UPDATE chunks SET sigma_sum = sigma_sum + 1 WHERE idx = 3")
+    _resign(path)
+    with pytest.raises(perfectly.VerificationError, match="closed form"):
         _make_journal(path)
+
+
+def test_a_journal_signed_with_another_key_is_refused_naming_the_key(tmp_path, monkeypatch):
+    path = tmp_path / "j.sqlite"
+    _make_journal(path)
+    other = tmp_path / "other.key"
+    monkeypatch.setenv("PERFECTLY_JOURNAL_KEY", str(other))
+    with pytest.raises(JournalError, match=re.escape(str(other))):
+        _make_journal(path)
+    assert other.exists()  # a new key was made for this "user"
+
+
+def test_the_key_is_private_and_made_once(tmp_path, monkeypatch):
+    from perfectly import _journal_key
+
+    path = tmp_path / "config" / "perfectly" / "journal.key"
+    monkeypatch.setenv("PERFECTLY_JOURNAL_KEY", str(path))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:  # made at once by eight runs
+        keys = set(pool.map(lambda _: _journal_key.load_key(), range(8)))
+    assert len(keys) == 1 and len(keys.pop()) == 32
+    assert os.listdir(path.parent) == ["journal.key"]  # no temporary file left
+    if os.name == "posix":
+        assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("content", ["", "not hex" * 10, "ab" * 31, "zz" * 32])
+def test_a_bad_key_file_is_refused_naming_it(tmp_path, monkeypatch, content):
+    key = tmp_path / "journal.key"
+    key.write_text(content)
+    monkeypatch.setenv("PERFECTLY_JOURNAL_KEY", str(key))
+    with pytest.raises(JournalError, match="is not a perfectly key"):
+        _make_journal(tmp_path / "j.sqlite")
+    assert key.read_text() == content
+    assert not (tmp_path / "j.sqlite").exists()  # refused before the journal was made
+
+
+def test_a_format_1_journal_is_refused_as_older(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
+        " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
+        " worker INTEGER, busy REAL)"
+    )
+    db.execute("INSERT INTO meta VALUES ('format', '1'), ('params', '{}')")
+    db.commit()
+    db.close()
+    digest = _sha(path)
+    with pytest.raises(JournalError, match=r"older perfectly \(journal format 1"):
+        _make_journal(path)
+    assert _sha(path) == digest
 
 
 def _is_decimal(text):

@@ -593,3 +593,59 @@ def test_pure_python_install_searches_by_default(brute):
         f"python (6, 28, 496) {total}",
         "refused: the compiled kernel is not available here (PERFECTLY_NO_EXTENSIONS=1)",
     ]
+
+
+# --- merging: memory O(workers), not O(chunks) ---------------------------------------
+
+
+def _chunk_censuses(lo, hi, size, *, amicable=False):
+    return [perfectly.census(a, min(a + size, hi), amicable=amicable) for a in range(lo, hi, size)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_aggregator_merges_chunks_in_any_order_into_the_whole(seed):
+    import random
+
+    from perfectly.census import Aggregator
+
+    parts = _chunk_censuses(1, 30_001, 997, amicable=True)
+    order = list(enumerate(parts))
+    random.Random(seed).shuffle(order)
+    merged = Aggregator(1, 30_001, amicable=True)
+    for index, part in order:
+        merged.add(index, part)
+    assert merged.census() == perfectly.census(1, 30_001, amicable=True)
+    assert merged.covers(1, 30_001) and merged._starts == [1]  # one run: memory O(1)
+
+
+def test_aggregator_refuses_overlaps_and_gaps():
+    from perfectly.census import Aggregator
+
+    a, b, c = _chunk_censuses(1, 301, 100)
+    merged = Aggregator(1, 301, amicable=False)
+    merged.add(0, a)
+    merged.add(2, c)
+    assert merged.covers(1, 101) and not merged.covers(1, 201) and not merged.covers(101, 201)
+    with pytest.raises(RuntimeError, match="only 200 of the 300 numbers"):
+        merged.census()
+    for again in (a, c, perfectly.census(50, 150), perfectly.census(150, 250)):
+        with pytest.raises(ValueError, match="overlaps"):
+            merged.add(9, again)
+    with pytest.raises(ValueError, match="lacks amicable pairs"):
+        Aggregator(1, 301, amicable=True).add(0, a)
+    merged.add(1, b)
+    assert merged.census() == perfectly.census(1, 301)
+
+
+def test_bookkeeping_does_not_grow_with_the_chunk_count():
+    """Once about 320 bytes a chunk: 1.6 million one-number chunks took 528 MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = perfectly.search(1, 20_001, backend="serial", chunk_size=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.chunks == 20_000 and result.verified
+    assert peak < 1 << 20, peak  # 20,000 chunks kept would be about 6 MB

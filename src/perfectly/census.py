@@ -8,6 +8,7 @@ place where parts become the whole.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import threading
@@ -198,33 +199,65 @@ def census(
 class Aggregator:
     """Collects the censuses of a plan's chunks, in any order, into one ``Census``.
 
-    ``add`` may be called from any thread (a ``threading.Lock`` guards the parts). A
-    chunk added twice is an error, and so is a census asked for before every number of
-    [lo, hi) was covered exactly once; the merge itself is :meth:`Census.merge`, so
-    every backend, worker count, schedule and chunk size gives the identical census.
+    ``add`` may be called from any thread (a ``threading.Lock`` guards the state). Sums
+    and counts are added as chunks come, the few numbers found are kept, and what is
+    covered is kept as disjoint runs of chunks that touch, merged as they meet: memory
+    O(workers + numbers found), not O(chunks), however small the chunks. A chunk that
+    overlaps one added before is an error, and so is a census asked for before every
+    number of [lo, hi) was covered exactly once; every backend, worker count, schedule and
+    chunk size gives the identical census.
     """
 
     def __init__(self, lo: int, hi: int, *, amicable: bool) -> None:
         self.lo, self.hi = lo, hi
         self._amicable = amicable
         self._lock = threading.Lock()
-        self._parts: dict[int, Census] = {}
-        self._numbers = 0
+        self._starts: list[int] = []  # the covered runs [start, end), sorted by start
+        self._ends: dict[int, int] = {}
+        self._numbers = self._sigma_sum = self._abundant = self._deficient = 0
+        self._perfect: list[int] = []
+        self._multiply_perfect: list[tuple[int, int]] = []
+        self._pairs: list[tuple[int, int]] = []
 
     def add(self, index: int, part: Census) -> None:
         """Take the census of chunk ``index``."""
         if not (self.lo <= part.lo <= part.hi <= self.hi):
             raise ValueError(f"chunk [{part.lo}, {part.hi}) is outside [{self.lo}, {self.hi})")
+        if (part.amicable is not None) != self._amicable:
+            raise ValueError(f"chunk {index} [{part.lo}, {part.hi}) lacks amicable pairs")
+        if part.count == 0:
+            return
         with self._lock:
-            if index in self._parts:
-                raise ValueError(f"chunk {index} [{part.lo}, {part.hi}) merged twice")
-            self._parts[index] = part
+            self._cover(index, part.lo, part.hi)
             self._numbers += part.count
+            self._sigma_sum += part.sigma_sum
+            self._abundant += part.abundant
+            self._deficient += part.deficient
+            self._perfect.extend(part.perfect)
+            self._multiply_perfect.extend(part.multiply_perfect)
+            self._pairs.extend(part.amicable or ())
 
-    def indices(self) -> set[int]:
-        """Indices of the chunks taken so far."""
+    def _cover(self, index: int, lo: int, hi: int) -> None:
+        """Mark [lo, hi) covered, joining the runs it touches; ``ValueError`` on overlap."""
+        at = bisect.bisect_right(self._starts, lo)
+        before = self._starts[at - 1] if at > 0 else None
+        after = self._starts[at] if at < len(self._starts) else None
+        if (before is not None and self._ends[before] > lo) or (after is not None and after < hi):
+            raise ValueError(f"chunk {index} [{lo}, {hi}) overlaps chunks merged before")
+        if after == hi:  # joins the run after it
+            hi = self._ends.pop(after)
+            del self._starts[at]
+        if before is not None and self._ends[before] == lo:  # joins the run before it
+            self._ends[before] = hi
+        else:
+            self._starts.insert(at, lo)
+            self._ends[lo] = hi
+
+    def covers(self, lo: int, hi: int) -> bool:
+        """Whether every number of [lo, hi) is covered so far."""
         with self._lock:
-            return set(self._parts)
+            at = bisect.bisect_right(self._starts, lo)
+            return at > 0 and self._ends[self._starts[at - 1]] >= hi
 
     @property
     def numbers_done(self) -> int:
@@ -240,6 +273,13 @@ class Aggregator:
                     f"only {self._numbers} of the {self.hi - self.lo} numbers of "
                     f"[{self.lo}, {self.hi}) were merged"
                 )
-            if not self._parts:
-                return Census.empty(self.lo, self.hi, amicable=self._amicable)
-            return Census.merge(self._parts.values())
+            return Census(
+                lo=self.lo,
+                hi=self.hi,
+                sigma_sum=self._sigma_sum,
+                abundant=self._abundant,
+                deficient=self._deficient,
+                perfect=tuple(sorted(self._perfect)),
+                multiply_perfect=tuple(sorted(self._multiply_perfect)),
+                amicable=tuple(sorted(self._pairs)) if self._amicable else None,
+            )

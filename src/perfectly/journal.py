@@ -9,9 +9,12 @@ exactly the two tables this module creates (no trigger, no view, nothing else), 
 opening someone else's journal runs no code. Creation and the parameter check happen
 in one exclusive transaction, so two runs starting on one new journal at once either
 agree on its parameters (and both record the same chunks) or the second is refused.
-Each resumed chunk is checked for consistency by the search (:func:`check_part`). A
-journal made with other parameters, from a newer format, corrupt or not SQLite at all
-is refused with ``JournalError`` naming the file, and the file is left untouched.
+Each row is signed with this user's journal key (:mod:`perfectly._journal_key`): a row
+altered after it was written, in the file or in its ``-wal`` file, is refused when read
+back, and each resumed chunk is also checked for consistency by the search
+(:func:`check_part`). A journal made with other parameters, by another format, corrupt
+or not SQLite at all is refused with ``JournalError`` naming the file, and the file is
+left untouched.
 """
 
 from __future__ import annotations
@@ -24,19 +27,26 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from perfectly import _journal_key
 from perfectly._validate import check_journal_path
 from perfectly.census import Census
 from perfectly.parallel import ChunkResult
 from perfectly.planning import Chunk
 
-FORMAT = 1
+FORMAT = 2
 #: Seconds a run waits for another run's transaction on the same journal.
 BUSY_TIMEOUT = 30.0
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
     " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
-    " worker INTEGER, busy REAL)",
+    " worker INTEGER, busy REAL, mac TEXT)",
+)
+#: The chunks table of format 1, whose rows were not signed: recognised, to say so.
+_FORMAT1_CHUNKS = (
+    "CREATE TABLE chunks (idx INTEGER PRIMARY KEY, lo TEXT, hi TEXT,"
+    " sigma_sum TEXT, abundant TEXT, deficient TEXT, found TEXT, amicable TEXT,"
+    " worker INTEGER, busy REAL)"
 )
 _SCHEMA_SQL = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
 
@@ -104,6 +114,12 @@ def _checked_meta(path: str, db: sqlite3.Connection) -> dict[str, str] | None:
     if not schema:
         return None
     if schema != SCHEMA:
+        if _FORMAT1_CHUNKS in {row[3] for row in schema}:
+            raise _error(
+                path,
+                "was written by an older perfectly (journal format 1, whose rows are not "
+                "signed), so its chunks cannot be checked: use another file",
+            )
         ours = {row[1] for row in SCHEMA}
         extra = [f"{row[0]} {row[1]!r}" for row in schema if row not in SCHEMA]
         missing = sorted(ours - {row[1] for row in schema})
@@ -187,6 +203,10 @@ class Journal:
         self.params = params
         meta = read_meta(self.path)
         self._compare(meta)  # refused files are never opened for writing
+        try:
+            self._key = _journal_key.load_key()
+        except _journal_key.JournalKeyError as exc:
+            raise JournalError(str(exc)) from exc
         #: Why this journal cannot be written, or None: a whole journal this process may
         #: only read (a read-only file or directory) is still resumed from.
         self.read_only: str | None = None
@@ -263,16 +283,32 @@ class Journal:
     def finished(self) -> Iterator[ChunkResult]:
         """The chunks this journal holds, in index order (their consistency is the
         caller's to check: see :func:`perfectly.census.check_part`)."""
-        try:
-            rows = self._db.execute("SELECT * FROM chunks ORDER BY idx").fetchall()
-        except sqlite3.Error as exc:
-            raise _error(self.path, f"cannot be read: {exc}") from exc
-        for row in rows:
-            yield self._parse(row)
+        cursor: sqlite3.Cursor | None = None
+        while True:  # a batch at a time: memory O(1) however many chunks there are
+            try:
+                if cursor is None:
+                    cursor = self._db.execute("SELECT * FROM chunks ORDER BY idx")
+                rows = cursor.fetchmany(1024)
+            except sqlite3.Error as exc:
+                raise _error(self.path, f"cannot be read: {exc}") from exc
+            if not rows:
+                return
+            for row in rows:
+                yield self._parse(row)
 
     def _parse(self, row: tuple[Any, ...]) -> ChunkResult:
+        *values, mac = row
+        if not _journal_key.valid(self._key, self.params, tuple(values), mac):
+            raise _error(
+                self.path,
+                f"holds chunk row {row[:3]} changed since it was written (its signature "
+                f"does not match, under the journal key {_journal_key.key_path()!r}; a "
+                "journal written by another user or machine needs that one's key file)",
+            )
+        if (row[7] is None) == bool(self.params.get("amicable")):
+            raise _error(self.path, f"holds chunk row {row[:3]} without its amicable pairs")
         try:
-            idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy = row
+            idx, lo, hi, total, abundant, deficient, found, pairs, worker, busy = values
             census = Census.from_summary(
                 int(lo),
                 int(hi),
@@ -290,22 +326,24 @@ class Journal:
             raise _error(self.path, f"cannot be written: {self.read_only}")
         c, census = result.chunk, result.census
         pairs = None if census.amicable is None else json.dumps(census.amicable)
+        values = (
+            c.index,
+            str(c.lo),
+            str(c.hi),
+            str(census.sigma_sum),
+            str(census.abundant),
+            str(census.deficient),
+            json.dumps(census.found),
+            pairs,
+            result.worker,
+            float(result.busy),
+        )
+        mac = _journal_key.sign(self._key, self.params, values)
         with self._db:
             self._db.execute(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (idx) DO NOTHING",
-                (
-                    c.index,
-                    str(c.lo),
-                    str(c.hi),
-                    str(census.sigma_sum),
-                    str(census.abundant),
-                    str(census.deficient),
-                    json.dumps(census.found),
-                    pairs,
-                    result.worker,
-                    result.busy,
-                ),
+                (*values, mac),
             )
 
     def close(self) -> None:

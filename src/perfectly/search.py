@@ -252,14 +252,13 @@ def _run(
     s: _Settings, chunks: Plan, merged: Aggregator, book: Journal | None, started: float
 ) -> Run:
     """Run the chunks not merged yet; journal and merge each result as it arrives."""
-    done = merged.indices()
     executor = make_executor(
         s.backend, s.workers, start_method=s.start_method, options=s.backend_options
     )
     run = Run(
         executor,
         s.job,
-        (c for c in chunks if c.index not in done),
+        (c for c in chunks if not merged.covers(c.lo, c.hi)),  # not resumed
         pinned=chunks.pinned,
         retries=s.retries,
         timeout=s.timeout,
