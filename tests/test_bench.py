@@ -395,6 +395,82 @@ def test_compare_rejects_a_file_of_another_schema(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "perfectly-bench/1" in err
 
 
+def _exit_status_and_stderr(argv):
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = main(argv)
+    except SystemExit as exit:
+        status = exit.code
+    return status, err.getvalue()
+
+
+def _places(doc):
+    """The path of keys to every value in ``doc`` (the first item of each list)."""
+    stack = [(doc, ())]
+    while stack:
+        node, where = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node[:1])
+        for key, value in items:
+            yield (*where, key)
+            if isinstance(value, (dict, list)):
+                stack.append((value, (*where, key)))
+
+
+@pytest.mark.slow
+def test_edited_results_files_give_one_line_never_a_traceback(smoke, tmp_path):
+    """A key removed, or a value of another type, anywhere in a real file: ``report`` and
+    ``compare`` print the report or one line with exit status 2 (they raised tracebacks
+    from 17 such edits, 2026-12-05)."""
+    import copy
+    import random
+
+    doc, path, _, _ = smoke
+    places = list(_places(doc))
+    cases = [(where, new) for where in places for new in (KeyError, None, "x", -1, {}, [1e308])]
+    random.Random(0).shuffle(cases)
+    edited = tmp_path / "edited.json"
+    for where, new in cases[:80]:
+        changed = copy.deepcopy(doc)
+        node = changed
+        for key in where[:-1]:
+            node = node[key]
+        if new is KeyError:
+            del node[where[-1]]
+        else:
+            node[where[-1]] = new
+        edited.write_text(json.dumps(changed))
+        for argv in (["report", str(edited)], ["compare", str(path), str(edited)]):
+            status, err = _exit_status_and_stderr(argv)
+            assert status in (0, 2), (where, new, argv)
+            assert status == 0 or len(err.strip().splitlines()) == 1, (where, new, err)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000 + "]" * 100_000, '{"schema": Infinity}', '{"schema": NaN}', "\xff\xfe"],
+    ids=["deep", "infinity", "nan", "not-utf8"],
+)
+def test_malformed_json_gives_one_line(tmp_path, content):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content.encode("latin-1"))
+    for argv in (["report", str(bad)], ["compare", str(bad), str(bad)]):
+        status, err = _exit_status_and_stderr(argv)
+        assert status == 2 and len(err.strip().splitlines()) == 1, err
+        assert "cannot read a results file" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_report_refuses_a_device_and_a_huge_file_without_reading_them(tmp_path):
+    """``report /dev/zero`` grew to 4.2 GB in 8 s (2026-12-05)."""
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as file:  # sparse: no disk used
+        file.truncate(results.MAX_BYTES + 1)
+    for name, why in (("/dev/zero", "not a regular file"), (str(huge), "larger than 64 MiB")):
+        status, err = _exit_status_and_stderr(["report", name])
+        assert status == 2 and why in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.skipif(shutil.which("head") is None, reason="needs the head command")
 def test_report_into_head_ends_quietly(tmp_path):
     """``report FILE | head -1``: a real pipe whose reader leaves early; the report is far

@@ -8,10 +8,11 @@ from an installed package. A bad command line prints one line on stderr and exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,11 +283,10 @@ def _compare(argv: list[str], prog: str) -> int:
     parser.add_argument("b", help="the results.json to compare with it")
     parser.add_argument("--no-scipy", action="store_true", help="use the permutation test")
     args = parser.parse_args(argv)
-    try:
+    with _readable(parser, args.a, args.b):
         a, b = results.load(args.a), results.load(args.b)
-    except results.SchemaError as exc:
-        parser.error(str(exc))
-    print(compare.render(args.a, a, args.b, b, use_scipy=not args.no_scipy))
+        text = compare.render(args.a, a, args.b, b, use_scipy=not args.no_scipy)
+    print(text)
     return 0
 
 
@@ -299,12 +299,41 @@ def _report(argv: list[str], prog: str) -> int:
     )
     parser.add_argument("file", help="a results.json")
     args = parser.parse_args(argv)
+    with _readable(parser, args.file):
+        text = table.render(results.load(args.file))
+    print(text)
+    return 0
+
+
+#: What a results file that passes the schema's checks but was edited (a number where a
+#: list was, a key removed deep in the derived figures) raises when it is rendered. A file
+#: this version wrote never does: the tests render every kind it writes.
+_MALFORMED = (
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
+@contextlib.contextmanager
+def _readable(parser: argparse.ArgumentParser, *files: str) -> Iterator[None]:
+    """Turn an unreadable or malformed results file into one line and exit status 2."""
+    from perfectly.benchmark import results
+
     try:
-        done = results.load(args.file)
+        yield
     except results.SchemaError as exc:
         parser.error(str(exc))
-    print(table.render(done))
-    return 0
+    except _MALFORMED as exc:
+        names = " or ".join(files)
+        parser.error(
+            f"{names}: not a results file this version can read "
+            f"({type(exc).__name__}: {exc}; edited, or written by another version?)"
+        )
 
 
 def _race(argv: list[str], prog: str) -> int:

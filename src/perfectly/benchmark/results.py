@@ -51,6 +51,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -341,12 +343,29 @@ def write(results: Results, path: Path) -> None:
     tmp.replace(path)
 
 
+#: The largest results file read (a run of the whole matrix writes well under 1 MiB):
+#: a device, a pipe or a huge file is refused, not read into memory without bound.
+MAX_BYTES = 64 << 20
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number a results file holds")
+
+
 def load(path: str | Path) -> Results:
-    """Read and check a results file."""
+    """Read and check a results file: a regular file of at most ``MAX_BYTES``, strict
+    JSON (no NaN or Infinity), not nested deeper than Python can parse."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SchemaError(f"{path}: cannot read a results file ({exc})") from None
+        with open(path, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ValueError("not a regular file")
+            data = file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES >> 20} MiB")
+        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (OSError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise SchemaError(f"{path}: cannot read a results file ({why})") from None
     try:
         return Results.from_json(doc)
     except SchemaError as exc:
