@@ -88,6 +88,8 @@ def _bad_paths(tmp_path: Path) -> dict[str, tuple[str, str]]:
         "directory": (str(tmp_path), "not an executable file"),
         "not executable": (_script(tmp_path / "plain", "x", 0o644), "not an executable file"),
         "not a Python": (shutil.which("true") or "/bin/true", "not a Python interpreter"),
+        # a program that floods its output (9 GiB in 20 s were read, 2026-12-05)
+        "flood": (_script(tmp_path / "yes", "#!/bin/sh\nexec yes\n"), "not a Python interpreter"),
         "other version": (
             _fake_python(tmp_path, "0.0.1"),
             f"perfectly 0.0.1 is installed there, not {perfectly.__version__}; install it with: ",

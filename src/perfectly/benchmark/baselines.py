@@ -24,8 +24,11 @@ from types import ModuleType
 import numpy as np
 
 from perfectly import VerificationError, sum_sigma
+from perfectly.benchmark.children import run_bounded
 
 NUMPY_BLOCK = 1 << 20
+#: Seconds one run of the C yardstick may take (a cost point takes a few).
+YARDSTICK_TIMEOUT = 600.0
 #: A built C yardstick to run beside the kernel (the CLI's --yardstick), or None.
 yardstick: str | None = None
 
@@ -91,13 +94,11 @@ def available() -> tuple[str, ...]:
 def yardstick_census(path: str, lo: int, hi: int) -> tuple[int, int, int, int]:
     """(Σσ, abundant, deficient, perfect) of the C yardstick over [lo, hi): its ``fact2``
     mode (64-bit cells, any hi), one thread, one repetition, 64 Ki blocks."""
-    done = subprocess.run(
-        [path, "fact2", str(lo), str(hi), "1", "1", "65536"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    fields = dict(re.findall(r"(\w+)=(\S*)", done.stdout))
+    command = [path, "fact2", str(lo), str(hi), "1", "1", "65536"]
+    status, stdout = run_bounded(command, timeout=YARDSTICK_TIMEOUT)
+    if status != 0:
+        raise subprocess.CalledProcessError(status, command)
+    fields = dict(re.findall(r"(\w+)=(\S*)", stdout))
     try:
         perfect = len([n for n in fields.get("perfect", "").split(",") if n])
         return (
@@ -107,7 +108,7 @@ def yardstick_census(path: str, lo: int, hi: int) -> tuple[int, int, int, int]:
             perfect,
         )
     except (KeyError, ValueError) as exc:
-        raise RuntimeError(f"the yardstick {path} printed no census: {done.stdout!r}") from exc
+        raise RuntimeError(f"the yardstick {path} printed no census: {stdout[:200]!r}") from exc
 
 
 def missing() -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from perfectly import __version__
 from perfectly.benchmark import analysis, model
+from perfectly.benchmark.children import run_bounded
 from perfectly.benchmark.records import Scenario
 from perfectly.benchmark.results import Results, now
 
@@ -109,14 +110,8 @@ def probe(path: str) -> Python:
     if os.path.isdir(path) or not os.access(path, os.X_OK):
         raise PythonError(f"{where}: not an executable file")
     try:
-        proc = subprocess.run(
-            [path, "-c", PROBE],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            check=False,
-        )
-        info = json.loads(proc.stdout.strip().splitlines()[-1])
+        _, stdout = run_bounded([path, "-c", PROBE], timeout=PROBE_TIMEOUT)
+        info = json.loads(stdout.strip().splitlines()[-1])
         version = tuple(info["version"])
     except (OSError, ValueError, IndexError, KeyError, TypeError, subprocess.SubprocessError):
         raise PythonError(f"{where}: not a Python interpreter (it did not run a probe)") from None
