@@ -395,6 +395,18 @@ def test_compare_rejects_a_file_of_another_schema(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "perfectly-bench/1" in err
 
 
+def test_an_output_that_cannot_be_written_stops_the_run_before_it_measures(tmp_path):
+    """A bad --output let a --quick run measure for 60 s, then lose it in a traceback."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for output in (a_file, a_file / "under", Path("/proc/no-such-folder")):
+        started = time.perf_counter()
+        status, err = _exit_status_and_stderr(["--quick", "--output", str(output)])
+        assert status == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"--output {output}: results cannot be written there" in err
+        assert time.perf_counter() - started < 5  # nothing was measured
+
+
 def _exit_status_and_stderr(argv):
     err = io.StringIO()
     try:
@@ -562,6 +574,7 @@ def test_race_command_line():
         ["--bogus"],
         ["--workers", "0"],
         ["--workers", "two"],
+        ["--workers", "4097"],
         ["--kernels", "fortran"],
         ["--backends", "threads,mpi"],
         ["--algorithms", "sieve,magic"],

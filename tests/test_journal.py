@@ -744,3 +744,34 @@ def test_search_without_a_journal_never_imports_sqlite3(tmp_path):
     journal = str(tmp_path / "run.sqlite")
     done = subprocess.run([sys.executable, "-c", code, journal], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX resource limits")
+def test_a_full_disk_while_journaling_is_one_line_and_resumes(tmp_path):
+    """A journal that cannot grow (a file-size limit stands in for a full disk) ends the
+    run with one line naming the journal; the chunks recorded before resume."""
+    from conftest import CHILD_ENV
+
+    path = tmp_path / "j.sqlite"
+    limited = textwrap.dedent(
+        """
+        import resource, runpy, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, resource.RLIM_INFINITY))
+        sys.argv = ["perfectly", *sys.argv[1:]]
+        runpy.run_module("perfectly", run_name="__main__")
+        """
+    )
+    argv = ["search", "1", "2e6", "--backend", "serial", "--chunk-size", "1000", "--journal"]
+    full = subprocess.run(
+        [sys.executable, "-c", limited, *argv, str(path)],
+        env=CHILD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert full.returncode == 2, full.stderr
+    assert full.stderr.count("\n") == 1 and "cannot be written" in full.stderr
+    assert str(path) in full.stderr and "Traceback" not in full.stderr
+    resumed = search(1, 2_000_000, backend="serial", chunk_size=1000, journal=path)
+    assert 0 < resumed.resumed < 2000 and resumed.census == census(1, 2_000_000)

@@ -339,12 +339,19 @@ class Journal:
             float(result.busy),
         )
         mac = _journal_key.sign(self._key, self.params, values)
-        with self._db:
-            self._db.execute(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (idx) DO NOTHING",
-                (*values, mac),
-            )
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (idx) DO NOTHING",
+                    (*values, mac),
+                )
+        except sqlite3.Error as exc:  # a full disk, say: what was recorded stays recorded
+            raise _error(
+                self.path,
+                f"cannot be written: {exc} (the chunks recorded before are kept: make room "
+                "and run the same command again to resume)",
+            ) from exc
 
     def close(self) -> None:
         """Close; the journal goes back to one file (rollback mode) unless another run

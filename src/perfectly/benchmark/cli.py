@@ -18,6 +18,7 @@ from typing import Any
 
 from perfectly._validate import (
     BACKENDS,
+    MAX_WORKERS,
     METHODS,
     START_METHODS,
     available_cpus,
@@ -78,8 +79,10 @@ def _workers(text: str) -> tuple[int, ...]:
         values = tuple(int(item) for item in _csv(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected integers such as 1,2,4, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"worker counts must be ≥ 1, got {text!r}")
+    if not values or any(not 1 <= v <= MAX_WORKERS for v in values):
+        raise argparse.ArgumentTypeError(
+            f"worker counts must be from 1 to {MAX_WORKERS}, got {text!r}"
+        )
     return tuple(sorted(set(values)))
 
 
@@ -247,6 +250,10 @@ def _run(argv: list[str], prog: str) -> int:
 
     parser = run_parser(prog)
     args = parser.parse_args(argv)
+    try:
+        engine.check_output(Path(args.output))
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.python:
         from perfectly.benchmark import pythons
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -72,6 +73,19 @@ def baseline_groups(params: Params) -> list[Group]:
         base = baseline_group(params, available, baselines.numba_threads())
         groups += [base] if base else []
     return groups
+
+
+def check_output(output: Path) -> None:
+    """Make the results folder now and write a scratch file in it, so that a run whose
+    results could not be written stops before it measures; ``ValueError`` says why."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"--output {output}: results cannot be written there ({exc.strerror or exc})"
+        ) from None
 
 
 def _run_directory(output: Path) -> Path:
