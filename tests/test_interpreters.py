@@ -2,13 +2,14 @@
 
 Where this Python has no ``InterpreterPoolExecutor`` (3.10-3.12, or 3.13 without the
 PEP 734 backport) only the error that says what is needed is tested; .ci/run runs the
-rest under a CPython 3.13 with ``perfectly[interpreters]`` installed.
+rest under a CPython 3.13 with ``perfectly[interpreters,dask]`` installed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import signal
 import subprocess
 import sys
@@ -211,3 +212,94 @@ def test_first_imports_of_the_compiled_kernel_at_once_in_six_interpreters():
             env=CHILD_ENV,
         )
         assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+# --- fork and subinterpreters: never at once (a process crash, 2026-12-05) -------------
+
+_MIX = """
+import json, sys, threading, time, perfectly
+backends, seconds, start_method = sys.argv[1].split(","), float(sys.argv[2]), sys.argv[3]
+want = perfectly.census(1, 200_000)
+runs, errors, methods = dict.fromkeys(backends, 0), [], set()
+stop = time.monotonic() + seconds
+
+def loop(backend):
+    options = {}
+    if backend in perfectly.parallel.PROCESS_BACKENDS and start_method != "default":
+        options["start_method"] = start_method
+    while time.monotonic() < stop:
+        try:
+            result = perfectly.search(1, 200_000, backend=backend, workers=2, **options)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+            time.sleep(0.01)
+            continue
+        assert result.census == want and result.verified
+        methods.add(str(result.start_method))
+        runs[backend] += 1
+
+if __name__ == "__main__":
+    threads = [threading.Thread(target=loop, args=(b,)) for b in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps([runs, sorted(methods), len(errors), sorted(set(errors))[:1]]))
+"""
+
+
+def _mix(tmp_path, backends, seconds, start_method="default"):
+    """Run searches on ``backends`` at once, each looping in a thread of a child process
+    (a crash takes only the child): (exit status, runs, start methods, errors, stderr)."""
+    script = tmp_path / "mix.py"  # a file: forkserver and spawn import the main module
+    script.write_text(_MIX)
+    done = subprocess.run(
+        [sys.executable, str(script), ",".join(backends), str(seconds), start_method],
+        env=CHILD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        cwd=tmp_path,
+    )
+    if done.returncode != 0:
+        return done.returncode, {}, [], 0, [], done.stderr
+    runs, methods, count, errors = json.loads(done.stdout.strip().splitlines()[-1])
+    return 0, runs, methods, count, errors, done.stderr
+
+
+@needs_interpreters
+@pytest.mark.parametrize(("other", "seconds"), [("processes", 60), ("process-pool", 15)])
+def test_interpreters_beside_forked_processes_never_crash_the_process(tmp_path, other, seconds):
+    """Interpreters in one thread, process workers in another: every search exact, none
+    refused, and the process alive; worker processes start by forkserver while worker
+    interpreters live (fork where it is the default and none live)."""
+    status, runs, methods, refused, _, stderr = _mix(tmp_path, ["interpreters", other], seconds)
+    assert status == 0, stderr[-3000:]
+    assert refused == 0 and min(runs.values()) > 0, runs
+    assert set(methods) <= {"None", "fork", "forkserver", "spawn"}
+
+
+@needs_interpreters
+def test_an_explicit_fork_beside_interpreters_is_refused_not_a_crash(tmp_path):
+    status, runs, _, refused, errors, stderr = _mix(
+        tmp_path, ["interpreters", "processes"], 10, start_method="fork"
+    )
+    assert status == 0, stderr[-3000:]
+    assert runs["interpreters"] > 0 and refused > 0
+    assert (
+        "start_method='fork' cannot start worker processes while worker interpreters" in (errors[0])
+    )
+
+
+@needs_interpreters
+def test_interpreters_beside_dask_never_crash_the_process(tmp_path):
+    """On 3.13 (the backport) the two together corrupted memory, so there the second to
+    start is refused with a RuntimeError; from 3.14 both run."""
+    pytest.importorskip("distributed")
+    status, runs, _, refused, errors, stderr = _mix(tmp_path, ["interpreters", "dask"], 20)
+    assert status == 0, stderr[-3000:]
+    assert runs["interpreters"] > 0
+    if sys.version_info < (3, 14):
+        assert refused > 0 and "the two together crashed CPython 3.13" in errors[0]
+    else:
+        assert refused == 0 and runs["dask"] > 0

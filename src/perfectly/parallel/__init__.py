@@ -54,7 +54,7 @@ def make_executor(
 ) -> Executor:
     """The executor for a backend name (arguments checked by the caller)."""
     kwargs = dict(options or {})
-    if backend in PROCESS_BACKENDS:
+    if backend in PROCESS_BACKENDS and start_method is not None:
         kwargs["mp_context"] = multiprocessing.get_context(start_method)
     return EXECUTORS[backend](workers, **kwargs)
 

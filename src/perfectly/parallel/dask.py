@@ -26,6 +26,7 @@ import signal
 import socket
 from typing import Any
 
+from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, drain
 from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
 
@@ -112,8 +113,18 @@ class DaskExecutor(Executor):
         self._cluster: Any = None  # one this executor started, and closes
         self._futures: dict[Any, tuple[int, int]] = {}
         self._done: queue.Queue[Any] = queue.Queue()  # futures, as they finish
+        self._counted = False  # whether this executor counts as running in _mixing
 
     def _start(self) -> None:
+        _mixing.dask_starting()  # refused beside worker interpreters on 3.13
+        try:
+            self._connect()
+        except BaseException:
+            _mixing.dask_stopped()
+            raise
+        self._counted = True
+
+    def _connect(self) -> None:
         distributed = self._distributed = _import_distributed()
         _drop_sync_cancel_race()
         if isinstance(self.scheduler, distributed.Client):
@@ -182,3 +193,6 @@ class DaskExecutor(Executor):
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        if self._counted:
+            self._counted = False
+            _mixing.dask_stopped()

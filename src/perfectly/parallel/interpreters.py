@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, portable, run_task
 
@@ -95,8 +96,14 @@ class InterpreterExecutor(Executor):
         self._futures: dict[cf.Future[bytes], tuple[int, int]] = {}
         self._stop_in: socket.socket | None = None
         self._stop_out: socket.socket | None = None
+        self._alive = False  # whether this executor's interpreters count in _mixing
 
     def _start(self) -> None:
+        with _mixing.making_interpreters():  # no fork while they are made
+            self._make_interpreters()
+        self._alive = True
+
+    def _make_interpreters(self) -> None:
         pool_type = pool_class()
         self._stop_in, self._stop_out = socket.socketpair()
         self._pool = pool_type(
@@ -143,8 +150,11 @@ class InterpreterExecutor(Executor):
         if cancel and self._stop_in is not None:
             self._stop_in.send(b"!")  # running chunks stop within one kernel call
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)  # destroys the interpreters
         self._close_sockets()
+        if self._alive:
+            self._alive = False
+            _mixing.interpreters_gone()
 
     def _close_sockets(self) -> None:
         for end in (self._stop_in, self._stop_out):

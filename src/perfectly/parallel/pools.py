@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures.thread import ThreadPoolExecutor
 from typing import Any
 
+from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import (
     PARENT_CHECK,
@@ -123,13 +124,21 @@ class ProcessPool(_PoolExecutor):
 
     def __init__(self, max_workers: int | None = None, mp_context: Any = None) -> None:
         super().__init__(max_workers)
+        self._chosen = mp_context is not None
         self._context = mp_context or multiprocessing.get_context()
         self.start_method = self._context.get_start_method()
 
     def _make_pool(self) -> cf.Executor:
-        return cf.ProcessPoolExecutor(
-            max_workers=self.max_workers, mp_context=self._context, initializer=_watch_parent
-        )
+        """A pool whose workers, where they fork, are all started now, under the guard
+        against forking while interpreters live (see ``_mixing``)."""
+        with _mixing.starting_processes(self._context, chosen=self._chosen) as context:
+            self._context, self.start_method = context, context.get_start_method()
+            pool = cf.ProcessPoolExecutor(
+                max_workers=self.max_workers, mp_context=context, initializer=_watch_parent
+            )
+            if self.start_method == "fork":  # a fork pool starts every worker at its first task
+                pool.submit(int).result()
+        return pool
 
     def _stop(self, cancel: bool) -> None:
         if cancel and self._pool is not None:

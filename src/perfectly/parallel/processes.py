@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, NamedTuple
 
+from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor
 from perfectly.parallel._task import Event, Lost, Task, worker_loop
 
@@ -71,10 +72,12 @@ def _drain(worker: _Worker) -> list[Event]:
 
 
 class ProcessExecutor(Executor):
-    """``max_workers`` processes from ``mp_context`` (None: the platform's default)."""
+    """``max_workers`` processes from ``mp_context`` (None: the platform's default, or
+    ``forkserver`` where that forks while worker interpreters run: see ``_mixing``)."""
 
     def __init__(self, max_workers: int | None = None, mp_context: Any = None) -> None:
         super().__init__(max_workers)
+        self._chosen = mp_context is not None
         self._context = mp_context or multiprocessing.get_context()
         self.start_method = self._context.get_start_method()
         self._workers: dict[int, _Worker] = {}
@@ -85,6 +88,11 @@ class ProcessExecutor(Executor):
             self._spawn(slot)
 
     def _spawn(self, slot: int) -> None:
+        with _mixing.starting_processes(self._context, chosen=self._chosen) as context:
+            self._context, self.start_method = context, context.get_start_method()
+            self._start_worker(slot)
+
+    def _start_worker(self, slot: int) -> None:
         tasks = self._context.Queue()
         results, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
