@@ -363,3 +363,34 @@ def test_plots_directory_listing_matches_the_figures(tiny, tmp_path):
     path, _ = tiny
     written = plots.draw(results.load(path), Path(tmp_path))
     assert sorted(written) == sorted(p.name for p in tmp_path.iterdir())
+
+
+def test_points_faster_than_work_over_cores_clamp_every_parameter_without_an_error():
+    """Nine points that ran faster than work/cores (a loaded serial baseline): every
+    parameter is clamped to 0. The fit raised "zip() argument 2 is longer than argument
+    1", which ``derive`` recorded as the reason it skipped the backend."""
+    data = [
+        model.Point(
+            f"p{i}",
+            "python",
+            "trial",
+            10**6 * n,
+            p,
+            min(p, 2),
+            8 * p,
+            0.1 * n,
+            0.5 * n * 0.1 / min(p, 2),
+        )
+        for i, (n, p) in enumerate((n, p) for n in (1, 2, 4) for p in (1, 2, 4))
+    ]
+    f = model.fit(data)
+    assert set(f.values.values()) == {0.0} and f.clamped
+    assert f.points == 9
+    described = model.describe_backend("threads", data, cpus=2)  # what derive records
+    assert described["points"] == 9 and set(described["parameters"].values()) == {0.0}
+
+
+def test_only_too_few_points_skip_a_backend():
+    with pytest.raises(model.NotEnoughData, match="at least 3"):
+        model.fit(synthetic((1,), cpus=2)[:2])
+    assert issubclass(model.NotEnoughData, ValueError)

@@ -183,32 +183,37 @@ class Fit:
         return self.seconds(point.workload, point.work, point.workers, point.cores, point.chunks)
 
 
+class NotEnoughData(ValueError):
+    """The points cannot be fitted: too few of them, or a time that is not positive."""
+
+
 def fit(data: Sequence[Point]) -> Fit:
-    """Weighted least squares of the model on ``data`` (see the module docstring)."""
+    """Weighted least squares of the model on ``data`` (see the module docstring), every
+    parameter ≥ 0: a parameter whose best value is negative is clamped to 0 and the rest
+    fitted again, until none is negative (or none is left)."""
     if len(data) < MIN_POINTS:
-        raise ValueError(
+        raise NotEnoughData(
             f"the model needs at least {MIN_POINTS} measured points of a backend to fit, "
             f"got {len(data)}"
         )
     names = _names(sorted({p.workload for p in data}))
     seconds = np.array([p.seconds for p in data])
     if not np.all(seconds > 0):
-        raise ValueError("the model needs positive measured times")
+        raise NotEnoughData("the model needs positive measured times")
     matrix = np.array([_features(p, names) for p in data]) / seconds[:, None]
     target = np.array([p.seconds - p.work / p.cores for p in data]) / seconds
     kept = _separable(matrix)
     not_measured = [names[j] for j in range(len(names)) if j not in kept]
     clamped: list[str] = []
-    theta = np.zeros(0)
+    values = dict.fromkeys(names, 0.0)
     while kept:
         theta = np.linalg.lstsq(matrix[:, kept], target, rcond=None)[0]
         if theta.min() >= 0:
+            values.update({names[j]: float(t) for j, t in zip(kept, theta, strict=True)})
             break
         worst = kept[int(theta.argmin())]
         clamped.append(names[worst])
-        kept.remove(worst)
-    values = dict.fromkeys(names, 0.0)
-    values.update({names[j]: float(t) for j, t in zip(kept, theta, strict=True)})
+        kept.remove(worst)  # when it was the last one, every parameter stays 0
     return Fit(values, tuple(not_measured), tuple(clamped), len(data))
 
 
@@ -227,7 +232,7 @@ def held_out(data: Sequence[Point], full: Fit) -> list[dict[str, Any]]:
     for i, point in enumerate(data):
         try:
             partial = fit([*data[:i], *data[i + 1 :]])
-        except ValueError:
+        except NotEnoughData:
             continue
         if any(full.measured(n) and not partial.measured(n) for n in _uses(point)):
             continue
@@ -330,7 +335,7 @@ def derive(rows: Sequence[Record], cpus: int) -> dict[str, Any]:
     for key, data in sorted(points(rows, cpus).items()):
         try:
             fitted.append(describe_backend(key, data, cpus))
-        except ValueError as exc:
+        except NotEnoughData as exc:
             skipped[key] = str(exc)
     return {
         "formula": FORMULA,
