@@ -299,3 +299,49 @@ def test_ctrl_c_inside_distributed_sync_logs_no_traceback(caplog):
         runner.stop()
         if installed:
             dask_backend._drop_sync_cancel_race()
+
+
+# --- a scheduler is trusted: it can run code in the client (2026-12-05 report) -------
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://192.0.2.1:8786", "192.0.2.1:8786", "ws://192.0.2.1:8786", "tcp://[2001:db8::1]:8786"],
+)
+def test_a_plain_scheduler_off_loopback_is_refused_before_connecting(address):
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="trust_scheduler=True"):
+        search(1, 1000, backend="dask", backend_options={"scheduler": address})
+    assert time.monotonic() - started < 2  # refused, not tried (192.0.2.1 would time out)
+
+
+def test_the_cli_refuses_it_in_one_line_and_names_the_flag():
+    from conftest import run_cli
+
+    done = run_cli("search", "1", "1e5", "--backend", "dask", "--scheduler", "tcp://192.0.2.1:8786")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "--trust-scheduler" in done.stderr
+    alone = run_cli("search", "1", "1e5", "--trust-scheduler")
+    assert alone.returncode == 2 and "applies to --scheduler" in alone.stderr
+
+
+def test_trust_scheduler_must_be_a_bool():
+    with pytest.raises(TypeError, match="trust_scheduler"):
+        search(
+            1,
+            1000,
+            backend="dask",
+            backend_options={"scheduler": "tcp://localhost:1", "trust_scheduler": 1},
+        )
+
+
+def test_loopback_and_trusted_addresses_are_tried(cluster):
+    address = cluster.scheduler_address.replace("127.0.0.1", "localhost")
+    assert search(1, 10_000, backend="dask", backend_options={"scheduler": address}).verified
+    with pytest.raises(ConnectionError):  # trusted: tried, and nothing listens there
+        search(
+            1,
+            1000,
+            backend="dask",
+            backend_options={"scheduler": "tcp://127.0.0.1:1", "trust_scheduler": True},
+        )

@@ -72,6 +72,11 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--chunk-size", type=_at_least_one("≥ 1"), default=None, metavar="N")
     search.add_argument("--start-method", choices=START_METHODS, default=None)
     search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
+    search.add_argument(
+        "--trust-scheduler",
+        action="store_true",
+        help="allow a plain tcp:// scheduler off loopback (it can run code in this process)",
+    )
     search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
     search.add_argument("--json", action="store_true", help="print JSON")
     search.add_argument(
@@ -256,6 +261,15 @@ _SEARCH_OPTIONS = (
 )
 
 
+def _dask_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``backend_options`` from ``--scheduler`` and ``--trust-scheduler``."""
+    if args.trust_scheduler and args.scheduler is None:
+        raise ValueError("--trust-scheduler applies to --scheduler ADDRESS only")
+    if args.scheduler is None:
+        return None
+    return {"scheduler": args.scheduler, "trust_scheduler": args.trust_scheduler}
+
+
 def _search(args: argparse.Namespace) -> int:
     planned = None
     if args.estimate or (sys.stderr.isatty() and args.hi - args.lo >= ESTIMATED_BAR):
@@ -275,7 +289,7 @@ def _search(args: argparse.Namespace) -> int:
             args.lo,
             args.hi,
             kernel=args.kernel,  # None: the active kernel
-            backend_options=None if args.scheduler is None else {"scheduler": args.scheduler},
+            backend_options=_dask_options(args),
             progress=progress,
             **{name: getattr(args, name) for name in _SEARCH_OPTIONS},
         )

@@ -49,7 +49,7 @@ START_METHODS = tuple(multiprocessing.get_all_start_methods())
 #: The most workers a run may ask for (each costs a thread, a process or a Dask worker).
 MAX_WORKERS = 4096
 #: Options a backend takes in ``search(..., backend_options={...})``.
-BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {"dask": ("scheduler", "security")}
+BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {"dask": ("scheduler", "security", "trust_scheduler")}
 
 
 def as_int(value: object, name: str) -> int:

@@ -139,7 +139,8 @@ def search(
         file that a rerun resumes from (see :mod:`perfectly.journal`).
     backend_options : dict or None
         Dask: ``scheduler`` (an address or a ``Client``; None: a ``LocalCluster`` of
-        ``workers`` processes) and ``security`` (a ``distributed.Security``).
+        ``workers`` processes), ``security`` (a ``distributed.Security``) and
+        ``trust_scheduler`` (needed for a plain tcp:// address off loopback).
 
     Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
     ``WorkerLostError`` (a worker died more than ``retries`` allows), ``VerificationError``

@@ -9,8 +9,13 @@ handshake, bounded by ``CONNECT_TIMEOUT``, so that an unreachable address, or a 
 where something other than a scheduler listens, fails at once and leaves no half-made
 ``Client`` behind), and
 ``security``, a ``distributed.Security`` (a scheduler's TCP port is unauthenticated
-without TLS). Tasks go out without Dask's own ``retries``, so a chunk that raised is
-never run again. The embedded cluster's scheduler allows no failures
+without TLS), and ``trust_scheduler`` (default False). Connecting to a scheduler means
+trusting it: Dask's protocol unpickles what the scheduler sends, so the scheduler, or
+whatever listens at its address, can run code in this process. A plain ``tcp://`` (or
+``ws://``) address that is not on loopback is therefore refused with a ``ValueError``
+unless ``trust_scheduler=True`` says the network and the scheduler are trusted; use
+``tls://`` with ``security`` otherwise. Tasks go out without Dask's own ``retries``, so
+a chunk that raised is never run again. The embedded cluster's scheduler allows no failures
 (``allowed-failures`` 0): a task whose worker died comes back as ``KilledWorker`` at
 once, is reported lost, and the loop reruns it only as ``retries`` allows, as on every
 backend. A cluster you pass in keeps its own setting (Dask's default reruns a lost
@@ -20,6 +25,7 @@ worker's tasks up to 3 times before the loop hears of it).
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
 import logging
 import queue
 import signal
@@ -65,6 +71,37 @@ def _probe(distributed: Any, address: str, security: Any) -> None:
         pool.submit(asyncio.run, bounded()).result()
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is this machine's loopback only."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return bool(found) and all(ipaddress.ip_address(f[4][0]).is_loopback for f in found)
+
+
+def _check_trusted(distributed: Any, address: str, trusted: bool) -> None:
+    """``ValueError`` for a plain (unencrypted, unauthenticated) address off loopback,
+    unless the caller said it trusts the scheduler and the network to it."""
+    try:
+        scheme, location = distributed.comm.parse_address(address)
+        host = distributed.comm.parse_host_port(location)[0] if scheme in ("tcp", "ws") else ""
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"scheduler={address!r} is not a Dask address: {exc}") from None
+    if scheme in ("tcp", "ws") and not trusted and not _is_loopback(host):
+        raise ValueError(
+            f"scheduler={address!r} is plain {scheme}:// off this machine: a Dask client runs "
+            "what its scheduler sends (pickles), so anyone who can answer at that address "
+            "could run code here; use tls:// with backend_options security=distributed."
+            "Security(...), or say you trust the scheduler and the network with "
+            "backend_options trust_scheduler=True (--trust-scheduler)"
+        )
+
+
 def dask_setup(worker: Any) -> None:
     """Preload hook Dask runs in each embedded worker process: Ctrl-C is the parent's to
     handle (it closes the cluster), so a worker ignores it and prints no traceback."""
@@ -104,10 +141,20 @@ class DaskExecutor(Executor):
     """Chunks as tasks on a Dask cluster (see the module for ``scheduler``/``security``)."""
 
     def __init__(
-        self, max_workers: int | None = None, *, scheduler: Any = None, security: Any = None
+        self,
+        max_workers: int | None = None,
+        *,
+        scheduler: Any = None,
+        security: Any = None,
+        trust_scheduler: bool = False,
     ) -> None:
         super().__init__(max_workers)
+        if not isinstance(trust_scheduler, bool):
+            raise TypeError(
+                f"backend_options 'trust_scheduler' must be True or False, not {trust_scheduler!r}"
+            )
         self.scheduler, self.security = scheduler, security
+        self.trust_scheduler = trust_scheduler
         self._distributed: Any = None
         self._client: Any = None
         self._cluster: Any = None  # one this executor started, and closes
@@ -130,6 +177,7 @@ class DaskExecutor(Executor):
         if isinstance(self.scheduler, distributed.Client):
             self._client = self.scheduler
         elif self.scheduler is not None:
+            _check_trusted(distributed, self.scheduler, self.trust_scheduler)
             try:
                 _probe(distributed, self.scheduler, self.security)
                 self._client = distributed.Client(
