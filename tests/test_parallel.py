@@ -10,6 +10,7 @@ import time
 import pytest
 from conftest import LOCAL_BACKENDS, PROCESS_BACKENDS, START_METHODS, wait_for, worker_threads
 
+import perfectly
 from perfectly import Census, parallel
 from perfectly._validate import available_cpus
 from perfectly.parallel import Job, Run, Task
@@ -103,3 +104,21 @@ def test_explicit_mp_context(name, start_method):
     executor = parallel.EXECUTORS[name](2, mp_context=context)
     assert executor.start_method == start_method
     executor.shutdown()  # never started: nothing to stop
+
+
+def _search_inside(backend):
+    try:
+        return str(perfectly.search(1, 10_000, backend=backend, workers=2).verified)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_process_backends_inside_a_daemonic_pool_worker_say_what_to_do():
+    """It ended in a bare "AssertionError: daemonic processes are not allowed to have
+    children" (2026-12-05)."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        for backend in ("processes", "process-pool"):
+            said = pool.apply(_search_inside, (backend,))
+            assert said.startswith("RuntimeError") and "backend='threads' inside it" in said
+        assert pool.apply(_search_inside, ("threads",)) == "True"

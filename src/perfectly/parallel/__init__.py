@@ -54,6 +54,16 @@ def make_executor(
 ) -> Executor:
     """The executor for a backend name (arguments checked by the caller)."""
     kwargs = dict(options or {})
+    starts_processes = backend in PROCESS_BACKENDS or (
+        backend == "dask" and not kwargs.get("scheduler")
+    )
+    if starts_processes and multiprocessing.current_process().daemon:
+        raise RuntimeError(
+            f"backend={backend!r} starts worker processes, and this is a daemonic process "
+            "(a multiprocessing.Pool worker, say), which may not have children: use "
+            "backend='threads' inside it, or run it in a non-daemonic process "
+            "(concurrent.futures.ProcessPoolExecutor, or multiprocessing.Process)"
+        )
     if backend in PROCESS_BACKENDS and start_method is not None:
         kwargs["mp_context"] = multiprocessing.get_context(start_method)
     return EXECUTORS[backend](workers, **kwargs)
