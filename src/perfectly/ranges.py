@@ -34,7 +34,9 @@ def sigma_range(
     Returns
     -------
     numpy.ndarray
-        Shape ``(hi - lo,)``, dtype ``uint64``.
+        Shape ``(hi - lo,)``, dtype ``uint64``. Mixed with signed integers it follows
+        NumPy's rules: minus an ``int64`` array it becomes ``float64`` (exact only below
+        2**53); for σ(n) − n use :func:`aliquot_range`.
 
     Raises
     ------
