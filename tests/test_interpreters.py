@@ -62,12 +62,12 @@ def nothing_left():
 def test_missing_support_is_a_clear_error():
     if not MISSING:
         pytest.skip("this Python has InterpreterPoolExecutor")
-    assert "perfectly[interpreters]" in MISSING and "3.14" in MISSING
+    assert "interpreters-pep-734" in MISSING and ".[interpreters]" in MISSING and "3.14" in MISSING
     with pytest.raises(ImportError, match=r"perfectly\[interpreters\]"):
         perfectly.search(1, 100, backend="interpreters", workers=2)
     done = run_cli("search", "1", "100", "--backend", "interpreters")
     assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "perfectly[interpreters]" in done.stderr
+    assert done.stderr.count("\n") == 1 and "interpreters-pep-734" in done.stderr
 
 
 @needs_interpreters

@@ -64,7 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=tuple(BACKENDS),
         default="threads",
         help="default: threads; interpreters needs Python 3.14+, or 3.13 with "
-        "perfectly[interpreters]; dask needs perfectly[dask]",
+        "interpreters-pep-734 (.[interpreters]); dask needs dask[distributed] (.[dask])",
     )
     workers = _at_least_one("≥ 1, or -1 for every CPU", -1)
     search.add_argument("--workers", type=workers, default=None, help="default: all CPUs")

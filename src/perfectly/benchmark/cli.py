@@ -40,10 +40,14 @@ from perfectly.benchmark.matrix import (
 DEFAULT_OUTPUT = "bench-results"
 #: Backends that need an optional package: they run only when --backends names them.
 OPTIONAL_BACKENDS = {
-    "dask": ("distributed", "pip install 'perfectly[dask]'"),
+    "dask": (
+        "distributed",
+        "pip install 'dask[distributed]' (in a checkout: pip install '.[dask]')",
+    ),
     "interpreters": (
         "concurrent.interpreters" if sys.version_info >= (3, 14) else "interpreters_backport",
-        "Python 3.14+, or pip install 'perfectly[interpreters]' on 3.13",
+        "Python 3.14+, or on 3.13 pip install interpreters-pep-734 (in a checkout: "
+        "pip install '.[interpreters]')",
     ),
 }
 #: The default --backends: every backend that runs without optional packages.

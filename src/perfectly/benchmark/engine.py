@@ -210,5 +210,7 @@ def _print(done: Results, path: Path, draw_plots: bool, out: TextIO) -> None:
         print(f"numba:   skipped, {why}", file=out)
     if draw_plots and not plots.available():
         print(
-            "plots:   none (matplotlib is not installed: pip install 'perfectly[bench]')", file=out
+            "plots:   none (matplotlib is not installed: pip install matplotlib, "
+            "or '.[bench]' in a checkout)",
+            file=out,
         )

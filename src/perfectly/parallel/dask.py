@@ -132,7 +132,8 @@ def _import_distributed() -> Any:
         import distributed
     except ImportError as exc:
         raise ImportError(
-            'backend="dask" needs dask.distributed: pip install "perfectly[dask]"'
+            'backend="dask" needs dask.distributed: pip install "dask[distributed]" (in a '
+            'perfectly checkout: pip install ".[dask]")'
         ) from exc
     return distributed
 

@@ -1,7 +1,8 @@
 """Subinterpreters: each worker is an interpreter with its own GIL (PEP 684), in this process.
 
 ``concurrent.futures.InterpreterPoolExecutor`` runs them: Python 3.14 has it, 3.13 gets
-it from the PEP 734 backport (``pip install "perfectly[interpreters]"``); elsewhere
+it from the PEP 734 backport (``pip install interpreters-pep-734``, or ``".[interpreters]"``
+in a checkout); elsewhere
 starting the executor raises ``ImportError`` saying what is needed (3.12 without trying
 the backport: its low-level module for 3.12 crashes the process at import). Pure-Python
 code runs in parallel here, as in processes, with no process to start and nothing to fork.
@@ -41,7 +42,8 @@ from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, p
 START_TIMEOUT = 60.0
 NEEDS = (
     'backend="interpreters" needs subinterpreters with their own GIL: Python 3.14+, or '
-    '3.13 with the PEP 734 backport (pip install "perfectly[interpreters]")'
+    "3.13 with the PEP 734 backport (pip install interpreters-pep-734; in a perfectly "
+    'checkout: pip install ".[interpreters]")'
 )
 # What each worker evaluates, with ``payload`` (bytes) in its globals.
 _CALL = "__import__('perfectly.parallel.interpreters', fromlist=['_']).run_payload(payload)"
