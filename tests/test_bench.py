@@ -1194,3 +1194,16 @@ def test_a_wrong_baseline_stops_the_run_in_one_line(tmp_path, capsys):
     assert err[-1].startswith("stopped: yardstick baseline: Σσ over ["), err
     assert "writing what was measured" in err[-1]
     assert list((tmp_path / "o").glob("*/results.json"))
+
+
+def test_counts_in_help_and_header_agree_with_their_nouns():
+    """The help said "up to 1 disturbed runs" and "1 warm-up(s)" (2026-12-05)."""
+    from perfectly.benchmark.formatting import counted
+
+    assert [counted(n, "warm-up") for n in (0, 1, 2)] == ["0 warm-ups", "1 warm-up", "2 warm-ups"]
+    err = io.StringIO()
+    with contextlib.redirect_stdout(err), pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(err.getvalue().split())
+    assert "warm-up(s)" not in shown and "up to 1 disturbed runs" not in shown
+    assert "1 warm-up;" in shown and "up to 1 disturbed run re-run" in shown

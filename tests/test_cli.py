@@ -351,3 +351,32 @@ def test_cli_sigma_json(n):
     s = int(sympy.divisor_sigma(n))
     kind = "perfect" if s == 2 * n else "abundant" if s > 2 * n else "deficient"
     assert json.loads(proc.stdout) == {"n": n, "sigma": s, "aliquot": s - n, "class": kind}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e15+4e6", 10**15 + 4 * 10**6),
+        ("2**64-1e9", 2**64 - 10**9),
+        ("2**64 - 10**9", 2**64 - 10**9),
+        ("1e12 + 2**20 - 1", 10**12 + 2**20 - 1),
+        ("-2**3+1", -7),
+        ("1.5e3+5", 1505),
+    ],
+)
+def test_a_number_may_be_a_sum_of_terms(text, value):
+    """`1e15+4e6` was refused though `2**61-1` was accepted (2026-12-05)."""
+    assert parse_int(text) == value
+
+
+@pytest.mark.parametrize("text", ["1+", "+", "1++1", "1+1.5", "1" + "+1" * 8, "2**-1", "1e3e3"])
+def test_a_sum_with_a_bad_term_is_refused(text):
+    with pytest.raises(ValueError, match=re.escape(repr(text))):
+        parse_int(text)
+
+
+def test_the_cli_takes_a_window_at_2_64_as_it_is_written():
+    proc = run_cli("search", "2**64-1e3", "2**64", "--json", "--backend", "serial")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["lo"], data["hi"], data["verified"]) == (2**64 - 1000, 2**64, True)

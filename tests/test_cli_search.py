@@ -270,6 +270,14 @@ def test_progress_bar_by_estimated_work_from_2_32_numbers():
 
 
 @pytest.mark.timeout(60)
+def test_no_progress_bar_on_a_terminal_with_no_progress():
+    proc, out = _on_a_terminal([*BAR_ARGS, "--no-progress"])
+    assert proc.returncode == 0, out
+    assert "%|" not in out and "n/s" not in out, out
+    assert "sum of sigma" in out
+
+
+@pytest.mark.timeout(60)
 def test_no_progress_bar_without_a_terminal():
     proc = subprocess.run(
         [*CLI, *BAR_ARGS, "--json"], capture_output=True, text=True, timeout=50, env=ENV

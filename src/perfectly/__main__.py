@@ -56,7 +56,12 @@ def _build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="census of the range [LO, HI)")
     search.add_argument("lo", type=_integer, help="first number (≥ 1)")
     search.add_argument("hi", type=_integer, help="end of the range, excluded (≤ 2**64)")
-    search.add_argument("--method", choices=METHODS, default="sieve")
+    search.add_argument(
+        "--method",
+        choices=METHODS,
+        default="sieve",
+        help="sieve (default): factor whole blocks; trial: divisor pairs up to √n, one by one",
+    )
     search.add_argument("--kernel", choices=KERNELS, default=None, help="default: the active one")
     search.add_argument("--amicable", action="store_true", help="also find amicable pairs")
     search.add_argument(
@@ -68,9 +73,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     workers = _at_least_one("≥ 1, or -1 for every CPU", -1)
     search.add_argument("--workers", type=workers, default=None, help="default: all CPUs")
-    search.add_argument("--schedule", choices=SCHEDULES, default="dynamic")
-    search.add_argument("--chunk-size", type=_at_least_one("≥ 1"), default=None, metavar="N")
-    search.add_argument("--start-method", choices=START_METHODS, default=None)
+    search.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="dynamic",
+        help="dynamic (default): chunks to whichever worker is free; static: one block per "
+        "worker; guided: chunks that shrink as the range runs out",
+    )
+    search.add_argument(
+        "--chunk-size",
+        type=_at_least_one("≥ 1"),
+        default=None,
+        metavar="N",
+        help="numbers per chunk (default: planned by cost, 2**24 below 2**52, more above)",
+    )
+    search.add_argument(
+        "--start-method",
+        choices=START_METHODS,
+        default=None,
+        help="how process workers start (default: the platform's; forkserver while worker "
+        "interpreters run)",
+    )
     search.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler")
     search.add_argument(
         "--trust-scheduler",
@@ -79,6 +102,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--journal", default=None, metavar="FILE", help="resumable SQLite log")
     search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (drawn only when stderr is a terminal)",
+    )
     search.add_argument(
         "--estimate",
         action="store_true",
@@ -154,12 +182,14 @@ class _Progress:
     grows along the range, and after a resume.
     """
 
-    def __init__(self, lo: int, hi: int, planned: Estimate | None = None) -> None:
+    def __init__(
+        self, lo: int, hi: int, planned: Estimate | None = None, *, shown: bool = True
+    ) -> None:
         self.bar: Any = None
         self.lo, self.hi, self.done = lo, hi, 0
         self.planned = planned
         self.since: tuple[float, float] | None = None  # (clock, work) at the first report
-        if not sys.stderr.isatty():
+        if not (shown and sys.stderr.isatty()):
             return
         from tqdm import tqdm
 
@@ -272,7 +302,8 @@ def _dask_options(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def _search(args: argparse.Namespace) -> int:
     planned = None
-    if args.estimate or (sys.stderr.isatty() and args.hi - args.lo >= ESTIMATED_BAR):
+    bar = sys.stderr.isatty() and not args.no_progress
+    if args.estimate or (bar and args.hi - args.lo >= ESTIMATED_BAR):
         planned = estimate(
             args.lo,
             args.hi,
@@ -283,7 +314,7 @@ def _search(args: argparse.Namespace) -> int:
         assert planned is not None
         print(json.dumps(planned.to_dict()) if args.json else describe(planned))
         return 0
-    progress = _Progress(args.lo, max(args.lo, args.hi), planned)
+    progress = _Progress(args.lo, max(args.lo, args.hi), planned, shown=not args.no_progress)
     try:
         result = search(
             args.lo,

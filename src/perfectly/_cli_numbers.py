@@ -1,4 +1,5 @@
-"""Parse integers written on a command line: 30000000, 30_000_000, 3e7, 2**40, 2**61-1.
+"""Parse integers written on a command line: 30000000, 30_000_000, 3e7, 2**40, 2**61-1,
+1e15+4e6, 2**64-1e9.
 
 One rule for every notation: the text must denote an exact integer whose absolute value
 is below ``LIMIT`` (in a power, so must the base, the exponent and the offset), written
@@ -20,29 +21,45 @@ LIMIT_TEXT = "2**1024"
 
 _DIGITS = r"[0-9]+(?:_[0-9]+)*"
 _DECIMAL = re.compile(rf"([+-]?{_DIGITS}(?:\.{_DIGITS})?)(?:[eE]([+-]?)({_DIGITS}))?", re.ASCII)
-_POWER = re.compile(rf"({_DIGITS})\s*\*\*\s*({_DIGITS})(?:\s*([+-])\s*({_DIGITS}))?", re.ASCII)
+_POWER = re.compile(rf"({_DIGITS})\s*\*\*\s*({_DIGITS})", re.ASCII)
+# A term is a power or a decimal literal; a number is a sum of a few terms (2**64-1e9).
+_TERM = rf"(?:{_DIGITS}\s*\*\*\s*{_DIGITS}|{_DIGITS}(?:\.{_DIGITS})?(?:[eE][+-]?{_DIGITS})?)"
+_SUM = re.compile(rf"([+-]?)\s*({_TERM})((?:\s*[+-]\s*{_TERM})*)", re.ASCII)
+_NEXT = re.compile(rf"\s*([+-])\s*({_TERM})", re.ASCII)
+#: The most terms a number may have.
+MAX_TERMS = 8
 _LIMIT_DIGITS = len(str(LIMIT))  # a literal with more digits is at least 10**309 > LIMIT
 # Powers of ten beyond this are clamped to it: the outcome (too large, or not an integer)
 # is the same, and decimal refuses exponents past 10**18.
 _MAX_EXPONENT = 10**9
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-_EXAMPLES = "write it as 30000000, 30_000_000, 3e7, 2**40 or 2**61-1"
+_EXAMPLES = "write it as 30000000, 30_000_000, 3e7, 2**40, 2**61-1 or 1e15+4e6"
 
 
 def parse_int(text: str) -> int:
-    """The exact integer ``text`` denotes; ``ValueError`` if it denotes none within LIMIT."""
-    stripped = text.strip()
-    if power := _POWER.fullmatch(stripped):
-        base, exponent, sign, offset = power.groups()
-        value = _power(text, _literal(text, base), _literal(text, exponent))
-        value += _literal(text, offset or "0") * (-1 if sign == "-" else 1)
-    elif number := _DECIMAL.fullmatch(stripped):
-        value = _decimal(text, *number.groups())
-    else:
+    """The exact integer ``text`` denotes; ``ValueError`` if it denotes none within LIMIT.
+
+    A sum of up to ``MAX_TERMS`` terms, each a power (``2**61``) or a decimal literal
+    (``3e7``, ``1.5e3``) that denotes an integer: ``2**64-1e9``, ``1e15+4e6``."""
+    whole = _SUM.fullmatch(text.strip())
+    if whole is None:
         raise ValueError(f"{text!r} is not an integer: {_EXAMPLES}")
+    sign, first, rest = whole.groups()
+    terms = [(sign, first), *_NEXT.findall(rest)]
+    if len(terms) > MAX_TERMS:
+        raise ValueError(f"{text!r} has more than {MAX_TERMS} terms")
+    value = sum((-1 if sign == "-" else 1) * _term(text, term) for sign, term in terms)
     if abs(value) >= LIMIT:
         raise _too_large(text)
     return value
+
+
+def _term(text: str, term: str) -> int:
+    if power := _POWER.fullmatch(term):
+        return _power(text, _literal(text, power[1]), _literal(text, power[2]))
+    number = _DECIMAL.fullmatch(term)
+    assert number is not None  # _TERM admits nothing else
+    return _decimal(text, *number.groups())
 
 
 def _too_large(text: str) -> ValueError:

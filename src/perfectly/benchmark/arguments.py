@@ -7,6 +7,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from perfectly.benchmark.formatting import counted
+
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line, with exit status 2."""
@@ -38,8 +40,8 @@ def add_presets(parser: argparse.ArgumentParser) -> None:
         p = PRESETS[name]
         return (
             f"{p.repeat} to {p.max_rounds} rounds per scenario, until the median's 95 %% "
-            f"interval is within ±{p.bound * 100:.0f}%%; {p.warmup} warm-up(s); up to {p.reruns} "
-            "disturbed runs re-run per scenario"
+            f"interval is within ±{p.bound * 100:.0f}%%; {counted(p.warmup, 'warm-up')}; up to "
+            f"{counted(p.reruns, 'disturbed run')} re-run per scenario"
         )
 
     presets = parser.add_mutually_exclusive_group()

@@ -50,3 +50,8 @@ def fmt_p(pvalue: float) -> str:
 def fmt_interval(interval: tuple[float, float] | None) -> str:
     """A ratio's confidence interval: ``[1.80–1.93]`` (empty when there is none)."""
     return "" if interval is None else f"[{interval[0]:.2f}–{interval[1]:.2f}]"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun it counts, singular for 1: "1 warm-up", "3 warm-ups"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -10,7 +10,13 @@ from collections import defaultdict
 from typing import Any
 
 from perfectly.benchmark import across, model_report, sizing
-from perfectly.benchmark.formatting import fmt_count, fmt_interval, fmt_ratio, fmt_time
+from perfectly.benchmark.formatting import (
+    counted,
+    fmt_count,
+    fmt_interval,
+    fmt_ratio,
+    fmt_time,
+)
 from perfectly.benchmark.records import Record
 from perfectly.benchmark.results import Results
 from perfectly.benchmark.stats import UNSTABLE
@@ -65,8 +71,9 @@ def noise_lines(results: Results) -> list[str]:
             "process and worker processes);"
         )
     lines += [
-        f"  {noise['reruns']} disturbed runs re-run, {noise['disturbed']} of {noise['runs']} "
-        f"kept runs still disturbed; {len(noise['capped'])} scenarios at the round cap (~)",
+        f"  {counted(noise['reruns'], 'disturbed run')} re-run, {noise['disturbed']} of "
+        f"{counted(noise['runs'], 'kept run')} still disturbed; "
+        f"{counted(len(noise['capped']), 'scenario')} at the round cap (~)",
         f"rounds ({policy['name']}): {policy['repeat']} to {policy['max_rounds']} per scenario, "
         f"until the median's 95 % interval is within ±{policy['bound']:.0%};",
         "  speedup [low–high]: its 95 % interval (bootstrap of the paired rounds)",
@@ -138,7 +145,8 @@ def table(results: Results) -> str:
     p = results.parameters
     lines.append("")
     lines.append(
-        f"times: median of at least {p['repeat']} runs after {p['warmup']} warm-up(s); '!' marks "
+        f"times: median of at least {counted(p['repeat'], 'run')} after "
+        f"{counted(p['warmup'], 'warm-up')}; '!' marks "
         f"a spread (std dev / mean) over {UNSTABLE:.0%}; '~' a scenario at the round cap"
     )
     return "\n".join(lines)
