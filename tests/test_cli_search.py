@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import random
+import re
 import signal
 import sqlite3
 import struct
@@ -21,6 +22,7 @@ import pytest
 from conftest import CHILD_ENV as ENV
 from conftest import CLI, children_of, end_process, run_cli, still_running
 
+import perfectly
 from perfectly import census, sum_sigma
 from perfectly.journal import Journal, read_meta
 
@@ -267,6 +269,43 @@ def test_progress_bar_by_estimated_work_from_2_32_numbers():
     assert "100%|" in out, out
     assert "n/s" not in out
     assert "sum of sigma" in out
+
+
+@pytest.mark.timeout(120)
+def test_a_resumed_search_counts_read_back_and_computed_work_apart(tmp_path):
+    """With 3/4 of the work read back from a journal, the bar showed 165 Gn/s and an ETA
+    far too short, and the summary "N numbers in t s" counted the read-back numbers
+    as done in t (2026-12-05). The first report is the bar's baseline now."""
+    journal = str(tmp_path / "j.sqlite")
+    args = [*BAR_ARGS, "--backend", "serial", "--journal", journal]
+
+    def stop_after(k):
+        calls = []
+
+        def progress(done, total):
+            calls.append(done)
+            if len(calls) >= k:
+                raise KeyboardInterrupt
+
+        return progress
+
+    with pytest.raises(KeyboardInterrupt):  # 22 of 30 chunks into the journal
+        perfectly.search(
+            1,
+            30_000_000,
+            backend="serial",
+            chunk_size=10**6,
+            journal=journal,
+            progress=stop_after(22),
+        )
+    proc, out = _on_a_terminal(args)
+    assert proc.returncode == 0, out
+    assert "; 22,000,000 read back from the journal, 7,999,999 computed)" in out, out
+    scale = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+    shown = [float(x) * scale[u] for x, u in re.findall(r"([0-9.]+)([kMGT]?)n/s", out)]
+    (seconds,) = re.findall(r"numbers in ([0-9.]+) s", out)
+    true_rate = 7_999_999 / float(seconds)  # at least: the wall time has more than chunks
+    assert shown and max(shown) < 2.5 * true_rate, (shown, true_rate, out)
 
 
 @pytest.mark.timeout(60)

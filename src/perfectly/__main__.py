@@ -140,6 +140,9 @@ def _print_census(result: SearchResult, as_json: bool) -> None:
         return
     multi = ", ".join(f"{n} (k={k})" for n, k in census.multiply_perfect) or "none"
     how = f"{result.backend}, {result.workers} worker{'s' * (result.workers > 1)}"
+    if result.resumed:  # the time is that of the numbers computed, not of those read back
+        computed = census.count - result.resumed_numbers
+        how += f"; {result.resumed_numbers:,} read back from the journal, {computed:,} computed"
     lines = [
         f"census of [{census.lo}, {census.hi}): {census.count:,} numbers in "
         f"{result.wall:.2f} s ({how})",
@@ -165,6 +168,7 @@ def _run_facts(result: SearchResult) -> dict[str, object]:
         "workers": result.workers,
         "chunks": result.chunks,
         "resumed": result.resumed,
+        "resumed_numbers": result.resumed_numbers,
     }
 
 
@@ -208,6 +212,13 @@ class _Progress:
         if self.bar is None:
             return
         if self.planned is None:
+            if self.since is None:  # the first report is the baseline: it may carry chunks
+                self.since = (time.monotonic(), done)  # read back from a journal at once
+                bar = self.bar
+                bar.initial = bar.n = bar.last_print_n = done
+                bar.start_t = bar.last_print_t = bar._time()
+                bar.refresh()
+                return
             self.bar.update(done - self.bar.n)
             return
         work, now = self.planned.work_before(self.lo + done), time.monotonic()

@@ -53,6 +53,7 @@ class SearchResult:
     worker_chunks: tuple[int, ...]  # chunks run, per worker (resumed ones not included)
     retried: int  # chunks run again after their worker died
     resumed: int = 0  # chunks taken from the journal, not run
+    resumed_numbers: int = 0  # the numbers those chunks cover
 
     @property
     def imbalance(self) -> float:
@@ -152,10 +153,12 @@ def search(
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
     with _open_journal(s.journal, chunks, s.job.amicable) as book:
         resumed = _resume(book, chunks, merged)
+        resumed_numbers = merged.numbers_done
         closed_form = ClosedForm(s.lo, s.hi)  # Σσ for the check, while the chunks run
         run = _run(s, chunks, merged, book, started)
     census = _verified(merged.census(), closed_form.wait(run.deadline, s.timeout))
-    return _result(s, chunks, census, run, resumed, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    return _result(s, chunks, census, run, (resumed, resumed_numbers), wall)
 
 
 def _checked(**args: Any) -> _Settings:
@@ -338,7 +341,7 @@ def _verified(census: Census, expected: int) -> Census:
 
 
 def _result(
-    s: _Settings, chunks: Plan, census: Census, run: Run, resumed: int, wall: float
+    s: _Settings, chunks: Plan, census: Census, run: Run, resumed: tuple[int, int], wall: float
 ) -> SearchResult:
     workers = sorted(run.busy)
     return SearchResult(
@@ -352,8 +355,9 @@ def _result(
         kernel=s.job.kernel,
         release_gil=s.job.release_gil,
         chunk_size=chunks.chunk_size,
-        chunks=sum(run.done.values()) + resumed,
-        resumed=resumed,
+        chunks=sum(run.done.values()) + resumed[0],
+        resumed=resumed[0],
+        resumed_numbers=resumed[1],
         wall=wall,
         startup=run.startup,
         shutdown=run.shutdown,
