@@ -63,7 +63,7 @@ def test_missing_support_is_a_clear_error():
     if not MISSING:
         pytest.skip("this Python has InterpreterPoolExecutor")
     assert "interpreters-pep-734" in MISSING and ".[interpreters]" in MISSING and "3.14" in MISSING
-    with pytest.raises(ImportError, match=r"perfectly\[interpreters\]"):
+    with pytest.raises(ImportError, match=r"interpreters-pep-734"):
         perfectly.search(1, 100, backend="interpreters", workers=2)
     done = run_cli("search", "1", "100", "--backend", "interpreters")
     assert done.returncode == 2

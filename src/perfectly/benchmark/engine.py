@@ -76,16 +76,24 @@ def baseline_groups(params: Params) -> list[Group]:
 
 
 def check_output(output: Path) -> None:
-    """Make the results folder now and write a scratch file in it, so that a run whose
-    results could not be written stops before it measures; ``ValueError`` says why."""
+    """Try the results folder now (made, a scratch file written, and what was made for the
+    try removed again), so that a run whose results could not be written stops before it
+    measures; ``ValueError`` says why."""
+    made = []
     try:
-        output.mkdir(parents=True, exist_ok=True)
+        for folder in [*reversed(output.parents), output]:
+            if not folder.exists():
+                folder.mkdir()
+                made.append(folder)
         with tempfile.TemporaryFile(dir=output):
             pass
     except OSError as exc:
         raise ValueError(
             f"--output {output}: results cannot be written there ({exc.strerror or exc})"
         ) from None
+    finally:
+        for folder in reversed(made):
+            folder.rmdir()
 
 
 def _run_directory(output: Path) -> Path:
