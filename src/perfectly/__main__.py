@@ -168,7 +168,6 @@ def _run_facts(result: SearchResult) -> dict[str, object]:
         "workers": result.workers,
         "chunks": result.chunks,
         "resumed": result.resumed,
-        "resumed_numbers": result.resumed_numbers,
     }
 
 
