@@ -309,6 +309,35 @@ def test_a_resumed_search_counts_read_back_and_computed_work_apart(tmp_path):
 
 
 @pytest.mark.timeout(60)
+def test_a_long_search_says_first_how_long_and_what_it_adds():
+    """[1, 1e13) takes hours here: the terminal is told so, and that the even perfect
+    numbers follow from the Mersenne primes, before the search starts."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*CLI, "search", "1", "1e13", "--workers", "2"],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+            env=ENV,
+        )
+    finally:
+        os.close(slave)
+    try:
+        seen, end = b"", time.monotonic() + 40
+        while b"Euclid-Euler" not in seen and time.monotonic() < end:
+            seen += os.read(master, 65536)
+        proc.send_signal(signal.SIGINT)
+        seen += _read_all(master, proc, 30).encode()
+    finally:
+        os.close(master)
+    text = seen.decode("utf-8", "replace")
+    assert re.search(r"this takes about \d+ h", text), text
+    assert "Mersenne prime" in text and "odd ones included" in text and "--journal" in text
+    assert proc.returncode == 130
+
+
+@pytest.mark.timeout(60)
 def test_no_progress_bar_on_a_terminal_with_no_progress():
     proc, out = _on_a_terminal([*BAR_ARGS, "--no-progress"])
     assert proc.returncode == 0, out

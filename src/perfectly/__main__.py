@@ -15,7 +15,7 @@ from perfectly._cli_numbers import parse_int
 from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
 from perfectly.arithmetic import classify, sigma
 from perfectly.census import Census
-from perfectly.estimate import Estimate, describe, estimate
+from perfectly.estimate import Estimate, describe, duration, estimate
 from perfectly.journal import JournalError
 from perfectly.search import SearchResult, search
 
@@ -301,6 +301,21 @@ _SEARCH_OPTIONS = (
 )
 
 
+#: Seconds from which a search on a terminal first says how long it will take, and why.
+LONG_SEARCH = 600.0
+
+
+def _long_search_note(planned: Estimate, journal: str | None) -> str:
+    """What a long search will cost, and what it adds to what is known."""
+    keep = "" if journal else " (add --journal FILE to make it resumable)"
+    return (
+        f"perfectly: this takes about {duration(planned.seconds)} here{keep}. The even "
+        "perfect numbers are known without it: 2**(p-1) * (2**p - 1) for each Mersenne "
+        "prime 2**p - 1 (Euclid-Euler); what the search adds is the proof that the range "
+        "holds no other perfect number, odd ones included, and its census."
+    )
+
+
 def _dask_options(args: argparse.Namespace) -> dict[str, Any] | None:
     """``backend_options`` from ``--scheduler`` and ``--trust-scheduler``."""
     if args.trust_scheduler and args.scheduler is None:
@@ -311,21 +326,24 @@ def _dask_options(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    planned = None
-    bar = sys.stderr.isatty() and not args.no_progress
-    if args.estimate or (bar and args.hi - args.lo >= ESTIMATED_BAR):
-        planned = estimate(
-            args.lo,
-            args.hi,
-            kernel=args.kernel,
-            **{name: getattr(args, name) for name in _ESTIMATE_OPTIONS},
-        )
-    if args.estimate:
-        assert planned is not None
-        print(json.dumps(planned.to_dict()) if args.json else describe(planned))
-        return 0
-    progress = _Progress(args.lo, max(args.lo, args.hi), planned, shown=not args.no_progress)
+    progress: _Progress | None = None
     try:
+        planned = None
+        bar = sys.stderr.isatty() and not args.no_progress
+        if args.estimate or (bar and args.hi - args.lo >= ESTIMATED_BAR):
+            planned = estimate(
+                args.lo,
+                args.hi,
+                kernel=args.kernel,
+                **{name: getattr(args, name) for name in _ESTIMATE_OPTIONS},
+            )
+        if args.estimate:
+            assert planned is not None
+            print(json.dumps(planned.to_dict()) if args.json else describe(planned))
+            return 0
+        if planned is not None and planned.seconds >= LONG_SEARCH:
+            print(_long_search_note(planned, args.journal), file=sys.stderr)
+        progress = _Progress(args.lo, max(args.lo, args.hi), planned, shown=not args.no_progress)
         result = search(
             args.lo,
             args.hi,
@@ -334,7 +352,10 @@ def _search(args: argparse.Namespace) -> int:
             progress=progress,
             **{name: getattr(args, name) for name in _SEARCH_OPTIONS},
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while estimating, setting up the bar or searching
+        if progress is None:
+            print("perfectly: interrupted before the search started", file=sys.stderr)
+            return 130
         progress.close()
         where = f"interrupted after {progress.done:,} of {args.hi - args.lo:,} numbers"
         hint = (

@@ -265,13 +265,13 @@ def describe(e: Estimate) -> str:
     how = f"{e.backend}, {e.workers} worker{'s' * (e.workers > 1)}"
     primes = f"; {e.primes:.1f} s making the sieving primes" if e.primes >= 0.05 else ""
     return (
-        f"estimate for [{e.lo}, {e.hi}): {_duration(e.seconds)} ({how}; {e.chunks:,} chunks; "
+        f"estimate for [{e.lo}, {e.hi}): {duration(e.seconds)} ({how}; {e.chunks:,} chunks; "
         f"{rate} ns per number and chunk set-up, timed here at {len(e.samples)} "
         f"point{'s' * (len(e.samples) != 1)} in {e.took:.1f} s{primes})"
     )
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """3.2 s, 14 min 5 s, 5 h 12 min, 3 d 4 h."""
     if seconds < 60:
         return f"{seconds:.3g} s"
