@@ -14,6 +14,11 @@ import os
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+#: Written into a pure-Python build, so that the installed package knows the compiled
+#: kernel is missing by choice and does not warn at every import (perfectly._core).
+PURE_MARKER = "BUILT_WITHOUT_EXTENSIONS"
 
 DEBUG = os.environ.get("PERFECTLY_CYTHON_DEBUG") == "1"
 NATIVE = os.environ.get("PERFECTLY_MARCH_NATIVE") == "1"
@@ -86,4 +91,18 @@ def extensions() -> list[Extension]:
     return cythonize([extension], include_path=["src"], compiler_directives=directives)
 
 
-setup(ext_modules=extensions())
+class BuildPy(build_py):
+    """The package's Python files, with ``PURE_MARKER`` when built without extensions."""
+
+    def run(self) -> None:
+        super().run()
+        marker = os.path.join(self.build_lib, "perfectly", PURE_MARKER)
+        if not NO_EXTENSIONS:  # a build folder reused after a pure build
+            if os.path.exists(marker):
+                os.remove(marker)
+        else:
+            with open(marker, "w", encoding="utf-8") as file:
+                file.write("built with PERFECTLY_NO_EXTENSIONS=1: no compiled kernel\n")
+
+
+setup(ext_modules=extensions(), cmdclass={"build_py": BuildPy})

@@ -157,3 +157,15 @@ def test_cli_search_without_the_extension(tmp_path):
     assert data["perfect"] == EXPECTED["perfect"]
     assert data["sigma_sum"] == EXPECTED["sigma_sum"]
     assert data["verified"] is True
+
+
+def test_a_pure_python_build_is_quiet_and_says_why(tmp_path):
+    """An install built with PERFECTLY_NO_EXTENSIONS=1 warned "importing perfectly._kernel
+    failed" at every import (2026-12-05): the build leaves a marker, and the choice is
+    respected without the variable at run time."""
+    site = _copy_without_extension(tmp_path)
+    (site / "perfectly" / "BUILT_WITHOUT_EXTENSIONS").write_text("built without\n")
+    out = _probe(tmp_path, no_extensions=None, PYTHONPATH=str(site))
+    assert out["core"] == "python" and out["warnings"] == []
+    assert out["reason"] == "built without the compiled kernel (PERFECTLY_NO_EXTENSIONS=1)"
+    assert out["results"] == EXPECTED

@@ -410,6 +410,12 @@ def check_no_compiler(report: Report, py: Python, src: Path, work: Path, out: Pa
             return
         vpy = make_venv(py, work / "venv-pure", log, f"{wheel}[test]")
         info = build_info(vpy, work, log, PERFECTLY_NO_EXTENSIONS="1")
+        # The build's choice is recorded: without the variable at run time, an import
+        # is quiet (a RuntimeWarning would be an error here) and says why.
+        code = "import perfectly; print(perfectly.build_info()['reason'])"
+        quiet = run([str(vpy), "-W", "error", "-c", code], log=log, cwd=work, env=tool_env())
+        if "PERFECTLY_NO_EXTENSIONS=1" not in quiet.stdout:
+            report.fail(f"pure wheel without the variable: {quiet.stdout.strip()!r}")
         _, line, passed = run_tests(
             vpy, src / "tests" / "test_fallback.py", work, log, PERFECTLY_NO_EXTENSIONS="1"
         )

@@ -1,7 +1,9 @@
 """Which kernel is active: the compiled extension, or the pure-Python fallback.
 
 The extension is used when it imports; ``PERFECTLY_NO_EXTENSIONS=1`` forces the
-fallback. Falling back because the extension is missing warns once, at import.
+fallback. Falling back because the extension is missing warns once, at import, unless
+the install was built without it on purpose (``PERFECTLY_NO_EXTENSIONS=1`` at build
+time leaves ``BUILT_WITHOUT_EXTENSIONS`` in the package: see setup.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 from perfectly import _reference
 from perfectly._validate import KERNELS
 
+#: The file a pure-Python build leaves in the package (setup.py writes it).
+PURE_MARKER = "BUILT_WITHOUT_EXTENSIONS"
+
 
 def _load() -> tuple[ModuleType, str]:
     if os.environ.get("PERFECTLY_NO_EXTENSIONS") == "1":
@@ -26,6 +31,8 @@ def _load() -> tuple[ModuleType, str]:
         # missing module makes that say "partially initialized module ... circular import".
         _kernel = importlib.import_module("perfectly._kernel")
     except ImportError as exc:
+        if os.path.exists(os.path.join(os.path.dirname(__file__), PURE_MARKER)):
+            return _reference, "built without the compiled kernel (PERFECTLY_NO_EXTENSIONS=1)"
         warnings.warn(
             "perfectly: the compiled kernel is unavailable (importing perfectly._kernel "
             f"failed: {type(exc).__name__}: {exc}); using the much slower pure-Python kernel",
