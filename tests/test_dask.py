@@ -345,3 +345,41 @@ def test_loopback_and_trusted_addresses_are_tried(cluster):
             backend="dask",
             backend_options={"scheduler": "tcp://127.0.0.1:1", "trust_scheduler": True},
         )
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+@pytest.mark.timeout(120)
+def test_an_embedded_worker_killed_with_retries_0_stops_the_run_and_leaves_nothing():
+    """The run's error comes at once (the embedded cluster allows no failures), and no
+    process of the cluster outlives it (a pass counted one, 2026-12-05)."""
+    from perfectly import WorkerLostError
+
+    multiprocessing.active_children()
+    before = _child_pids()
+    box = {}
+
+    def run():
+        try:
+            search(1, 3 * 10**10, backend="dask", workers=2, retries=0)
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline, workers = time.monotonic() + 60, set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = {p for p in _child_pids() - before if "spawn_main" in cmdline(p)}
+        time.sleep(0.1)
+    assert len(workers) == 2, "the embedded cluster's workers did not start"
+    time.sleep(2.0)  # chunks are running
+    os.kill(min(workers), signal.SIGKILL)
+    killed = time.monotonic()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert isinstance(box.get("error"), WorkerLostError), box
+    assert time.monotonic() - killed < 30
+    deadline = time.monotonic() + 15
+    while (left := _child_pids() - before) and time.monotonic() < deadline:
+        multiprocessing.active_children()
+        time.sleep(0.1)
+    assert not left, f"left running: {[cmdline(p) for p in left]}"
