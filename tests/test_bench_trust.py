@@ -508,3 +508,13 @@ def test_speedup_and_its_interval_come_from_the_same_rounds():
         if row.speedup_interval is not None:
             low, high = row.speedup_interval
             assert low <= row.speedup <= high, row.scenario.id
+
+
+@pytest.mark.parametrize("name", sorted(rigor.PRESETS))
+def test_every_preset_takes_rounds_enough_to_name_a_winner_without_scipy(name):
+    """--quick took 3 rounds, and without SciPy the exact permutation test on 3 against 3
+    cannot go below p = 0.1: every line read "inconclusive … too few runs" (2026-12-05)."""
+    rounds = rigor.PRESETS[name].repeat
+    assert rounds >= rigor.FEWEST_ROUNDS
+    apart = stats.permutation_test([1.0 + i / 100 for i in range(rounds)], [2.0] * rounds)
+    assert apart.testable and apart.significant, apart

@@ -162,7 +162,7 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
     add(
         "--quick",
         action="store_true",
-        help="under a minute: serial, threads and processes at one worker per CPU, 3 to 5 rounds",
+        help="under a minute: serial, threads and processes at one worker per CPU, 4 to 6 rounds",
     )
     add(
         "--baselines",

@@ -36,12 +36,17 @@ class Policy:
         return dataclasses.asdict(self)
 
 
+#: The fewest rounds of a preset: with 4 rounds each, the exact permutation test (what
+#: decides a verdict without SciPy) can reach p = 2/70 ≈ 0.029 < ALPHA; with 3 it cannot
+#: go below 2/20 = 0.1, so no verdict could name a winner.
+FEWEST_ROUNDS = 4
+
 PRESETS = {
-    "fast": Policy("fast", repeat=3, warmup=1, bound=0.10, max_rounds=6, reruns=1),
+    "fast": Policy("fast", repeat=4, warmup=1, bound=0.10, max_rounds=6, reruns=1),
     "default": Policy("default", repeat=5, warmup=1, bound=0.05, max_rounds=15, reruns=3),
     "rigorous": Policy("rigorous", repeat=10, warmup=2, bound=0.02, max_rounds=40, reruns=6),
     # --quick without a preset: its few scenarios, fewer rounds, a looser bound
-    "quick": Policy("quick", repeat=3, warmup=1, bound=0.10, max_rounds=5, reruns=1),
+    "quick": Policy("quick", repeat=4, warmup=1, bound=0.10, max_rounds=6, reruns=1),
 }
 
 
