@@ -1129,6 +1129,10 @@ def test_compare_says_same_names_the_unmatched_and_shows_both_ranges(tmp_path):
     assert "same" in steady and "faster" not in steady and "slower" not in steady
     assert "1.00×" not in text
     assert "ranges differ: A [1, 1,001), B [1, 2,001)" in text
+    wider = lines[lines.index("synthetic wider") + 1]
+    assert "not compared" in wider and "slower" not in wider and "significant" not in wider
+    assert text.count("1 not compared (different ranges") == 1  # and not counted as slower
+    assert "0 significantly slower" in text
     assert "only in A (1):" in text and "scaling/sieve-dynamic/only-a/threads/w2" in text
     assert "only in B (1):" in text and "scaling/sieve-dynamic/only-b/threads/w2" in text
 

@@ -4,7 +4,9 @@ Scenarios are matched by id. For each pair the line gives both medians, the rati
 ("1.23× slower", "1.10× faster", or "same" when it rounds to 1.00), and the verdict of
 a two-sample test on the two sets of timings (Welch's t-test with scipy, else a
 permutation test; see :mod:`.stats`): "not significant" when p ≥ 0.05, as pyperf says
-it. Both files are read whatever their schema version.
+it. A scenario whose range differs between the files (auto-sizing chose another size)
+is shown but not compared or counted: its times are of different work. Both files are
+read whatever their schema version.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Row:
 
     @property
     def change(self) -> str:
+        if not self.same_range:
+            return "not compared"
         if f"{self.ratio:.2f}" == "1.00":
             return "same"
         if self.ratio > 1:
@@ -49,6 +53,8 @@ class Row:
 
     @property
     def verdict(self) -> str:
+        if not self.same_range:
+            return "different ranges: times of different work"
         p = self.significance.pvalue
         if p is None:
             return "too few values to test"
@@ -117,11 +123,14 @@ def render(path_a: str, a: Results, path_b: str, b: Results, *, use_scipy: bool 
             f"  {r.a.label:34} {fmt_time(r.a.median):>9} -> {fmt_time(r.b.median):>9}  "
             f"{r.change:>13}  {r.verdict}{r.range_note}"
         )
-    slower = sum(r.significance.significant and r.ratio > 1 for r in rows)
-    faster = sum(r.significance.significant and r.ratio < 1 for r in rows)
+    alike = [r for r in rows if r.same_range]  # pyperf's compare_to refuses the others
+    slower = sum(r.significance.significant and r.ratio > 1 for r in alike)
+    faster = sum(r.significance.significant and r.ratio < 1 for r in alike)
+    unlike = len(rows) - len(alike)
     lines.append("")
     lines.append(
         f"{len(rows)} scenarios in both: {faster} significantly faster in B, {slower} "
-        f"significantly slower, {len(rows) - faster - slower} not significantly different"
+        f"significantly slower, {len(alike) - faster - slower} not significantly different"
+        + (f", {unlike} not compared (different ranges: fix them with --size)" if unlike else "")
     )
     return "\n".join(lines + _only("A", only_a) + _only("B", only_b))
