@@ -9,6 +9,7 @@ is disturbed on purpose by busy-loop processes, one per CPU.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -518,3 +519,60 @@ def test_every_preset_takes_rounds_enough_to_name_a_winner_without_scipy(name):
     assert rounds >= rigor.FEWEST_ROUNDS
     apart = stats.permutation_test([1.0 + i / 100 for i in range(rounds)], [2.0] * rounds)
     assert apart.testable and apart.significant, apart
+
+
+def test_costs_at_or_below_zero_are_below_resolution_not_results():
+    """ "Sending a chunk: −27.0 µs" and "threads 0.00 µs" were printed as results."""
+    derived = {
+        "overheads": [
+            {"backend": "threads", "start_method": None, "workers": 2, "cost": -3e-6},
+            {"backend": "processes", "start_method": "fork", "workers": 2, "cost": 0.019},
+        ],
+        "messages": [
+            {"backend": "serial", "start_method": None, "per_chunk": 5e-5, "message": 0.0},
+            {"backend": "processes", "start_method": "fork", "per_chunk": 1e-4, "message": -27e-6},
+        ],
+    }
+    start, send = verdict._overhead_verdict(derived, 2)
+    assert "threads below this run's resolution" in start and "19.0 ms" in start
+    assert "processes (fork) below this run's resolution" in send
+    assert "-" not in start + send and "−" not in start + send and "0.00" not in start
+
+
+@pytest.fixture(scope="module")
+def quick_doc(tmp_path_factory):
+    """A real, tiny --quick run's results document."""
+    from perfectly.benchmark.cli import main
+
+    out = tmp_path_factory.mktemp("quick")
+    argv = ["--quick", "--size", "sieve=20000,trial=3000,python-sieve=400,python-trial=300"]
+    flags = ["--repeat", "2", "--warmup", "0", "--no-plots", "--no-progress"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, *flags, "--output", str(out)]) == 0
+    (path,) = out.glob("*/results.json")
+    return json.loads(path.read_text())
+
+
+def _python_threads(doc, *, disturbed, startup_cost):
+    """The run with its kept runs marked (un)disturbed and the measured start-up set:
+    what the verdict's reasons must follow from; and its pure-Python threads record."""
+    doc = json.loads(json.dumps(doc))
+    for scenario in doc["scenarios"]:
+        for run in scenario["runs"]:
+            run["disturbed"] = ["other work"] if disturbed else []
+    for entry in doc["derived"]["overheads"]:
+        entry["cost"] = startup_cost
+    done = results.Results.from_json(doc)
+    rows = analysis.main_rows(done.records)
+    return done, analysis.pick(rows, variant="python", backend="threads", workers=done.cpus)
+
+
+def test_no_speedup_is_blamed_on_start_up_only_where_the_numbers_say_so(quick_doc):
+    """Under load it said "the range is too small for the start-up" of 0.25 s of work
+    against 24 ms of start-up, with other work at 80 % of the CPUs (2026-12-05)."""
+    done, threads = _python_threads(quick_doc, disturbed=True, startup_cost=1e-9)
+    assert "disturbed by other work" in verdict._why_not_faster(done, threads)
+    done, threads = _python_threads(quick_doc, disturbed=False, startup_cost=1e-9)
+    assert "far more than starting the workers" in verdict._why_not_faster(done, threads)
+    done, threads = _python_threads(quick_doc, disturbed=False, startup_cost=1.0)
+    assert "too small for the start-up" in verdict._why_not_faster(done, threads)

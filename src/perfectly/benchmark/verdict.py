@@ -107,8 +107,29 @@ def _variant_line(results: Results, variant: str, rows: list[Record]) -> str | N
         line += f" — {text}{reasons.get(winner, '')}"
     best = max((r.speedup or 0.0 for r in (threads, procs) if r), default=0.0)
     if best < 1 and not _overloaded(results):
-        line += "; no parallel run beat serial here: the range is too small for the start-up"
+        line += "; no parallel run beat serial here" + _why_not_faster(results, threads, procs)
     return line + "."
+
+
+def _why_not_faster(results: Results, *runs: Record | None) -> str:
+    """Why no parallel run beat serial, as the measurements say: disturbed runs; or serial
+    work far above the workers' start-up (so not the start-up); or a range too small."""
+    ran = [r for r in runs if r is not None]
+    if any(disturbed_share(r) >= 0.5 for r in ran):
+        return ", and most of their runs were disturbed by other work on the machine"
+    by_id = {r.id: r for r in results.records}
+    serial = [by_id[r.reference].median for r in ran if r.reference in by_id]
+    startup = [
+        o["cost"]
+        for o in results.derived.get("overheads", [])
+        if o["workers"] == results.cpus and o["backend"] in {r.scenario.backend for r in ran}
+    ]
+    if serial and startup and min(serial) > 10 * max(max(startup), 0.0):
+        return (
+            f", though its {fmt_time(min(serial))} of serial work is far more than starting "
+            f"the workers ({fmt_time(max(startup))}): the CPUs were not all free for them"
+        )
+    return ": the range is too small for the start-up"
 
 
 def _overloaded(results: Results) -> str | None:
@@ -140,10 +161,17 @@ def verdict(results: Results) -> list[str]:
     gil = pick(main, variant="compiled-gil", backend="threads", workers=cpus)
     nogil = pick(main, variant="compiled-nogil", backend="threads", workers=cpus)
     if gil and nogil:
-        lines.append(
+        line = (
             f"What releasing the GIL buys: the same compiled loop under threads × {cpus} "
-            f"goes from {_x(gil)} (GIL held) to {_x(nogil)} (GIL released)."
+            f"goes from {_x(gil)} (GIL held) to {_x(nogil)} (GIL released)"
         )
+        if (nogil.speedup or 0.0) < 1.1 * (gil.speedup or 0.0) and cpus > 1:
+            line += (
+                ", no gain here: most runs were disturbed by other work"
+                if max(disturbed_share(gil), disturbed_share(nogil)) >= 0.5
+                else ", no gain here: the workers did not have the CPUs to themselves"
+            )
+        lines.append(line + ".")
     lines += _schedule_verdict(results)
     lines += _oversubscription_verdict(main, cpus)
     lines += _startmethod_verdict(records, cpus)
@@ -266,10 +294,10 @@ def _overhead_verdict(derived: dict[str, Any], cpus: int) -> list[str]:
     rows = [o for o in derived["overheads"] if o["workers"] == cpus]
     if not rows:
         return []
-    parts = [f"{_name(o)} {fmt_time(max(o['cost'], 0.0))}" for o in rows]
+    parts = [f"{_name(o)} {_cost(o['cost'])}" for o in rows]
     out = [f"Starting and stopping {cpus} workers (one number each): " + ", ".join(parts) + "."]
     messages = derived["messages"]
-    parts = [f"{_name(m)} {fmt_time(m['message'])}" for m in messages if m["backend"] != "serial"]
+    parts = [f"{_name(m)} {_cost(m['message'])}" for m in messages if m["backend"] != "serial"]
     serial = next((m for m in messages if m["backend"] == "serial"), None)
     tail = f" on top of the kernel's own {fmt_time(serial['per_chunk'])} per call" if serial else ""
     if parts:
@@ -277,6 +305,12 @@ def _overhead_verdict(derived: dict[str, Any], cpus: int) -> list[str]:
             "Sending a chunk out and its summary back costs " + ", ".join(parts) + tail + "."
         )
     return out
+
+
+def _cost(seconds: float) -> str:
+    """A cost measured as a difference of two medians; zero or less is below what the
+    run can resolve (the noise of the two), not a result."""
+    return fmt_time(seconds) if seconds > 0 else "below this run's resolution"
 
 
 def _crossover_verdict(derived: dict[str, Any]) -> list[str]:
