@@ -1216,3 +1216,13 @@ def test_counts_in_help_and_header_agree_with_their_nouns():
     shown = " ".join(err.getvalue().split())
     assert "warm-up(s)" not in shown and "up to 1 disturbed runs" not in shown
     assert "1 warm-up;" in shown and "up to 1 disturbed run re-run" in shown
+
+
+def test_ranges_grow_with_the_machine():
+    """0.25 s of serial work whatever the CPU count left each of 64 workers 4 ms, about
+    what starting a forked worker costs (2026-12-05): at least 0.125 s per worker now."""
+    assert sizing.default_target(1) == sizing.default_target(2) == 0.25
+    assert sizing.default_target(16) == 2.0 and sizing.default_target(64) == 8.0
+    sizes = {"sieve": 10**8, "target_seconds": 8.0, "calibrated": ["sieve"]}
+    (line,) = sizing.describe(sizes, None, 64)
+    assert "about 8 s of serial work (0.12 s per worker at 64)" in line

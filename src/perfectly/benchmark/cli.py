@@ -220,9 +220,7 @@ def params_from(args: argparse.Namespace) -> Params:
     backends = _checked(args.backends, default_backends, "--backends", BACKENDS)
     check_installed(backends)
     methods = _checked(args.methods, METHODS, "--methods", METHODS)
-    spec = args.size or sizing.SizeSpec(
-        target=sizing.QUICK_TARGET if quick else sizing.DEFAULT_TARGET
-    )
+    spec = args.size or sizing.SizeSpec(target=sizing.default_target(cpus))
     keys = {f"python-{m}" if v == "python" else m for v in variants for m in methods}
     keys.add("python-sieve" if variants == ("python",) else "sieve")  # other sections
     sizes = sizing.resolve(spec, tuple(sorted(keys)))

@@ -27,10 +27,20 @@ from perfectly._core import kernel_module
 from perfectly.benchmark.formatting import fmt_count
 
 SIZE_KEYS = ("sieve", "trial", "python-sieve", "python-trial")
-DEFAULT_TARGET = 0.25  # seconds of serial work per scenario, default run
-#: --quick: as much work per range as the full run, so that its answer does not hinge on
-#: starting workers (tens of milliseconds); it saves time on contenders and rounds instead.
-QUICK_TARGET = DEFAULT_TARGET
+DEFAULT_TARGET = 0.25  # seconds of serial work per scenario, default run, at least
+#: ... and at least this much per worker at one worker per CPU: a fixed 0.25 s would leave
+#: each of 64 workers 4 ms, about what starting a forked worker costs.
+PER_WORKER_TARGET = 0.125
+#: --quick takes as much work per range as the full run, so that its answer does not hinge
+#: on starting workers (tens of milliseconds); it saves time on contenders and rounds.
+
+
+def default_target(cpus: int) -> float:
+    """Seconds of serial work per range on a machine with ``cpus`` CPUs: 0.25 s up to 2
+    CPUs, then 0.125 s for each worker of a run at one worker per CPU."""
+    return max(DEFAULT_TARGET, PER_WORKER_TARGET * cpus)
+
+
 MIN_SIZE = 100
 #: (kernel, method, numbers in the smaller probe, bounds on the exponent of n in the
 #: cost) per size key. The cost is fitted as c·n^e from probes of n and 4n: the sieve is
@@ -83,10 +93,13 @@ _LABELS = {
 }
 
 
-def describe(sizes: dict[str, object], startup: tuple[str, float] | None = None) -> list[str]:
+def describe(
+    sizes: dict[str, object], startup: tuple[str, float] | None = None, cpus: int | None = None
+) -> list[str]:
     """One line per range measured (``sizes`` as :meth:`Sizes.to_json` wrote it): its
     size, and why it is that big. ``startup``: what starting the workers was measured to
-    cost (a name and seconds), if it was."""
+    cost (a name and seconds), if it was; ``cpus``: the machine's, to say the work each
+    worker gets at one worker per CPU."""
     target = sizes.get("target_seconds")
     calibrated = sizes.get("calibrated", [])
     lines = []
@@ -98,6 +111,8 @@ def describe(sizes: dict[str, object], startup: tuple[str, float] | None = None)
             lines.append(f"{_LABELS[key]} [1, {fmt_count(n)}]: as given by --size")
             continue
         why = f"about {target:.2g} s of serial work"
+        if cpus:
+            why += f" ({target / cpus:.2g} s per worker at {cpus})"
         if startup is None:
             why += ", more than starting workers costs (tens of ms with fork)"
         else:

@@ -113,7 +113,7 @@ def table(results: Results) -> str:
     """The results as text tables, one per group, in the order they were measured."""
     lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
     sizes = results.parameters.get("sizes", {})
-    lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results))]
+    lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results), results.cpus)]
     section, python = None, None
     crossover: dict[str | None, list[Record]] = defaultdict(list)
     for (sec, title), rows in _groups(results).items():
