@@ -576,3 +576,31 @@ def test_no_speedup_is_blamed_on_start_up_only_where_the_numbers_say_so(quick_do
     assert "far more than starting the workers" in verdict._why_not_faster(done, threads)
     done, threads = _python_threads(quick_doc, disturbed=False, startup_cost=1.0)
     assert "too small for the start-up" in verdict._why_not_faster(done, threads)
+
+
+def test_plot_titles_say_what_was_measured(quick_doc):
+    """speedup.png said "median of 3 runs" when scenarios ran 3-15 rounds, and busy.png an
+    imbalance other than the table's (2026-12-05)."""
+    pytest.importorskip("matplotlib")
+    from perfectly.benchmark import plots
+
+    done = results.Results.from_json(json.loads(json.dumps(quick_doc)))
+    fig = plots.speedup_figure(done)
+    title = fig._suptitle.get_text()
+    scaling = [r for r in done.records if r.scenario.section == "scaling" and r.speedup]
+    counts = sorted({len(r.values) for r in scaling})
+    rounds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    assert f"median of {rounds} rounds" in title, title
+    assert f"at {done.cpus} workers" in title  # --quick: one worker count
+    busy = plots.busy_figure(done)
+    if busy is not None:
+        labels = [t.get_text() for ax in busy.axes for t in ax.get_legend().get_texts()]
+        trial = [
+            r
+            for r in done.records
+            if r.scenario.section == "scaling" and r.scenario.method == "trial"
+        ]
+        shown = {f"{r.imbalance:.2f}" for r in trial if r.imbalance is not None}
+        assert labels and all(
+            any(f"imbalance {v} (median of runs)" in t for v in shown) for t in labels
+        )

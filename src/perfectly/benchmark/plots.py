@@ -137,8 +137,12 @@ def speedup_figure(results: Results, interval: Interval = INTERVAL) -> Any:
             ax.set_xticks(sorted({r.scenario.workers for r in rows}))
             ax.grid(alpha=0.3)
     legend_outside(fig, axes.flat)
+    counts = sorted({len(r.values) for r in rows})
+    rounds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    workers = sorted({r.scenario.workers for r in rows if r.scenario.backend != "serial"})
+    at = f" at {workers[0]} workers" if len(workers) == 1 else ""
     fig.suptitle(
-        f"Speedup over serial, median of {results.parameters['repeat']} runs, error bars "
+        f"Speedup over serial{at}, median of {rounds} rounds, error bars "
         f"{_interval_name(interval)} — {results.machine['cpu_model']}, {results.cpus} CPUs",
         fontsize=10,
     )
@@ -309,8 +313,9 @@ def busy_figure(results: Results) -> Any:
                 values,
                 width=0.4,
                 color=shade,
-                label=f"{r.scenario.schedule}: imbalance {run.imbalance:.2f}, "
-                f"{run.wall * 1e3:.0f} ms in all",
+                # the table's figure (the median over the runs), then the run drawn
+                label=f"{r.scenario.schedule}: imbalance {r.imbalance or run.imbalance:.2f} "
+                f"(median of runs); bars: the median run, {run.wall * 1e3:.0f} ms",
             )
         ax.set_xticks(range(results.cpus), [str(i) for i in range(results.cpus)])
         name = s.label.rsplit(", ", 1)[0]  # the contender, without the schedule
