@@ -604,3 +604,32 @@ def test_plot_titles_say_what_was_measured(quick_doc):
         assert labels and all(
             any(f"imbalance {v} (median of runs)" in t for v in shown) for t in labels
         )
+
+
+@pytest.mark.parametrize("disturbed", [False, True])
+def test_a_comparison_across_interpreters_carries_their_disturbance(quick_doc, disturbed):
+    """--python runs the interpreters one after the other; load fell from 8.5 to 3.8
+    between the halves and the headline named the faster interpreter with no caveat."""
+    import dataclasses
+
+    from perfectly.benchmark import across, pythons
+
+    here = pythons.probe(sys.executable)
+    halves = []
+    for label, marked in (("3.11", False), ("3.13", disturbed)):
+        doc = json.loads(json.dumps(quick_doc))
+        for scenario in doc["scenarios"]:
+            for run in scenario["runs"]:
+                run["disturbed"] = ["other work took 80 %"] if marked else []
+        halves.append((dataclasses.replace(here, label=label), results.Results.from_json(doc)))
+    first = halves[0][1]
+    base = results.Results(
+        "2026-12-05T00:00:00+00:00", True, first.machine, first.parameters, [], {}
+    )
+    merged, _ = pythons.merge(halves, base)
+    caveat = across._halves_caveat(merged)
+    if disturbed:
+        assert "ran one after the other" in caveat and "100% of 3.13's" in caveat
+        assert "0% of 3.11's" in caveat
+    else:
+        assert caveat == ""

@@ -135,6 +135,27 @@ def _fastest(cells: dict[str, dict[str, Record]], names: dict[str, str]) -> str:
     return f"fastest overall: {WAYS.get(key, key)} on {name} ({fmt_time(best)})"
 
 
+#: The share of an interpreter's runs disturbed by other work from which a comparison
+#: across interpreters carries a caveat: they ran one after the other, not interleaved.
+DISTURBED_HALF = 0.1
+
+
+def _halves_caveat(results: Results) -> str:
+    """A caveat when the interpreters' runs, made one interpreter after the other, were
+    disturbed by other work: drift then becomes a difference between interpreters."""
+    shares = {}
+    for label, rows in by_python(results).items():
+        runs = [run for r in rows for run in r.runs]
+        shares[label] = sum(bool(run.disturbed) for run in runs) / len(runs) if runs else 0.0
+    if max(shares.values(), default=0.0) < DISTURBED_HALF:
+        return ""
+    each = ", ".join(f"{share:.0%} of {label}'s" for label, share in shares.items())
+    return (
+        f" (but the interpreters ran one after the other, and other work disturbed {each} "
+        "runs: a difference between them may be the machine's)"
+    )
+
+
 def verdict(results: Results, own: dict[str, list[str]]) -> list[str]:
     """Lines across interpreters (one per variant, and the scaling gap between pure
     Python and the compiled kernel), then each interpreter's own verdict, labelled."""
@@ -146,7 +167,7 @@ def verdict(results: Results, own: dict[str, list[str]]) -> list[str]:
         serial = _serial_part(cells, first)
         parts += [serial] if serial else []
         line = f"{VARIANT_LABELS[variant]}, {workers} workers: " + "; ".join(parts)
-        lines.append(f"{line} — {_fastest(cells, names)}.")
+        lines.append(f"{line} — {_fastest(cells, names)}{_halves_caveat(results)}.")
     lines += _gap_lines(results, names)
     for label, mine in own.items():
         lines += [f"[{label}] {line}" for line in mine]
