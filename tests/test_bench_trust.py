@@ -633,3 +633,20 @@ def test_a_comparison_across_interpreters_carries_their_disturbance(quick_doc, d
         assert "0% of 3.11's" in caveat
     else:
         assert caveat == ""
+
+
+def test_the_threads_or_processes_plot_shows_the_verdict_and_disturbance(quick_doc):
+    """threads-or-processes.png did not show that a run was disturbed or inconclusive."""
+    pytest.importorskip("matplotlib")
+    from perfectly.benchmark import plots
+
+    done, _ = _python_threads(quick_doc, disturbed=True, startup_cost=1e-3)
+    fig = plots.verdict_figure(done)
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels()]
+    assert any(t == "pure Python\ninconclusive" for t in ticks), ticks
+    hatched = [p for ax in fig.axes for p in ax.patches if p.get_hatch()]
+    assert hatched, "disturbed bars are hatched"
+    assert "hatched: most runs disturbed" in fig._suptitle.get_text()
+    done, _ = _python_threads(quick_doc, disturbed=False, startup_cost=1e-3)
+    fig = plots.verdict_figure(done)
+    assert not [p for ax in fig.axes for p in ax.patches if p.get_hatch()]

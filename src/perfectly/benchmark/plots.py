@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from perfectly.benchmark.analysis import speedup_interval
+from perfectly.benchmark.analysis import disturbed_share, speedup_interval
 from perfectly.benchmark.formatting import fmt_time
 from perfectly.benchmark.matrix import COST_TITLE, VARIANTS
 from perfectly.benchmark.model_plot import model_figure
@@ -35,6 +35,7 @@ from perfectly.benchmark.plot_style import MARKS, colour, figure, legend_outside
 from perfectly.benchmark.records import VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
 from perfectly.benchmark.stats import median_interval
+from perfectly.benchmark.verdict import outcome
 
 SEGMENTS = (
     ("whole run", "0.25"),
@@ -191,10 +192,19 @@ def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
                 color=colour(backend),
                 label=f"{name} × {results.cpus}",
             )
+            for bar, r in zip(drawn, shown, strict=True):  # most runs disturbed: hatched
+                if disturbed_share(r) >= 0.5:
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("0.2")
             ax.bar_label(drawn, [f"{r.speedup:.2f}×" for r in shown], padding=3, fontsize=8)
         ax.axhline(1.0, color="0.3", lw=0.8, label="serial (1×)")
         ax.axhline(results.cpus, color="0.6", ls=":", label=f"ideal ({results.cpus}×)")
-        ax.set_xticks(range(len(variants)), [VARIANT_LABELS[v] for v in variants], fontsize=8)
+        said = [_said(results, mine, v) for v in variants]
+        ax.set_xticks(
+            range(len(variants)),
+            [f"{VARIANT_LABELS[v]}\n{s}" for v, s in zip(variants, said, strict=True)],
+            fontsize=8,
+        )
         ax.set_ylim(0, top)
         ax.set_ylabel("speedup over serial")
         ax.set_title(f"{method}", fontsize=9)
@@ -202,10 +212,20 @@ def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
     legend_outside(fig, axes)
     fig.suptitle(
         f"Threads or processes? {results.cpus} workers on {results.cpus} CPUs, error bars "
-        f"{_interval_name(interval)}",
-        fontsize=10,
+        f"{_interval_name(interval)}; under each pair, the verdict; hatched: most runs "
+        "disturbed by other work",
+        fontsize=9,
     )
     return fig
+
+
+def _said(results: Results, rows: list[Record], variant: str) -> str:
+    """The verdict's word on threads against processes for ``variant`` ('' unless both)."""
+    threads, procs = (
+        next((r for r in rows if (r.scenario.variant, r.scenario.backend) == (variant, b)), None)
+        for b in ("threads", "processes")
+    )
+    return outcome(results, threads, procs) if threads and procs else ""
 
 
 def _segments(r: Record) -> tuple[float, float, float, float, float]:

@@ -60,6 +60,13 @@ def _versus(
     return f"{names[winner]} {verb}, {ratio:.1f}× faster ({fmt_p(test.pvalue)})", winner
 
 
+def outcome(results: Results, threads: Record, processes: Record) -> str:
+    """The verdict between threads and processes in two words: "threads win",
+    "processes win" or "inconclusive" (as :func:`verdict` decides it, with its doubts)."""
+    _, winner = _versus(results, threads, processes, ("threads", "processes"))
+    return {0: "threads win", 1: "processes win"}.get(winner, "inconclusive")
+
+
 def _doubts(results: Results, a: Record, b: Record) -> list[str]:
     """Why the machine's state forbids naming a winner between ``a`` and ``b``."""
     out = []
