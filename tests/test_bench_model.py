@@ -307,7 +307,11 @@ def test_model_figure_draws_each_fitted_backend_on_log_axes(tiny):
         assert any(label.startswith(name.split(":")[0]) for label in labels)
     model_line = next(line for line in ax.get_lines() if line.get_label() == "threads, model")
     threads = next(b for b in done.derived["model"]["backends"] if b["backend"] == "threads")
-    assert list(model_line.get_ydata()) == [p["speedup"] for p in threads["predictions"]]
+    preds = threads["predictions"]
+    measured = [p["measured"] for p in preds if p["measured"] is not None]
+    if measured and max(measured) <= model_plot.NO_SCALING:  # not extrapolated: noise
+        preds = [p for p in preds if p["workers"] <= done.derived["model"]["cpus"]]
+    assert list(model_line.get_ydata()) == [p["speedup"] for p in preds]
 
 
 # --------------------------------------------------------------------------------------
@@ -394,3 +398,31 @@ def test_only_too_few_points_skip_a_backend():
     with pytest.raises(model.NotEnoughData, match="at least 3"):
         model.fit(synthetic((1,), cpus=2)[:2])
     assert issubclass(model.NotEnoughData, ValueError)
+
+
+def test_the_model_plot_does_not_extrapolate_a_backend_that_did_not_scale():
+    """model.png drew pure-Python threads (0.9x measured at 2 workers) at 1.28x at 16."""
+    pytest.importorskip("matplotlib")
+    from perfectly.benchmark import model_plot
+    from perfectly.benchmark.plot_style import figure
+
+    def backend(name, measured_at_2, grows):
+        preds = [
+            {
+                "workload": "python/sieve",
+                "workers": w,
+                "speedup": 1 + grows * (w - 1),
+                "measured": measured_at_2 if w == 2 else None,
+                "count": 10**5,
+            }
+            for w in (1, 2, 4, 8, 16)
+        ]
+        return {"backend": name, "predictions": preds}
+
+    ax = figure(4, 3).subplots()
+    model_plot._panel(
+        ax, [backend("threads", 0.9, 0.02), backend("processes", 1.8, 0.8)], "python/sieve", 2
+    )
+    reach = {line.get_label(): max(line.get_xdata()) for line in ax.get_lines()}
+    assert reach["threads, model"] == 2  # stops at this machine's CPUs
+    assert reach["processes, model"] == 16

@@ -16,6 +16,10 @@ from perfectly.benchmark.records import VARIANT_LABELS
 from perfectly.benchmark.results import Results
 
 TICKS = (1, 2, 4, 8, 16, 32, 64)
+#: A backend whose measured speedups stay at or below this did not scale here (threads
+#: under the GIL, say): its fitted serial fraction is noise, and its line is not drawn
+#: beyond this machine's CPUs (it drew pure-Python threads at 1.28x at 16 workers).
+NO_SCALING = 1.1
 #: Markers per start method, so that the process backends' lines can be told apart.
 START_MARKERS = {"fork": "o", "spawn": "^", "forkserver": "s"}
 
@@ -33,6 +37,9 @@ def _panel(ax: Any, backends: list[dict[str, Any]], workload: str, cpus: int) ->
         preds = sorted(
             (p for p in b["predictions"] if p["workload"] == workload), key=lambda p: p["workers"]
         )
+        measured = [p["measured"] for p in preds if p["measured"] is not None]
+        if measured and max(measured) <= NO_SCALING:  # nothing to extrapolate but noise
+            preds = [p for p in preds if p["workers"] <= cpus]
         if not preds:
             continue
         backend, _, method = b["backend"].partition(":")
@@ -96,7 +103,8 @@ def model_figure(results: Results) -> Any:
     fig.suptitle(
         "What more workers would give: the model fitted to this run (lines), the measured "
         "speedups (circles)\nbeyond this machine's CPUs it assumes the serial fraction and "
-        "contention measured here",
+        f"contention measured here; a backend that did not scale here (≤ {NO_SCALING}×) is "
+        "not extrapolated",
         fontsize=9,
     )
     return fig
