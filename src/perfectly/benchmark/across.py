@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from perfectly.benchmark.analysis import VERDICT_VARIANTS, main_rows, pick
+from perfectly.benchmark.analysis import VERDICT_VARIANTS, disturbed_share, main_rows, pick
 from perfectly.benchmark.formatting import fmt_ratio, fmt_time
 from perfectly.benchmark.records import VARIANT_LABELS, Record
 from perfectly.benchmark.results import Results
@@ -200,21 +200,41 @@ def draw(results: Results, directory: Path) -> list[str]:
         return []
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4.2 * len(grid), 3.6), dpi=100, layout="constrained")
+    fig = Figure(figsize=(4.2 * len(grid) + 2.4, 3.8), dpi=100, layout="constrained")
     axes = fig.subplots(1, len(grid), squeeze=False)[0]
     labels = [p["label"] for p in results.pythons]
     for ax, (variant, workers, cells) in zip(axes, grid, strict=True):
         width = 0.8 / len(labels)
         ways = [w for w in WAYS if any(w in c for c in cells.values())]
         for i, label in enumerate(labels):
-            ys = [(cells[label][w].speedup or 0.0) if w in cells[label] else 0.0 for w in ways]
-            xs = [j + i * width for j in range(len(ways))]
-            ax.bar(xs, ys, width, label=describe(results.pythons[i]))
+            shown = [(j, cells[label][w]) for j, w in enumerate(ways) if w in cells[label]]
+            ys = [r.speedup or 0.0 for _, r in shown]
+            spans = [r.speedup_interval or (y, y) for y, (_, r) in zip(ys, shown, strict=True)]
+            low = [y - span[0] for y, span in zip(ys, spans, strict=True)]
+            high = [span[1] - y for y, span in zip(ys, spans, strict=True)]
+            bars = ax.bar(
+                [j + i * width for j, _ in shown],
+                ys,
+                width,
+                yerr=[low, high],
+                capsize=3,
+                label=describe(results.pythons[i]),
+            )
+            for bar, (_, r) in zip(bars, shown, strict=True):  # most runs disturbed
+                if disturbed_share(r) >= 0.5:
+                    bar.set_hatch("///")
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(ways))], [WAYS[w] for w in ways])
         ax.axhline(1.0, color="grey", lw=0.8)
-        ax.axhline(workers, color="grey", lw=0.8, ls=":")
+        ax.axhline(workers, color="grey", lw=0.8, ls=":", label=f"ideal ({workers}×)")
         ax.set_title(f"{VARIANT_LABELS[variant]}, {workers} workers", fontsize=9)
         ax.set_ylabel("speedup over own serial")
-        ax.legend(fontsize=7)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right upper", fontsize=7)  # off the bars
+    fig.suptitle(
+        "Each interpreter's speedup over its own serial run (error bars: 95 % intervals; "
+        "hatched: most runs disturbed).\nA bar above the ideal line is a speedup over a "
+        "slower serial run of that interpreter, not more than the CPUs can give.",
+        fontsize=8,
+    )
     fig.savefig(directory / "interpreters.png", format="png")
     return ["interpreters.png"]
