@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -383,3 +384,41 @@ def test_an_embedded_worker_killed_with_retries_0_stops_the_run_and_leaves_nothi
         multiprocessing.active_children()
         time.sleep(0.1)
     assert not left, f"left running: {[cmdline(p) for p in left]}"
+
+
+@pytest.mark.timeout(120)
+def test_a_timeout_with_long_chunks_stops_the_embedded_cluster_at_once():
+    """A Dask task cannot be interrupted, and a graceful close waited for the running
+    chunk: timeout=3 ended after 7 s with chunks of about 10 s (2026-12-05)."""
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        search(1, 2 * 10**10, backend="dask", workers=2, chunk_size=2 * 10**9, timeout=3)
+    assert time.monotonic() - started < 3 + 2.5
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2, 1.6])
+def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line(delay):
+    """It printed 29-128 traceback lines in 8 of 16 tries (Dask's exit hook met the
+    half-made cluster); Ctrl-C is held back while the cluster starts now."""
+    from conftest import CHILD_ENV, CLI
+
+    proc = subprocess.Popen(
+        [*CLI, "search", "1", "1e9", "--backend", "dask", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=CHILD_ENV,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert (
+        err.strip().splitlines()
+        == [
+            "perfectly: interrupted after 0 of 999,999,999 numbers; add --journal FILE to make a "
+            "search resumable"
+        ]
+        or len(err.strip().splitlines()) == 1
+    ), err
