@@ -414,11 +414,5 @@ def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line(delay):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert (
-        err.strip().splitlines()
-        == [
-            "perfectly: interrupted after 0 of 999,999,999 numbers; add --journal FILE to make a "
-            "search resumable"
-        ]
-        or len(err.strip().splitlines()) == 1
-    ), err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("perfectly: interrupted"), err
