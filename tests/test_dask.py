@@ -393,7 +393,7 @@ def test_a_timeout_with_long_chunks_stops_the_embedded_cluster_at_once():
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         search(1, 2 * 10**10, backend="dask", workers=2, chunk_size=2 * 10**9, timeout=3)
-    assert time.monotonic() - started < 3 + 2.5
+    assert time.monotonic() - started < 3 + 3.0  # 7 s before, on a quiet machine
 
 
 @pytest.mark.timeout(180)
