@@ -90,7 +90,10 @@ def _copy_without_extension(tmp_path) -> Path:
     shutil.copytree(
         spec.submodule_search_locations[0],
         site / "perfectly",
-        ignore=shutil.ignore_patterns("_kernel*.so", "_kernel*.pyd", "__pycache__"),
+        # a missing binary, not a pure build: without the marker such a build leaves
+        ignore=shutil.ignore_patterns(
+            "_kernel*.so", "_kernel*.pyd", "__pycache__", "BUILT_WITHOUT_EXTENSIONS"
+        ),
     )
     return site
 
@@ -105,7 +108,10 @@ def test_no_extensions_env_selects_python_kernel(tmp_path):
 
 
 def test_import_failure_falls_back_with_runtime_warning(tmp_path):
-    out = _probe(tmp_path, no_extensions=None, block_kernel=True)
+    # on a copy without the pure-build marker: an install built without the kernel on
+    # purpose falls back quietly (test_a_pure_python_build_is_quiet_and_says_why)
+    site = _copy_without_extension(tmp_path)
+    out = _probe(tmp_path, no_extensions=None, block_kernel=True, PYTHONPATH=str(site))
     assert out["core"] == "python"
     assert out["reason"].startswith("import failed: blocked by the test suite")
     assert len(out["warnings"]) == 1
