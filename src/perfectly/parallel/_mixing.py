@@ -5,10 +5,12 @@ CPython does not support ``fork()`` while subinterpreters exist in the process: 
 ``search(backend="interpreters")`` ran killed the whole process on 3.13 ("Fatal Python
 error: PyThreadState_Get"). So the process backends start their workers, and the
 interpreters backend makes its interpreters, under one lock; while any worker
-interpreter lives, a process backend on the default start method starts its workers
-with ``forkserver`` instead of ``fork`` (the forkserver is itself started by fork + exec,
-which runs no Python in the child), and one asked for ``fork`` explicitly is refused with
-a ``RuntimeError`` saying why. (Python 3.14 makes ``forkserver`` the default on Linux.)
+interpreter lives, or once any has lived (a fork just after a search on interpreters
+ended crashed 3.13.0 too, once in CI), a process backend on the default start method
+starts its workers with ``forkserver`` instead of ``fork`` (the forkserver is itself
+started by fork + exec, which runs no Python in the child), and one asked for ``fork``
+explicitly is refused with a ``RuntimeError`` saying why. (Python 3.14 makes
+``forkserver`` the default on Linux.)
 
 On 3.13 with the PEP 734 backport, worker interpreters made while a Dask search ran in
 the same process corrupted memory ("double free or corruption", in a worker
@@ -30,6 +32,7 @@ DASK_APART = sys.version_info < (3, 14)
 
 _GUARD = threading.Lock()
 _interpreters = 0  # executors whose worker interpreters exist now (under _GUARD)
+_interpreters_made = False  # whether any were ever made in this process (under _GUARD)
 _dask = 0  # Dask executors started and not yet stopped (under _GUARD)
 
 
@@ -46,11 +49,12 @@ def _apart(starting: str, running: str) -> RuntimeError:
 def making_interpreters() -> Iterator[None]:
     """Held while an executor makes its interpreters (no fork meanwhile); they count as
     alive from here until :func:`interpreters_gone` (or until this fails)."""
-    global _interpreters
+    global _interpreters, _interpreters_made
     with _GUARD:
         if DASK_APART and _dask:
             raise _apart("interpreters", "dask")
         _interpreters += 1
+        _interpreters_made = True
         try:
             yield
         except BaseException:
@@ -84,14 +88,15 @@ def dask_stopped() -> None:
 @contextlib.contextmanager
 def starting_processes(context: Any, *, chosen: bool) -> Iterator[Any]:
     """Held while processes are started; yields the context to start them from:
-    ``context``, or a ``forkserver`` one where ``context`` forks while interpreters live
-    (``chosen``: the caller asked for ``fork``, and gets a ``RuntimeError`` instead)."""
+    ``context``, or a ``forkserver`` one where ``context`` forks and worker interpreters
+    live or have lived (``chosen``: the caller asked for ``fork``, and gets a
+    ``RuntimeError`` instead)."""
     with _GUARD:
-        if _interpreters and context.get_start_method() == "fork":
+        if _interpreters_made and context.get_start_method() == "fork":
             if chosen:
                 raise RuntimeError(
-                    "start_method='fork' cannot start worker processes while worker "
-                    "interpreters (backend='interpreters') run in this process: CPython "
+                    "start_method='fork' cannot start worker processes in a process where "
+                    "worker interpreters (backend='interpreters') run or have run: CPython "
                     "does not support fork() with subinterpreters; use 'forkserver' or "
                     "'spawn', or leave start_method=None"
                 )
