@@ -54,12 +54,12 @@ def making_interpreters() -> Iterator[None]:
         if DASK_APART and _dask:
             raise _apart("interpreters", "dask")
         _interpreters += 1
-        _interpreters_made = True
         try:
             yield
-        except BaseException:
+        except BaseException:  # none were made (no InterpreterPoolExecutor here, say)
             _interpreters -= 1
             raise
+        _interpreters_made = True
 
 
 def interpreters_gone() -> None:
