@@ -1226,3 +1226,20 @@ def test_ranges_grow_with_the_machine():
     sizes = {"sieve": 10**8, "target_seconds": 8.0, "calibrated": ["sieve"]}
     (line,) = sizing.describe(sizes, None, 64)
     assert "about 8 s of serial work (0.12 s per worker at 64)" in line
+
+
+@pytest.mark.skipif(START != "fork", reason="fork is not a start method here")
+def test_a_run_with_worker_interpreters_leaves_fork_out_and_says_so(capsys):
+    """``search`` refuses to fork once worker interpreters have run in the process, so a
+    bench run that measures both must not plan a fork scenario after them."""
+    from perfectly.benchmark.cli import _start_methods
+
+    every = multiprocessing.get_all_start_methods()
+    both = ("serial", "interpreters", "processes")
+    assert _start_methods(None, both) == tuple(m for m in every if m != "fork")
+    assert "fork is not measured in this run" in capsys.readouterr().err
+    assert _start_methods(("fork", "spawn"), both) == ("spawn",)
+    assert _start_methods(None, ("serial", "processes")) == tuple(every)
+    assert _start_methods(("fork",), ("serial", "interpreters")) == ("fork",)  # no processes
+    with pytest.raises(ValueError, match="--start-methods: fork cannot be measured"):
+        _start_methods(("fork",), both)

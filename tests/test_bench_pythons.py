@@ -257,11 +257,20 @@ def test_two_interpreters_merge_into_one_file_table_and_verdict(tmp_path):
         probe = pythons.probe(python)
         has = any(s["backend"] == "interpreters" for s in by_label[label])
         assert has == (probe.supports("interpreters") is None), label
+    methods = {}  # a Python that ran worker interpreters did not fork afterwards
+    for label, rows in by_label.items():
+        (methods[label],) = {s["start_method"] for s in rows if s["backend"] == "processes"}
+        if any(s["backend"] == "interpreters" for s in rows):
+            assert methods[label] != "fork", label
     assert "Interpreters: the same ranges under each Python" in text
     table = text.split("Verdict")[0]
     assert all(f"{label} (GIL)" in table for label in labels)
     cross = [line for line in doc["verdict"] if line.startswith("pure Python, 2 workers:")]
     assert len(cross) == 1 and all(f"on {label} (GIL)" in cross[0] for label in labels)
+    if len(set(methods.values())) == 1:
+        assert f"processes ({methods[labels[0]]}) " in cross[0]
+    else:  # each interpreter's processes named by the start method they ran with
+        assert all(f"× ({methods[label]}) on {label} (GIL)" in cross[0] for label in labels)
     assert all(any(line.startswith(f"[{label}] ") for line in doc["verdict"]) for label in labels)
     assert (path.parent / "interpreters.png").is_file() or "plots:" in text
     status, again, _ = run_main("report", str(path))

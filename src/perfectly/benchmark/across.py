@@ -66,8 +66,19 @@ def _grid(results: Results) -> list[tuple[str, int, dict[str, dict[str, Record]]
     return out
 
 
+def _methods(way: str, cells: dict[str, dict[str, Record]]) -> list[str]:
+    """The start methods ``way`` ran with, one per interpreter in order, repeats left out
+    (a run with worker interpreters does not fork: 3.11's fork, 3.13's forkserver)."""
+    found = [c[way].scenario.start_method for c in cells.values() if way in c]
+    return list(dict.fromkeys(m for m in found if m))
+
+
 def _contender(way: str, cells: dict[str, dict[str, Record]], workers: int) -> str:
-    """``processes (forkserver) × 2`` as measured, else the way's name."""
+    """``processes (forkserver) × 2`` as measured (``fork / forkserver`` where the
+    interpreters differ), else the way's name."""
+    methods = _methods(way, cells)
+    if len(methods) > 1:
+        return f"{way} ({' / '.join(methods)}) × {workers}"
     for c in cells.values():
         if way in c:
             return c[way].label
@@ -108,13 +119,18 @@ def table_lines(results: Results) -> list[str]:
 
 
 def _way_line(way: str, cells: dict[str, dict[str, Record]], names: dict[str, str]) -> str | None:
+    each = len(_methods(way, cells)) > 1  # name the start method on every interpreter
     parts = [
-        f"{fmt_ratio(c[way].speedup)} on {names[label]}" for label, c in cells.items() if way in c
+        f"{fmt_ratio(c[way].speedup)}"
+        + (f" ({c[way].scenario.start_method})" if each and c[way].scenario.start_method else "")
+        + f" on {names[label]}"
+        for label, c in cells.items()
+        if way in c
     ]
     if not parts:
         return None
     some = next(c[way] for c in cells.values() if way in c)
-    method = f" ({some.scenario.start_method})" if some.scenario.start_method else ""
+    method = f" ({some.scenario.start_method})" if some.scenario.start_method and not each else ""
     return f"{WAYS[way]}{method} " + ", ".join(parts)
 
 

@@ -20,6 +20,7 @@ from perfectly._validate import (
     BACKENDS,
     MAX_WORKERS,
     METHODS,
+    PROCESS_BACKENDS,
     START_METHODS,
     available_cpus,
     check_choice,
@@ -211,6 +212,28 @@ def _variants(values: tuple[str, ...] | None) -> tuple[str, ...]:
     return variants
 
 
+def _start_methods(values: tuple[str, ...] | None, backends: tuple[str, ...]) -> tuple[str, ...]:
+    """The start methods to measure: all but ``fork`` in a run that also runs worker
+    interpreters, since ``search`` refuses to fork a process where they have run (a note
+    says so; ``ValueError`` where ``fork`` was all that was asked for)."""
+    chosen = _checked(values, START_METHODS, "--start-methods", START_METHODS)
+    forks = "fork" in chosen and "interpreters" in backends
+    if not forks or not set(backends) & set(PROCESS_BACKENDS):
+        return chosen
+    kept = tuple(m for m in chosen if m != "fork")
+    if not kept:
+        raise ValueError(
+            "--start-methods: fork cannot be measured in a run with --backends interpreters "
+            "(CPython does not support fork() after subinterpreters); add spawn or forkserver"
+        )
+    print(
+        "note: fork is not measured in this run: it runs worker interpreters, and CPython does "
+        "not support fork() after subinterpreters (leave interpreters out to measure fork)",
+        file=sys.stderr,
+    )
+    return kept
+
+
 def params_from(args: argparse.Namespace) -> Params:
     """Checked parameters from parsed arguments; ``ValueError`` naming a bad flag."""
     cpus = available_cpus()
@@ -233,7 +256,7 @@ def params_from(args: argparse.Namespace) -> Params:
         workers=args.workers or ((cpus,) if quick else default_workers(cpus)),
         methods=methods,
         schedules=_checked(args.schedules, BENCH_SCHEDULES, "--schedules", BENCH_SCHEDULES),
-        start_methods=_checked(args.start_methods, START_METHODS, "--start-methods", START_METHODS),
+        start_methods=_start_methods(args.start_methods, backends),
         sections=_checked(args.sections, SECTIONS, "--sections", SECTIONS),
         sizes=sizes,
         repeat=chosen.repeat,

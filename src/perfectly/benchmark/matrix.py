@@ -150,9 +150,12 @@ def _primary_variant(params: Params) -> str:
 
 
 def _default_method(params: Params) -> str:
-    """The start method of the process backends outside the start-methods section."""
-    default = default_start_method()
-    return default if default in params.start_methods else params.start_methods[0]
+    """The start method of the process backends outside the start-methods section: this
+    platform's default, else forkserver (what ``search`` uses where it may not fork)."""
+    for method in (default_start_method(), "forkserver"):
+        if method in params.start_methods:
+            return method
+    return params.start_methods[0]
 
 
 def compiled_available() -> bool:
