@@ -156,13 +156,19 @@ def test_build_info_reports_the_target():
         assert info["cpu_target"] == kernel.CPU_TARGET
 
 
-def test_unknown_target_fails_loudly():
+@pytest.mark.parametrize("statement", ["import perfectly", "import perfectly._kernel"])
+def test_unknown_target_fails_loudly(statement):
+    """A forced target this CPU cannot run is an ImportError, never the pure-Python
+    fallback with a warning (it is a switch for tests and benchmarks)."""
     env = dict(os.environ, PERFECTLY_CPU_TARGET="no-such-cpu")
+    env.pop("PERFECTLY_NO_EXTENSIONS", None)
     done = subprocess.run(
-        [sys.executable, "-c", "import perfectly._kernel"], env=env, capture_output=True, text=True
+        [sys.executable, "-W", "error", "-c", statement], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0
-    assert "PERFECTLY_CPU_TARGET" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "ImportError: PERFECTLY_CPU_TARGET='no-such-cpu'"
+    ), done.stderr
 
 
 def test_targets_agree_with_baseline(results):

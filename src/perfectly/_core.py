@@ -1,7 +1,8 @@
 """Which kernel is active: the compiled extension, or the pure-Python fallback.
 
 The extension is used when it imports; ``PERFECTLY_NO_EXTENSIONS=1`` forces the
-fallback. Falling back because the extension is missing warns once, at import, unless
+fallback; ``PERFECTLY_CPU_TARGET`` forces one build of the compiled kernel, and is an
+``ImportError`` where that cannot load. Falling back because the extension is missing warns once, at import, unless
 the install was built without it on purpose (``PERFECTLY_NO_EXTENSIONS=1`` at build
 time leaves ``BUILT_WITHOUT_EXTENSIONS`` in the package: see setup.py).
 """
@@ -31,6 +32,11 @@ def _load() -> tuple[ModuleType, str]:
         # missing module makes that say "partially initialized module ... circular import".
         _kernel = importlib.import_module("perfectly._kernel")
     except ImportError as exc:
+        if os.environ.get("PERFECTLY_CPU_TARGET"):  # a test switch: never a quiet fallback
+            raise ImportError(
+                f"PERFECTLY_CPU_TARGET={os.environ['PERFECTLY_CPU_TARGET']!r} is set, and the "
+                f"compiled kernel did not import: {exc}"
+            ) from exc
         if os.path.exists(os.path.join(os.path.dirname(__file__), PURE_MARKER)):
             return _reference, "built without the compiled kernel (PERFECTLY_NO_EXTENSIONS=1)"
         warnings.warn(
