@@ -497,7 +497,8 @@ def dask_client():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port, never 8787 (see test_dask.py)
+            scheduler_kwargs={"dashboard": False},
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):

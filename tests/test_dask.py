@@ -29,14 +29,6 @@ from perfectly.parallel import DaskExecutor, Job, Run  # noqa: E402
 from perfectly.planning import plan  # noqa: E402
 
 pytestmark = [
-    # distributed starts a scheduler HTTP server on port 8787 even with
-    # dashboard_address=None; when another cluster (this module's, or another test
-    # run's) holds 8787 it moves to a free port and says so with this UserWarning.
-    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
-    # ... and on the way leaks the socket whose bind failed (unbound: port 0).
-    pytest.mark.filterwarnings(
-        r"ignore:unclosed <socket\.socket.*laddr=\('0\.0\.0\.0', 0\):ResourceWarning"
-    ),
     pytest.mark.timeout(120),
 ]
 
@@ -48,7 +40,10 @@ def cluster():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # The scheduler's HTTP server on a free loopback port: with dashboard_address=None
+        # it still takes 8787, and where another cluster holds that it moves and warns.
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     ) as local:
         yield local
 

@@ -16,8 +16,10 @@ checked here, without them, this script checks:
    when it must give a pure-Python wheel that runs on the fallback kernel.
 3. Each wheel is repaired by ``auditwheel repair`` into a manylinux wheel.
 4. For each CPython (``--pythons``; default: every CPython >= 3.10 found), the
-   repaired wheel is installed into a fresh venv and the test suite of the sdist
-   runs from an empty directory, outside the source tree.
+   repaired wheel is installed into a fresh venv and the sdist's tests of what a wheel
+   carries (``WHEEL_TESTS``: the kernel, its CPU builds, the package's files, the
+   fallback) run from an empty directory, outside the source tree; ``--all-tests`` runs
+   the whole suite instead.
 
 Needs the wheels dependency group (``python -m pip install --group wheels``), on
 Linux. Exits non-zero if any check fails, after a summary of all of them.
@@ -72,6 +74,23 @@ ARCH_SUFFIX = {
     "AMD64": ("win_amd64",),
     "ARM64": ("win_arm64",),
 }
+
+# The tests of what differs from one wheel to another: the compiled kernel and its CPU
+# builds, the package's files and its fallback, a search over the kernel. The rest of the
+# suite (backends, benchmark, CLI) runs once, in .ci/run's README command, on a build of
+# the same source installed the same way (into site-packages, not editable).
+WHEEL_TESTS = (
+    "test_sigma.py",
+    "test_sieve.py",
+    "test_sum_sigma.py",
+    "test_known.py",
+    "test_kernels.py",
+    "test_dispatch.py",
+    "test_ranges.py",
+    "test_fallback.py",
+    "test_package.py",
+    "test_search.py",
+)
 
 # What the sdist must hold for a wheel to build, and the tests to run, from it alone.
 SDIST_REQUIRED = (
@@ -368,12 +387,13 @@ def make_venv(py: Python, path: Path, log: Path, *packages: str) -> Path:
 
 
 def run_tests(
-    vpy: Path, tests: Path, work: Path, log: Path, *args: str, **env: str
+    vpy: Path, tests: Path | list[Path], work: Path, log: Path, *args: str, **env: str
 ) -> tuple[dict[str, int], str, bool]:
     """pytest from an empty directory, outside the source tree."""
     cwd = Path(tempfile.mkdtemp(prefix="cwd-", dir=work))
+    paths = [str(t) for t in (tests if isinstance(tests, list) else [tests])]
     proc = run(
-        [str(vpy), "-m", "pytest", "-p", "no:cacheprovider", *args, str(tests)],
+        [str(vpy), "-m", "pytest", "-p", "no:cacheprovider", *args, *paths],
         log=log,
         cwd=cwd,
         env=tool_env(**env),
@@ -440,7 +460,9 @@ class Result:
     ok: bool = False
 
 
-def prove_python(report: Report, py: Python, src: Path, work: Path, out: Path) -> Result:
+def prove_python(
+    report: Report, py: Python, src: Path, work: Path, out: Path, all_tests: bool = False
+) -> Result:
     step(f"3-4. Python {py.version} ({py.exe})")
     res = Result(py)
     log = work / f"python-{py.tag}.log"
@@ -471,11 +493,13 @@ def prove_python(report: Report, py: Python, src: Path, work: Path, out: Path) -
         report.ok(f"installed in a fresh venv: core=compiled from {module.name}")
         # The tests that build the package into fresh venvs run once, in .ci/run's
         # README command; here they would only repeat that.
-        counts, line, passed = run_tests(vpy, src / "tests", work, log, "-m", "not install")
+        tests = [src / "tests"] if all_tests else [src / "tests" / t for t in WHEEL_TESTS]
+        counts, line, passed = run_tests(vpy, tests, work, log, "-m", "not install")
         res.tests = line
         if not passed or counts.get("failed") or counts.get("error") or counts.get("errors"):
             raise Failed(f"tests: {line} (log: {log})")
-        report.ok(f"pytest <unpacked sdist>/tests, run from an empty directory: {line}")
+        what = "tests" if all_tests else f"tests ({len(WHEEL_TESTS)} files of WHEEL_TESTS)"
+        report.ok(f"pytest <unpacked sdist>/{what}, run from an empty directory: {line}")
         res.ok = True
     except Failed as exc:
         report.fail(f"Python {py.version}: {exc}")
@@ -499,6 +523,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where the sdist and wheels go (emptied first; default: %(default)s)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--all-tests",
+        action="store_true",
+        help="run the whole test suite on each wheel (default: WHEEL_TESTS)",
+    )
     args = parser.parse_args(argv)
 
     if not sys.platform.startswith("linux"):
@@ -532,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         default = next((p for p in pythons if p.exe == os.path.realpath(sys.executable)), None)
         check_no_compiler(report, default or pythons[0], src, work, out)
         for py in pythons:
-            results.append(prove_python(report, py, src, work, out))
+            results.append(prove_python(report, py, src, work, out, args.all_tests))
     except Failed as exc:
         report.fail(str(exc))
     finally:
