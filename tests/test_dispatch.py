@@ -166,9 +166,8 @@ def test_unknown_target_fails_loudly(statement):
         [sys.executable, "-W", "error", "-c", statement], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0
-    assert done.stderr.strip().splitlines()[-1].startswith(
-        "ImportError: PERFECTLY_CPU_TARGET='no-such-cpu'"
-    ), done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: PERFECTLY_CPU_TARGET='no-such-cpu'"), done.stderr
 
 
 def test_targets_agree_with_baseline(results):

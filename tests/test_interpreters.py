@@ -273,9 +273,10 @@ def test_interpreters_beside_forked_processes_never_crash_the_process(tmp_path, 
     """Interpreters in one thread, process workers in another: every search exact, none
     refused, and the process alive; worker processes start by forkserver while worker
     interpreters live (fork where it is the default and none live)."""
-    status, runs, methods, refused, _, stderr = _mix(tmp_path, ["interpreters", other], seconds)
+    mixed = ["interpreters", other]
+    status, runs, methods, refused, errors, stderr = _mix(tmp_path, mixed, seconds)
     assert status == 0, stderr[-3000:]
-    assert refused == 0 and min(runs.values()) > 0, runs
+    assert refused == 0 and min(runs.values()) > 0, (runs, errors)
     assert set(methods) <= {"None", "fork", "forkserver", "spawn"}
 
 

@@ -2,9 +2,10 @@
 
 The extension is used when it imports; ``PERFECTLY_NO_EXTENSIONS=1`` forces the
 fallback; ``PERFECTLY_CPU_TARGET`` forces one build of the compiled kernel, and is an
-``ImportError`` where that cannot load. Falling back because the extension is missing warns once, at import, unless
-the install was built without it on purpose (``PERFECTLY_NO_EXTENSIONS=1`` at build
-time leaves ``BUILT_WITHOUT_EXTENSIONS`` in the package: see setup.py).
+``ImportError`` where that cannot load. Falling back because the extension is missing
+warns once, at import, unless the install was built without it on purpose
+(``PERFECTLY_NO_EXTENSIONS=1`` at build time leaves ``BUILT_WITHOUT_EXTENSIONS`` in the
+package: see setup.py).
 """
 
 from __future__ import annotations

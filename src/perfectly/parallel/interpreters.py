@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from perfectly._core import build_info, kernel_name
 from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, portable, run_task
@@ -45,6 +46,8 @@ NEEDS = (
     "3.13 with the PEP 734 backport (pip install interpreters-pep-734; in a perfectly "
     'checkout: pip install ".[interpreters]")'
 )
+# What each worker evaluates first: the kernel it got ("compiled", or why it fell back).
+_READY = "__import__('perfectly.parallel.interpreters', fromlist=['_']).worker_kernel()"
 # What each worker evaluates, with ``payload`` (bytes) in its globals.
 _CALL = "__import__('perfectly.parallel.interpreters', fromlist=['_']).run_payload(payload)"
 
@@ -72,6 +75,12 @@ def _stopper(fd: int, deadline: float | None) -> Callable[[], bool]:
         return bool(select.select([fd], [], [], 0)[0])
 
     return stop
+
+
+def worker_kernel() -> str:
+    """In a worker interpreter: ``compiled``, else ``python (why)``."""
+    name = kernel_name(None)
+    return name if name == "compiled" else f"{name} ({build_info()['reason']})"
 
 
 def run_payload(payload: bytes) -> bytes:
@@ -106,6 +115,24 @@ class InterpreterExecutor(Executor):
         self._alive = True
 
     def _make_interpreters(self) -> None:
+        """Make the pool, and again once where a worker got a kernel other than this
+        interpreter's: on 3.14.10 a fresh worker interpreter now and then (1 in about 700
+        while process workers started beside them) is refused the compiled kernel with
+        "Module '_kernel' has already been imported into this interpreter"; a new
+        interpreter imports it."""
+        for attempt in (1, 2):
+            kernels = self._new_pool()
+            wanted = kernel_name(None)
+            if all(k.partition(" ")[0] == wanted for k in kernels):
+                return
+            self._close_pool()
+            if attempt == 2:
+                why = next(k for k in kernels if k.partition(" ")[0] != wanted)
+                raise RuntimeError(f"a worker interpreter has no {wanted} kernel: {why}")
+
+    def _new_pool(self) -> list[str]:
+        """Start the pool: each worker imports perfectly (and its kernel) now, so that
+        start-up is timed as start-up; the kernel each got (``compiled``, else why not)."""
         pool_type = pool_class()
         self._stop_in, self._stop_out = socket.socketpair()
         self._pool = pool_type(
@@ -114,19 +141,20 @@ class InterpreterExecutor(Executor):
             initializer=exec,
             initargs=(f"import sys; sys.path[:] = {sys.path!r}", {}),
         )
-        # Every worker imports perfectly (and its kernel) now, so that start-up is timed
-        # as start-up; each probe returns False (a module would not go back).
-        ready = "__import__('perfectly.parallel.interpreters') is None"
-        probes = [self._pool.submit(eval, ready, {}) for _ in range(self.max_workers)]
+        probes = [self._pool.submit(eval, _READY, {}) for _ in range(self.max_workers)]
         done, late = cf.wait(probes, START_TIMEOUT)
         error = next((e for p in done if (e := p.exception()) is not None), None)
         if late or error is not None:
-            self._pool.shutdown(wait=not late, cancel_futures=True)  # a stuck one never ends
-            self._pool = None
-            self._close_sockets()
+            self._close_pool(wait=not late)  # a stuck one never ends
             if late:
                 raise TimeoutError(f"worker interpreters not ready after {START_TIMEOUT} s")
             raise RuntimeError(f"a worker interpreter failed to start: {error}") from error
+        return [p.result() for p in probes]
+
+    def _close_pool(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._pool = None
+        self._close_sockets()
 
     def submit(self, slot: int, task: Task) -> None:
         assert self._pool is not None, "start() the executor first"
