@@ -302,3 +302,35 @@ def test_interpreters_beside_dask_never_crash_the_process(tmp_path):
         assert refused > 0 and "the two together crashed CPython 3.13" in errors[0]
     else:
         assert refused == 0 and runs["dask"] > 0
+
+
+@needs_interpreters
+@pytest.mark.skipif(not COMPILED, reason="needs the compiled kernel in this interpreter")
+def test_a_worker_without_this_kernel_is_made_again_once(monkeypatch, brute):
+    """A worker interpreter that falls back to the pure-Python kernel while this one runs
+    the compiled kernel (3.14.10 refused _kernel now and then in a fresh interpreter) is
+    replaced by a new one; twice in a row is a clear RuntimeError, not a slow run.
+    ``PERFECTLY_NO_EXTENSIONS=1`` in the shared environment makes workers fall back."""
+    from perfectly.parallel.interpreters import InterpreterExecutor
+
+    made = InterpreterExecutor._new_pool
+    pools = []
+
+    def first_falls_back(self):
+        if not pools:
+            monkeypatch.setenv("PERFECTLY_NO_EXTENSIONS", "1")
+        else:
+            monkeypatch.delenv("PERFECTLY_NO_EXTENSIONS", raising=False)
+        pools.append(made(self))
+        return pools[-1]
+
+    monkeypatch.setattr(InterpreterExecutor, "_new_pool", first_falls_back)
+    with nothing_left():
+        result = perfectly.search(1, 20_001, backend="interpreters", workers=2)
+    assert result.census == Census(**brute.census(1, 20_001))
+    assert [kernels[0].split(" ")[0] for kernels in pools] == ["python", "compiled"]
+
+    monkeypatch.setattr(InterpreterExecutor, "_new_pool", made)
+    monkeypatch.setenv("PERFECTLY_NO_EXTENSIONS", "1")
+    with nothing_left(), pytest.raises(RuntimeError, match="has no compiled kernel: python"):
+        perfectly.search(1, 20_001, backend="interpreters", workers=2)
