@@ -86,6 +86,22 @@ def test_worker_ids_are_slots(backend, schedule):
     _nothing_left()
 
 
+@pytest.mark.parametrize("backend", [b for b in LOCAL_BACKENDS if not b.endswith("-pool")])
+def test_as_many_chunks_as_workers_go_one_to_each(backend):
+    """Dynamic chunks are dealt round by round: with one chunk per worker each gets one
+    (dealt depth first, both of two chunks went to the first worker and the second idled).
+    The concurrent.futures pools share one queue, so they are not about slots."""
+    executor = _executor(backend, 3)
+    n = executor.max_workers
+    chunks = plan(1, n * 3_000 + 1, schedule="dynamic", workers=n, chunk_size=3_000, method="sieve")
+    assert len(list(chunks)) == n
+    with Run(executor, JOB, chunks) as run:
+        results = list(run)
+    assert len(results) == n
+    assert sorted(run.done.items()) == [(w, 1) for w in range(n)]
+    _nothing_left()
+
+
 @pytest.mark.parametrize("name", sorted(parallel.EXECUTORS))
 def test_max_workers(name):
     cls = parallel.EXECUTORS[name]

@@ -107,10 +107,14 @@ class Run:
             self._check_deadline()
 
     def _hand_out(self) -> None:
-        for slot, sent in enumerate(self._sent):
-            while len(sent) < DEPTH and (task := self._next_task(slot)) is not None:
-                sent[task.chunk.index] = task
-                self.executor.submit(slot, task)
+        """Up to ``DEPTH`` tasks in flight per slot, dealt one round of slots at a time: a
+        slot's second task only once every slot has a first (depth first, two chunks on
+        two workers both went to the first, and the second worker idled)."""
+        for depth in range(1, DEPTH + 1):
+            for slot, sent in enumerate(self._sent):
+                if len(sent) < depth and (task := self._next_task(slot)) is not None:
+                    sent[task.chunk.index] = task
+                    self.executor.submit(slot, task)
 
     def _next_task(self, slot: int) -> Task | None:
         if self._own[slot]:
