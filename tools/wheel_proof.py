@@ -77,12 +77,12 @@ ARCH_SUFFIX = {
 
 # The tests of what differs from one wheel to another: the compiled kernel and its CPU
 # builds, the package's files and its fallback, a search over the kernel. The rest of the
-# suite (backends, benchmark, CLI) runs once, in .ci/run's README command, on a build of
-# the same source installed the same way (into site-packages, not editable).
+# suite (backends, benchmark, CLI, and the long sieve and closed-form sweeps of
+# test_sieve.py and test_sum_sigma.py: two minutes) runs once, in .ci/run's README
+# command, on a build of the same source installed the same way (into site-packages, not
+# editable).
 WHEEL_TESTS = (
     "test_sigma.py",
-    "test_sieve.py",
-    "test_sum_sigma.py",
     "test_known.py",
     "test_kernels.py",
     "test_dispatch.py",
