@@ -5,12 +5,12 @@ CPython does not support ``fork()`` while subinterpreters exist in the process: 
 ``search(backend="interpreters")`` ran killed the whole process on 3.13 ("Fatal Python
 error: PyThreadState_Get"). So the process backends start their workers, and the
 interpreters backend makes its interpreters, under one lock; while any worker
-interpreter lives, or once any has lived (forks between two searches on interpreters
-were the likely cause of a segfault on 3.13.0 in CI), a process backend on the default start method
-starts its workers with ``forkserver`` instead of ``fork`` (the forkserver is itself
-started by fork + exec, which runs no Python in the child), and one asked for ``fork``
-explicitly is refused with a ``RuntimeError`` saying why. (Python 3.14 makes
-``forkserver`` the default on Linux.)
+interpreter lives, or once any has lived (first taken as the cause of a segfault on
+3.13.0 in CI; the segfault came back without a fork, so that is not proven), a process
+backend on the default start method starts its workers with ``forkserver`` instead of
+``fork`` (the forkserver is itself started by fork + exec, which runs no Python in the
+child), and one asked for ``fork`` explicitly is refused with a ``RuntimeError`` saying
+why. (Python 3.14 makes ``forkserver`` the default on Linux.)
 
 On 3.13 with the PEP 734 backport, worker interpreters made while a Dask search ran in
 the same process corrupted memory ("double free or corruption", in a worker
