@@ -105,4 +105,5 @@ class BuildPy(build_py):
                 file.write("built with PERFECTLY_NO_EXTENSIONS=1: no compiled kernel\n")
 
 
-setup(ext_modules=extensions(), cmdclass={"build_py": BuildPy})
+if __name__ == "__main__":  # (importable: tools/cross_compile.py reads extensions())
+    setup(ext_modules=extensions(), cmdclass={"build_py": BuildPy})

@@ -237,6 +237,7 @@ def loop(backend):
         assert result.census == want and result.verified
         methods.add(str(result.start_method))
         runs[backend] += 1
+        time.sleep(0.05)  # a turn for a thread whose searches are refused meanwhile
 
 if __name__ == "__main__":
     threads = [threading.Thread(target=loop, args=(b,)) for b in backends]
@@ -254,7 +255,16 @@ def _mix(tmp_path, backends, seconds, start_method="default"):
     script = tmp_path / "mix.py"  # a file: forkserver and spawn import the main module
     script.write_text(_MIX)
     done = subprocess.run(
-        [sys.executable, str(script), ",".join(backends), str(seconds), start_method],
+        # -X faulthandler: a crash prints every thread's Python stack (CI keeps stderr).
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            str(script),
+            ",".join(backends),
+            str(seconds),
+            start_method,
+        ],
         env=CHILD_ENV,
         capture_output=True,
         text=True,
