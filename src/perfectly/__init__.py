@@ -7,27 +7,78 @@ check of Σσ. :func:`search` runs a census in parallel; :func:`estimate` says b
 how long it will take on this machine.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The kernel is chosen here, at import (an ImportError where PERFECTLY_CPU_TARGET names a
+# build that cannot load); most other names are imported on first use (PEP 562), so that
+# a worker interpreter, which needs only the kernel and the task, does not pay for the
+# rest (the backends, concurrent.futures, multiprocessing, NumPy's ranges: about 40 ms in
+# each interpreter on CPython 3.14).
 from perfectly._core import build_info
-from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
-from perfectly.arithmetic import (
-    Classification,
-    aliquot,
-    classify,
-    is_perfect,
-    sigma,
-    sum_sigma,
-)
+
+# Names that are also submodules are imported now: a lazy `census` would be replaced by
+# the module perfectly.census the moment anything imported that module.
 from perfectly.census import Census, census
 from perfectly.estimate import Estimate, estimate
-from perfectly.parallel import ChunkError, WorkerLostError
-from perfectly.ranges import (
-    aliquot_range,
-    amicable_pairs,
-    multiply_perfect,
-    perfect_numbers,
-    sigma_range,
-)
 from perfectly.search import SearchResult, VerificationError, search
+
+#: Where each public name lives.
+_LAZY = {
+    "BACKENDS": "perfectly._validate",
+    "KERNELS": "perfectly._validate",
+    "METHODS": "perfectly._validate",
+    "SCHEDULES": "perfectly._validate",
+    "START_METHODS": "perfectly._validate",
+    "Classification": "perfectly.arithmetic",
+    "aliquot": "perfectly.arithmetic",
+    "classify": "perfectly.arithmetic",
+    "is_perfect": "perfectly.arithmetic",
+    "sigma": "perfectly.arithmetic",
+    "sum_sigma": "perfectly.arithmetic",
+    "ChunkError": "perfectly.parallel",
+    "WorkerLostError": "perfectly.parallel",
+    "aliquot_range": "perfectly.ranges",
+    "amicable_pairs": "perfectly.ranges",
+    "multiply_perfect": "perfectly.ranges",
+    "perfect_numbers": "perfectly.ranges",
+    "sigma_range": "perfectly.ranges",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'perfectly' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
+    from perfectly.arithmetic import (
+        Classification,
+        aliquot,
+        classify,
+        is_perfect,
+        sigma,
+        sum_sigma,
+    )
+    from perfectly.parallel import ChunkError, WorkerLostError
+    from perfectly.ranges import (
+        aliquot_range,
+        amicable_pairs,
+        multiply_perfect,
+        perfect_numbers,
+        sigma_range,
+    )
 
 __version__ = "0.1.0"
 

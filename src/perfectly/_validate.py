@@ -9,7 +9,6 @@ answer.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import numbers
 import operator
 import os
@@ -44,12 +43,31 @@ BACKENDS = (
 PROCESS_BACKENDS = ("processes", "process-pool")
 #: Old backend names still accepted, with a ``DeprecationWarning``.
 DEPRECATED_BACKENDS = {"thread": "_thread"}
-#: The ``multiprocessing`` start methods this platform has.
-START_METHODS = tuple(multiprocessing.get_all_start_methods())
+#: The ``multiprocessing`` start methods this platform has (made on first use: see
+#: ``__getattr__``).
+START_METHODS: tuple[str, ...]
 #: The most workers a run may ask for (each costs a thread, a process or a Dask worker).
 MAX_WORKERS = 4096
 #: Options a backend takes in ``search(..., backend_options={...})``.
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {"dask": ("scheduler", "security", "trust_scheduler")}
+
+
+def start_methods() -> tuple[str, ...]:
+    """``START_METHODS``, asked of ``multiprocessing`` on first use: importing it at
+    module level cost every worker interpreter about 10 ms (this module is imported by
+    the kernel), and a worker never needs it."""
+    methods: tuple[str, ...] | None = globals().get("START_METHODS")
+    if methods is None:
+        import multiprocessing
+
+        methods = globals()["START_METHODS"] = tuple(multiprocessing.get_all_start_methods())
+    return methods
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the module's lazily made constants
+    if name == "START_METHODS":
+        return start_methods()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_int(value: object, name: str) -> int:
@@ -120,7 +138,7 @@ def check_start_method(value: object, backend: str | None = None) -> str | None:
     backend takes one (when ``backend`` is given)."""
     if value is None:
         return None
-    method = check_choice(value, "start_method", START_METHODS)
+    method = check_choice(value, "start_method", start_methods())
     if backend is not None and backend not in PROCESS_BACKENDS:
         raise ValueError(f"start_method only applies to {PROCESS_BACKENDS}, not {backend!r}")
     return method

@@ -17,32 +17,85 @@ nothing and knows nothing of journals or verification.
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfectly._validate import BACKENDS, PROCESS_BACKENDS
-from perfectly.parallel._executor import Executor
-from perfectly.parallel._loop import ChunkError, Run, WorkerLostError
-from perfectly.parallel._task import ChunkResult, Job, Task, WorkerError
-from perfectly.parallel.dask import DaskExecutor
-from perfectly.parallel.interpreters import InterpreterExecutor
-from perfectly.parallel.pools import ProcessPool, ThreadPool
-from perfectly.parallel.processes import ProcessExecutor
-from perfectly.parallel.serial import SerialExecutor
-from perfectly.parallel.threads import ThreadExecutor, ThreadModuleExecutor
 
-EXECUTORS: dict[str, type[Executor]] = {
-    "serial": SerialExecutor,
-    "threads": ThreadExecutor,
-    "_thread": ThreadModuleExecutor,
-    "processes": ProcessExecutor,
-    "thread-pool": ThreadPool,
-    "process-pool": ProcessPool,
-    "interpreters": InterpreterExecutor,
-    "dask": DaskExecutor,
+# Names are imported on first use (PEP 562): a worker interpreter imports
+# perfectly.parallel._task, which runs this file, and needs none of the backends (their
+# imports, concurrent.futures and multiprocessing among them, cost it about 30 ms).
+#: Where each public name lives (the executors in the order of ``BACKENDS``).
+_LAZY = {
+    "SerialExecutor": "serial",
+    "ThreadExecutor": "threads",
+    "ThreadModuleExecutor": "threads",
+    "ProcessExecutor": "processes",
+    "ThreadPool": "pools",
+    "ProcessPool": "pools",
+    "InterpreterExecutor": "interpreters",
+    "DaskExecutor": "dask",
+    "Executor": "_executor",
+    "ChunkError": "_loop",
+    "Run": "_loop",
+    "WorkerLostError": "_loop",
+    "ChunkResult": "_task",
+    "Job": "_task",
+    "Task": "_task",
+    "WorkerError": "_task",
 }
-assert tuple(EXECUTORS) == BACKENDS
+#: The executor class of each backend.
+_EXECUTOR_NAMES = {
+    "serial": "SerialExecutor",
+    "threads": "ThreadExecutor",
+    "_thread": "ThreadModuleExecutor",
+    "processes": "ProcessExecutor",
+    "thread-pool": "ThreadPool",
+    "process-pool": "ProcessPool",
+    "interpreters": "InterpreterExecutor",
+    "dask": "DaskExecutor",
+}
+assert tuple(_EXECUTOR_NAMES) == BACKENDS
+
+
+def executors() -> dict[str, type[Executor]]:
+    """``EXECUTORS``: the executor class of each backend (imported on first use, then the
+    same dict every time, so that tests may patch it)."""
+    table: dict[str, type[Executor]] | None = globals().get("EXECUTORS")
+    if table is None:
+        table = {backend: __getattr__(name) for backend, name in _EXECUTOR_NAMES.items()}
+        globals()["EXECUTORS"] = table
+    return table
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use."""
+    if name == "EXECUTORS":
+        return executors()
+    if name not in _LAZY:
+        raise AttributeError(f"module 'perfectly.parallel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"perfectly.parallel.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | {"EXECUTORS"})
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from perfectly.parallel._executor import Executor
+    from perfectly.parallel._loop import ChunkError, Run, WorkerLostError
+    from perfectly.parallel._task import ChunkResult, Job, Task, WorkerError
+    from perfectly.parallel.dask import DaskExecutor
+    from perfectly.parallel.interpreters import InterpreterExecutor
+    from perfectly.parallel.pools import ProcessPool, ThreadPool
+    from perfectly.parallel.processes import ProcessExecutor
+    from perfectly.parallel.serial import SerialExecutor
+    from perfectly.parallel.threads import ThreadExecutor, ThreadModuleExecutor
+
+    EXECUTORS: dict[str, type[Executor]]
 
 
 def make_executor(
@@ -53,6 +106,8 @@ def make_executor(
     options: Mapping[str, Any] | None = None,
 ) -> Executor:
     """The executor for a backend name (arguments checked by the caller)."""
+    import multiprocessing
+
     kwargs = dict(options or {})
     starts_processes = backend in PROCESS_BACKENDS or (
         backend == "dask" and not kwargs.get("scheduler")
@@ -66,7 +121,7 @@ def make_executor(
         )
     if backend in PROCESS_BACKENDS and start_method is not None:
         kwargs["mp_context"] = multiprocessing.get_context(start_method)
-    return EXECUTORS[backend](workers, **kwargs)
+    return executors()[backend](workers, **kwargs)
 
 
 __all__ = [

@@ -11,12 +11,14 @@ manager. It never decides what runs next, never retries and never merges: the lo
 from __future__ import annotations
 
 import abc
-import concurrent.futures as cf
 import queue
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from perfectly._validate import check_workers
 from perfectly.parallel._task import Event, Task
+
+if TYPE_CHECKING:
+    import concurrent.futures as cf
 
 T = TypeVar("T")
 
@@ -37,6 +39,8 @@ def finished(
 ) -> list[tuple[int, int, cf.Future[T]]]:
     """``(slot, chunk index, future)`` for each future of ``futures`` that is done, taken
     out of ``futures``; waits up to ``timeout`` s for the first (the pool backends)."""
+    import concurrent.futures as cf
+
     done, _ = cf.wait(futures, timeout, return_when=cf.FIRST_COMPLETED)
     return [(*futures.pop(future), future) for future in done]
 

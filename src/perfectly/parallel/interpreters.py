@@ -18,26 +18,22 @@ the executor waits for every worker at most ``START_TIMEOUT`` s, and fails loudl
 
 A worker cannot be killed: a cancelled run (Ctrl-C, an error) writes a byte to a socket
 pair that each worker looks at between two kernel calls of its chunk (``SUB_CALL``), and
-each also keeps the deadline itself, so it stops within about one call.
+each also keeps the deadline itself, so it stops within about one call. What runs in a
+worker is in :mod:`perfectly.parallel._in_interpreter`, which imports only what it needs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import pickle
-import select
 import socket
 import sys
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
-from perfectly._core import build_info, kernel_name
+from perfectly._core import kernel_name
 from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, finished
-from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, portable, run_task
+from perfectly.parallel._task import Event, Failed, Finished, Task
 
 #: Seconds ``start()`` waits for the worker interpreters to be ready.
 START_TIMEOUT = 60.0
@@ -47,9 +43,9 @@ NEEDS = (
     'checkout: pip install ".[interpreters]")'
 )
 # What each worker evaluates first: the kernel it got ("compiled", or why it fell back).
-_READY = "__import__('perfectly.parallel.interpreters', fromlist=['_']).worker_kernel()"
+_READY = "__import__('perfectly.parallel._in_interpreter', fromlist=['_']).worker_kernel()"
 # What each worker evaluates, with ``payload`` (bytes) in its globals.
-_CALL = "__import__('perfectly.parallel.interpreters', fromlist=['_']).run_payload(payload)"
+_CALL = "__import__('perfectly.parallel._in_interpreter', fromlist=['_']).run_payload(payload)"
 
 
 def pool_class() -> Any:
@@ -64,38 +60,6 @@ def pool_class() -> Any:
         except ImportError as exc:
             raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from exc
     return InterpreterPoolExecutor
-
-
-def _stopper(fd: int, deadline: float | None) -> Callable[[], bool]:
-    """True once the parent wrote to its end of the stop socket, or past ``deadline``."""
-
-    def stop() -> bool:
-        if deadline is not None and time.perf_counter() > deadline:
-            return True
-        return bool(select.select([fd], [], [], 0)[0])
-
-    return stop
-
-
-def worker_kernel() -> str:
-    """In a worker interpreter: ``compiled``, else ``python (why)``."""
-    name = kernel_name(None)
-    return name if name == "compiled" else f"{name} ({build_info()['reason']})"
-
-
-def run_payload(payload: bytes) -> bytes:
-    """In a worker interpreter: run a pickled ``(task, stop fd, deadline)``; the pickled
-    ``ChunkResult``, the (portable) exception, or None when the run was stopped."""
-    outcome: Any
-    try:
-        task, fd, deadline = pickle.loads(payload)
-        worker = f"{os.getpid()}:{threading.get_ident()}"
-        outcome = run_task(task, worker, _stopper(fd, deadline))
-    except Cancelled:
-        outcome = None
-    except Exception as exc:
-        outcome = portable(exc)
-    return pickle.dumps(outcome)
 
 
 class InterpreterExecutor(Executor):

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures.thread import ThreadPoolExecutor
 from typing import Any
 
-from perfectly.parallel import _mixing
+from perfectly.parallel import _forkserver, _mixing
 from perfectly.parallel._executor import Executor, finished
 from perfectly.parallel._task import (
     PARENT_CHECK,
@@ -133,6 +133,7 @@ class ProcessPool(_PoolExecutor):
         against forking while interpreters live (see ``_mixing``)."""
         with _mixing.starting_processes(self._context, chosen=self._chosen) as context:
             self._context, self.start_method = context, context.get_start_method()
+            _forkserver.preload_worker_modules(context)
             pool = cf.ProcessPoolExecutor(
                 max_workers=self.max_workers, mp_context=context, initializer=_watch_parent
             )

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, NamedTuple
 
-from perfectly.parallel import _mixing
+from perfectly.parallel import _forkserver, _mixing
 from perfectly.parallel._executor import Executor
 from perfectly.parallel._task import Event, Lost, Task, worker_loop
 
@@ -90,6 +90,7 @@ class ProcessExecutor(Executor):
     def _spawn(self, slot: int) -> None:
         with _mixing.starting_processes(self._context, chosen=self._chosen) as context:
             self._context, self.start_method = context, context.get_start_method()
+            _forkserver.preload_worker_modules(context)
             self._start_worker(slot)
 
     def _start_worker(self, slot: int) -> None:
