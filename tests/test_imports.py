@@ -18,9 +18,15 @@ from conftest import CHILD_ENV
 #: Modules a worker interpreter never needs (each costs it milliseconds to import).
 NOT_IN_A_WORKER = (
     "concurrent.futures",
+    "dataclasses",
     "multiprocessing",
     "numpy",
+    "pickle",
     "sqlite3",
+    "typing",
+    "perfectly.census",
+    "perfectly.search",
+    "perfectly.parallel._task",
     "perfectly.parallel.processes",
     "perfectly.parallel.pools",
     "perfectly.parallel.dask",
@@ -28,6 +34,17 @@ NOT_IN_A_WORKER = (
     "perfectly.journal",
     "perfectly.ranges",
 )
+#: What a worker's start-up code and its first call load; printed as JSON.
+WORKER_START = """
+import json, os, sys, tempfile
+before = set(sys.modules)
+exec(SETUP)
+with tempfile.TemporaryFile(buffering=0) as out:
+    worker.ready(out.fileno())
+    out.seek(0)
+    kernel = out.read().decode()
+print(json.dumps([kernel, sorted(set(sys.modules) - before)]))
+"""
 
 
 def _child(code: str) -> object:
@@ -38,15 +55,50 @@ def _child(code: str) -> object:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_worker_interpreter_imports_only_the_kernel_and_the_task():
-    """What ``backend="interpreters"`` makes each worker import (its ``_READY`` probe)."""
-    loaded = _child(
-        "import json, sys, perfectly.parallel._in_interpreter as w; w.worker_kernel(); "
-        "print(json.dumps(sorted(sys.modules)))"
-    )
-    assert isinstance(loaded, list)
-    assert "perfectly._kernel" in loaded or "perfectly._reference" in loaded
-    assert not [name for name in NOT_IN_A_WORKER if name in loaded]
+def _check_worker_imports(kernel: str, loaded: list[str]) -> None:
+    assert kernel.partition(" ")[0] in ("compiled", "python")
+    assert [name for name in NOT_IN_A_WORKER if name in loaded] == []
+    ours = {name for name in loaded if name.startswith("perfectly")}
+    kernels = {"perfectly._kernel", "perfectly._reference", "perfectly._divisor_summatory"}
+    assert ours - kernels == {
+        "perfectly",
+        "perfectly._core",
+        "perfectly._validate",
+        "perfectly.parallel",
+        "perfectly.parallel._calls",
+        "perfectly.parallel._in_interpreter",
+    }
+
+
+def test_a_worker_interpreter_imports_only_the_kernel_and_its_loop():
+    """What ``backend="interpreters"`` makes each worker import: its start-up code and
+    its ``ready`` call, run in a fresh Python (every Python has one)."""
+    from perfectly.parallel.interpreters import _SETUP
+
+    setup = _SETUP.format(path=sys.path)
+    kernel, loaded = _child(f"SETUP = {setup!r}\n{WORKER_START}")  # type: ignore[misc]
+    _check_worker_imports(kernel, loaded)
+
+
+def test_a_real_worker_interpreter_imports_only_the_kernel_and_its_loop(tmp_path):
+    """The same in a worker interpreter, made as the executor makes them."""
+    from perfectly.parallel.interpreters import _SETUP, interpreters_module
+
+    try:
+        interpreters = interpreters_module()
+    except ImportError as exc:
+        pytest.skip(str(exc))
+    report = tmp_path / "report.json"
+    worker = interpreters.create()
+    try:
+        worker.exec(
+            f"SETUP = {_SETUP.format(path=sys.path)!r}\n"
+            + WORKER_START.replace("print(", f"open({str(report)!r}, 'w').write(")
+        )
+    finally:
+        worker.close()
+    kernel, loaded = json.loads(report.read_text())
+    _check_worker_imports(kernel, loaded)
 
 
 def test_lazy_names_resolve_and_submodules_do_not_shadow_them():

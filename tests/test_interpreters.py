@@ -1,6 +1,6 @@
 """backend="interpreters": subinterpreters with their own GIL, in this process.
 
-Where this Python has no ``InterpreterPoolExecutor`` (3.10-3.12, or 3.13 without the
+Where this Python has no subinterpreters with their own GIL (3.10-3.12, or 3.13 without the
 PEP 734 backport) only the error that says what is needed is tested; .ci/run runs the
 rest under a CPython 3.13 with ``perfectly[interpreters,dask]`` installed.
 """
@@ -23,10 +23,10 @@ from faultjob import HERE, InjectedFault, inject
 import perfectly
 from perfectly import Census, ChunkError
 from perfectly.parallel import WorkerError
-from perfectly.parallel.interpreters import pool_class
+from perfectly.parallel.interpreters import interpreters_module
 
 try:
-    pool_class()
+    interpreters_module()
     MISSING = ""
 except ImportError as exc:
     MISSING = str(exc)
@@ -61,7 +61,7 @@ def nothing_left():
 
 def test_missing_support_is_a_clear_error():
     if not MISSING:
-        pytest.skip("this Python has InterpreterPoolExecutor")
+        pytest.skip("this Python has subinterpreters with their own GIL")
     assert "interpreters-pep-734" in MISSING and ".[interpreters]" in MISSING and "3.14" in MISSING
     with pytest.raises(ImportError, match=r"interpreters-pep-734"):
         perfectly.search(1, 100, backend="interpreters", workers=2)

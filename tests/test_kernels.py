@@ -244,7 +244,7 @@ def test_sub_calls_join_exactly():
     gives the closed-form Σσ; the first call's size follows the learned one."""
     pytest.importorskip("perfectly._kernel")
     r = pytest.importorskip("perfectly._reference")
-    from perfectly.parallel import _task
+    from perfectly.parallel import _calls, _task
     from perfectly.planning import Chunk
 
     job = _task.Job("sieve", "compiled", release_gil=True, amicable=False)
@@ -254,11 +254,11 @@ def test_sub_calls_join_exactly():
         assert (census.lo, census.hi) == (a, b)
         assert census.sigma_sum == r.sum_sigma(b - 1) - r.sum_sigma(a - 1)
         assert census.abundant + census.deficient + len(census.perfect) == b - a
-        assert _task._learned[job.method, job.kernel][0] >= 1
+        assert _calls._learned[job.method, job.kernel][0] >= 1
 
 
 def test_first_sub_call_size():
-    from perfectly.parallel._task import first_size
+    from perfectly.parallel._calls import first_size
 
     assert first_size(None, 10**12) == 1
     assert first_size((4096, 10**6), 10**6) == 4096

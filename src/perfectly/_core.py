@@ -6,6 +6,9 @@ fallback; ``PERFECTLY_CPU_TARGET`` forces one build of the compiled kernel, and 
 warns once, at import, unless the install was built without it on purpose
 (``PERFECTLY_NO_EXTENSIONS=1`` at build time leaves ``BUILT_WITHOUT_EXTENSIONS`` in the
 package: see setup.py).
+
+Every worker interpreter imports this module afresh at each start, so it imports
+``warnings`` and ``sysconfig`` only where they are used.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import sysconfig
-import warnings
-from types import ModuleType
-from typing import Any
 
 from perfectly import _reference
 from perfectly._validate import KERNELS
+
+TYPE_CHECKING = False  # not typing's: worker interpreters import this module afresh
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 #: The file a pure-Python build leaves in the package (setup.py writes it).
 PURE_MARKER = "BUILT_WITHOUT_EXTENSIONS"
@@ -40,6 +44,8 @@ def _load() -> tuple[ModuleType, str]:
             ) from exc
         if os.path.exists(os.path.join(os.path.dirname(__file__), PURE_MARKER)):
             return _reference, "built without the compiled kernel (PERFECTLY_NO_EXTENSIONS=1)"
+        import warnings
+
         warnings.warn(
             "perfectly: the compiled kernel is unavailable (importing perfectly._kernel "
             f"failed: {type(exc).__name__}: {exc}); using the much slower pure-Python kernel",
@@ -73,6 +79,8 @@ def kernel_name(name: str | None) -> str:
 
 def build_info() -> dict[str, Any]:
     """Which core is active and how it was built, for bug reports and benchmark metadata."""
+    import sysconfig
+
     gil = getattr(sys, "_is_gil_enabled", None)
     return {
         "core": "python" if kernel is _reference else "compiled",

@@ -8,8 +8,6 @@ accepted for signature compatibility and has no effect: this code always holds t
 from __future__ import annotations
 
 import math
-from collections.abc import MutableSequence
-from typing import Any
 
 from perfectly import _divisor_summatory
 from perfectly._validate import (
@@ -22,6 +20,11 @@ from perfectly._validate import (
     check_sum_sigma_x,
     check_trial_hi,
 )
+
+TYPE_CHECKING = False  # not typing's: worker interpreters import this module afresh
+if TYPE_CHECKING:
+    from collections.abc import MutableSequence
+    from typing import Any
 
 _BLOCK = 1 << 15
 _SIEVE_ROOT_LIMIT = 1 << 20  # above √hi = 2**20, σ is taken per n by factorisation

@@ -4,17 +4,22 @@ Each check raises ``TypeError`` (not an integer), ``ValueError`` (an integer out
 the domain) or ``OverflowError`` (beyond what the routine supports), and the message
 always names the argument, so that bad input never crashes, hangs or gives a wrong
 answer.
+
+Every worker interpreter imports this module (the kernel does), afresh at each start: it
+imports what only the parent's checks use (``numbers``, ``collections.abc``,
+``warnings``) where they use it.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 import os
-import warnings
-from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: worker interpreters import this module afresh
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 #: Exclusive upper bound of every range: numbers are unsigned 64-bit.
 RANGE_LIMIT = 2**64
@@ -128,6 +133,8 @@ def check_backend(value: object) -> str:
     if isinstance(value, str) and value in DEPRECATED_BACKENDS:
         new = DEPRECATED_BACKENDS[value]
         message = f"backend={value!r} is deprecated, use backend={new!r}"
+        import warnings
+
         warnings.warn(message, DeprecationWarning, stacklevel=3)
         return new
     return check_choice(value, "backend", BACKENDS)
@@ -176,6 +183,8 @@ def check_timeout(value: object) -> float | None:
     """None (no limit), or a number of seconds > 0."""
     if value is None:
         return None
+    import numbers
+
     if isinstance(value, bool) or not isinstance(value, numbers.Real):  # NumPy's too
         raise TypeError(f"timeout must be a number of seconds or None, not {value!r}")
     seconds = float(value)
@@ -200,6 +209,8 @@ def check_progress(value: object) -> Callable[[int, int], object] | None:
 
 def check_backend_options(backend: str, options: object) -> dict[str, Any]:
     """The options a backend takes, as a dict; others name the backend that takes them."""
+    from collections.abc import Mapping
+
     if options is None:
         return {}
     if not isinstance(options, Mapping):

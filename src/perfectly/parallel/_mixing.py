@@ -56,7 +56,7 @@ def making_interpreters() -> Iterator[None]:
         _interpreters += 1
         try:
             yield
-        except BaseException:  # none were made (no InterpreterPoolExecutor here, say)
+        except BaseException:  # none were made (no subinterpreters here, say)
             _interpreters -= 1
             raise
         _interpreters_made = True

@@ -8,34 +8,18 @@ decides what to run next: the loop in the parent does both.
 from __future__ import annotations
 
 import dataclasses
-import math
 import pickle
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from perfectly._core import kernel_module
 from perfectly.census import Census
+from perfectly.parallel._calls import Cancelled, sweep
 from perfectly.planning import Chunk
 
 #: Seconds between a worker process's checks that its parent is still alive.
 PARENT_CHECK = 1.0
-#: Seconds of work a worker aims for per kernel call: a chunk runs as a series of calls
-#: sized to take about this long, with a look at ``stop`` between them, so a cancelled
-#: thread worker stops within about one call (a compiled call cannot be interrupted).
-#: 0.1 s: a call costs ≈ 50 µs in Python, 0.05 % of it (the sieve's set-up is paid once
-#: per chunk, not per call: see Job.summarize); and a timeout or Ctrl-C still stops every
-#: thread worker well within its 2 s (one call, even at 5× load).
-#: A call is sized by the CPU time of its thread, not by the clock: on a busy machine a
-#: thread waiting for a CPU would read as a slow call, and the size would collapse
-#: (measured: with two busy loops on 2 CPUs, sizes shrank to a few numbers and a search
-#: of [1, 4e7) took 13 s instead of 0.1 s). A size also halves at most per call.
-SUB_CALL = 0.1
-#: Sub-call sizes learned so far in this process, by (method, kernel): the last size and
-#: the n where it ran, so that a worker's next chunk starts near the right size instead
-#: of ramping up from 1 again (the ramp costs a call's set-up per step).
-_learned: dict[tuple[str, str], tuple[int, int]] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,41 +32,20 @@ class Job:
     amicable: bool
 
     def summarize(self, chunk: Chunk, stop: Callable[[], bool] | None = None) -> Census:
-        """The census of ``chunk``, in kernel calls of about ``SUB_CALL`` s each on one
-        ``Sweep`` (the sieve's state is kept from call to call, so its set-up is paid once
-        per chunk; the calls are sized as they go, as the cost per number grows with n);
-        ``Cancelled`` as soon as ``stop()`` says so between two calls. (The fault tests
-        inject faults in a subclass.)"""
-        sweep = kernel_module(self.kernel).Sweep(
-            chunk.lo, chunk.hi, self.method, amicable=self.amicable
+        """The census of ``chunk``, from kernel calls of about ``SUB_CALL`` s each (see
+        :func:`~perfectly.parallel._calls.sweep`); ``Cancelled`` as soon as ``stop()`` says
+        so between two calls. (The fault tests inject faults in a subclass.)"""
+        pieces = sweep(
+            self.kernel, self.method, self.amicable, self.release_gil, chunk.lo, chunk.hi, stop
         )
+        return self.census(chunk, pieces)
+
+    def census(self, chunk: Chunk, pieces: Iterable[tuple[int, int, Any, Any]]) -> Census:
+        """The census of ``chunk`` from the kernel's pieces of it, merged as they come."""
         total = Census.empty(chunk.lo, chunk.lo, amicable=self.amicable)
-        size = first_size(_learned.get((self.method, self.kernel)), chunk.lo)
-        while sweep.position < chunk.hi:
-            if stop is not None and stop():
-                raise Cancelled(f"stopped in chunk {chunk.index} at {sweep.position}")
-            segments, began = sweep.segments, time.thread_time()
-            lo, hi, summary, pairs = sweep.summarize(size, self.release_gil)
-            growth = SUB_CALL / max(time.thread_time() - began, 1e-6)
-            # a short last call says little about the next size, and one that paid a
-            # set-up is slower than the calls after it: it may only make the next larger
-            if hi - lo == size and (sweep.segments == segments or growth > 1):
-                size = max(1, int(size * min(4.0, max(0.5, growth))))
-                _learned[self.method, self.kernel] = (size, hi)
+        for lo, hi, summary, pairs in pieces:
             total = Census.merge([total, Census.from_summary(lo, hi, summary, pairs)])
         return total
-
-
-def first_size(learned: tuple[int, int] | None, lo: int) -> int:
-    """The size of a chunk's first kernel call at ``lo``: 1 (then ×4 a call) with nothing
-    learned, else the learned size, scaled by √(at / lo) when ``lo`` lies above where it
-    was learned, as the cost per number grows at most like √n (trial division)."""
-    if learned is None:
-        return 1
-    size, at = learned
-    if lo > at:
-        size = int(size * math.sqrt(at / lo))
-    return max(1, size)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,10 +98,6 @@ class Lost:
 
 
 Event = Finished | Failed | Lost
-
-
-class Cancelled(Exception):
-    """Raised in a worker whose run was stopped (cancelled, or past its deadline)."""
 
 
 class WorkerError(RuntimeError):

@@ -1,39 +1,52 @@
 """Subinterpreters: each worker is an interpreter with its own GIL (PEP 684), in this process.
 
-``concurrent.futures.InterpreterPoolExecutor`` runs them: Python 3.14 has it, 3.13 gets
-it from the PEP 734 backport (``pip install interpreters-pep-734``, or ``".[interpreters]"``
-in a checkout); elsewhere
-starting the executor raises ``ImportError`` saying what is needed (3.12 without trying
-the backport: its low-level module for 3.12 crashes the process at import). Pure-Python
-code runs in parallel here, as in processes, with no process to start and nothing to fork.
+Python 3.14 has them as ``concurrent.interpreters``; 3.13 gets them from the PEP 734
+backport (``pip install interpreters-pep-734``, or ``".[interpreters]"`` in a checkout);
+elsewhere starting the executor raises ``ImportError`` saying what is needed (3.12 without
+trying the backport: its low-level module for 3.12 crashes the process at import).
+Pure-Python code runs in parallel here, as in processes, with no process to start and
+nothing to fork.
 
-A task goes out as pickled bytes and comes back as pickled bytes (the result, or the
-error made portable), and the function the pool calls is the builtin ``eval``. The
-backport (0.5.0, on 3.13) unpickles the function it is given *outside* its error capture:
-a function the worker cannot import (one defined in ``__main__``, a module the worker's
-``sys.path`` lacks) leaves it polling an empty result queue forever, and the caller
-hangs. ``eval`` is always importable, so any such error is raised in the worker and
-reported; workers also get this process's ``sys.path``, as ``spawn`` workers do. Starting
-the executor waits for every worker at most ``START_TIMEOUT`` s, and fails loudly.
+Each worker is a thread of a ``ThreadPoolExecutor`` that owns one interpreter and runs its
+tasks there, calling :mod:`perfectly.parallel._in_interpreter` (see there how a task goes
+in and its answer comes back). Not ``InterpreterPoolExecutor``: its workers import
+``concurrent.futures``, ``logging`` and ``traceback`` to run anything, about 30 ms a worker
+at every start. A worker starts with this process's ``sys.path`` (as ``spawn`` workers
+do) and registers the packages ``perfectly`` and ``perfectly.parallel`` without running
+their ``__init__`` (which imports the whole library: 45 ms a worker), so that it imports
+only the kernel and the worker module; starting the executor waits for every worker at
+most ``START_TIMEOUT`` s, and fails loudly.
 
 A worker cannot be killed: a cancelled run (Ctrl-C, an error) writes a byte to a socket
 pair that each worker looks at between two kernel calls of its chunk (``SUB_CALL``), and
-each also keeps the deadline itself, so it stops within about one call. What runs in a
-worker is in :mod:`perfectly.parallel._in_interpreter`, which imports only what it needs.
+each also keeps the deadline itself, so it stops within about one call.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import concurrent.futures as cf
+import os
 import pickle
 import socket
 import sys
+import tempfile
+import threading
 from typing import Any
 
 from perfectly._core import kernel_name
 from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, finished
-from perfectly.parallel._task import Event, Failed, Finished, Task
+from perfectly.parallel._task import (
+    ChunkResult,
+    Event,
+    Failed,
+    Finished,
+    Job,
+    Task,
+    WorkerError,
+)
 
 #: Seconds ``start()`` waits for the worker interpreters to be ready.
 START_TIMEOUT = 60.0
@@ -42,33 +55,74 @@ NEEDS = (
     "3.13 with the PEP 734 backport (pip install interpreters-pep-734; in a perfectly "
     'checkout: pip install ".[interpreters]")'
 )
-# What each worker evaluates first: the kernel it got ("compiled", or why it fell back).
-_READY = "__import__('perfectly.parallel._in_interpreter', fromlist=['_']).worker_kernel()"
-# What each worker evaluates, with ``payload`` (bytes) in its globals.
-_CALL = "__import__('perfectly.parallel._in_interpreter', fromlist=['_']).run_payload(payload)"
+# The first code each worker runs (see the module's docstring).
+_SETUP = """\
+import sys
+from importlib.util import find_spec, module_from_spec
+sys.path[:] = {path!r}
+for _name in ("perfectly", "perfectly.parallel"):
+    sys.modules[_name] = module_from_spec(find_spec(_name))
+from perfectly.parallel import _in_interpreter as worker
+"""
 
 
-def pool_class() -> Any:
-    """``InterpreterPoolExecutor``: the standard library's, or the backport's."""
+def interpreters_module() -> Any:
+    """``concurrent.interpreters``: the standard library's, or the backport's."""
     try:
-        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+        from concurrent import interpreters  # type: ignore[attr-defined]
     except ImportError:
         if sys.version_info < (3, 13):
             raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from None
         try:
-            from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
+            from interpreters_backport import interpreters
         except ImportError as exc:
             raise ImportError(f"{NEEDS}; this is Python {sys.version.split()[0]}") from exc
-    return InterpreterPoolExecutor
+    return interpreters
+
+
+class _Worker:
+    """One worker interpreter and the file it answers in (see ``_in_interpreter``)."""
+
+    def __init__(self, interpreters: Any) -> None:
+        # unbuffered, as the worker writes to it too; closed in close()
+        self._out = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
+        self.interpreter = interpreters.create()
+        try:
+            self.interpreter.exec(_SETUP.format(path=sys.path))
+        except BaseException:
+            self.close()
+            raise
+
+    def ask(self, function: str, *args: object) -> bytes:
+        """Call ``_in_interpreter.function(out, *args)`` in the worker; what it answered.
+        (``ExecutionFailed`` where the call itself fails.)"""
+        literals = ", ".join(repr(arg) for arg in (self._out.fileno(), *args))
+        self.interpreter.exec(f"worker.{function}({literals})")
+        self._out.seek(0)
+        return self._out.readall()
+
+    def close(self) -> None:
+        self.interpreter.close()
+        self._out.close()
+
+
+def _error(name: str, message: str) -> Exception:
+    """The exception a worker reported by name: the builtin one, else a ``WorkerError``."""
+    kind = getattr(builtins, name, None)
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        return kind(message)
+    return WorkerError(f"{name}: {message}")
 
 
 class InterpreterExecutor(Executor):
-    """An ``InterpreterPoolExecutor`` of ``max_workers`` interpreters, each with its own GIL."""
+    """``max_workers`` interpreters, each with its own GIL, each run by its own thread."""
 
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers)
-        self._pool: Any = None
-        self._futures: dict[cf.Future[bytes], tuple[int, int]] = {}
+        self._pool: cf.ThreadPoolExecutor | None = None
+        self._workers: list[_Worker] = []
+        self._mine = threading.local()  # .worker: the worker of the pool thread
+        self._futures: dict[cf.Future[Any], tuple[int, int]] = {}
         self._stop_in: socket.socket | None = None
         self._stop_out: socket.socket | None = None
         self._alive = False  # whether this executor's interpreters count in _mixing
@@ -79,7 +133,7 @@ class InterpreterExecutor(Executor):
         self._alive = True
 
     def _make_interpreters(self) -> None:
-        """Make the pool, and again once where a worker got a kernel other than this
+        """Start the workers, and again once where a worker got a kernel other than this
         interpreter's: on 3.14.10 a fresh worker interpreter now and then (1 in about 700
         while process workers started beside them) is refused the compiled kernel with
         "Module '_kernel' has already been imported into this interpreter"; a new
@@ -95,44 +149,83 @@ class InterpreterExecutor(Executor):
                 raise RuntimeError(f"a worker interpreter has no {wanted} kernel: {why}")
 
     def _new_pool(self) -> list[str]:
-        """Start the pool: each worker imports perfectly (and its kernel) now, so that
-        start-up is timed as start-up; the kernel each got (``compiled``, else why not)."""
-        pool_type = pool_class()
+        """Start the pool: each worker makes its interpreter and imports the kernel now,
+        so that start-up is timed as start-up; the kernel each got (``compiled``, else why
+        not). A barrier holds every probe until all run, so each runs on a thread of its
+        own (the pool starts a thread per task while none is idle)."""
+        interpreters = interpreters_module()
         self._stop_in, self._stop_out = socket.socketpair()
-        self._pool = pool_type(
-            max_workers=self.max_workers,
-            thread_name_prefix="perfectly-interpreter",
-            initializer=exec,
-            initargs=(f"import sys; sys.path[:] = {sys.path!r}", {}),
-        )
-        probes = [self._pool.submit(eval, _READY, {}) for _ in range(self.max_workers)]
+        self._pool = cf.ThreadPoolExecutor(self.max_workers, "perfectly-interpreter")
+        barrier = threading.Barrier(self.max_workers, timeout=START_TIMEOUT)
+        probes = [
+            self._pool.submit(self._make_worker, interpreters, barrier)
+            for _ in range(self.max_workers)
+        ]
         done, late = cf.wait(probes, START_TIMEOUT)
         error = next((e for p in done if (e := p.exception()) is not None), None)
         if late or error is not None:
-            self._close_pool(wait=not late)  # a stuck one never ends
+            self._close_pool()
             if late:
                 raise TimeoutError(f"worker interpreters not ready after {START_TIMEOUT} s")
             raise RuntimeError(f"a worker interpreter failed to start: {error}") from error
         return [p.result() for p in probes]
 
-    def _close_pool(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+    def _make_worker(self, interpreters: Any, barrier: threading.Barrier) -> str:
+        """Make this pool thread's worker; the kernel it got."""
+        try:
+            worker = _Worker(interpreters)
+        finally:
+            barrier.wait()
+        self._workers.append(worker)
+        self._mine.worker = worker
+        return worker.ask("ready").decode()
+
+    def _close_pool(self) -> None:
+        assert self._pool is not None
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
+        # no worker runs now, so any thread may close one: one thread each, as closing
+        # takes milliseconds and each interpreter has its own GIL
+        closing = [threading.Thread(target=worker.close) for worker in self._workers]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
+        self._workers.clear()
         self._close_sockets()
 
     def submit(self, slot: int, task: Task) -> None:
         assert self._pool is not None, "start() the executor first"
-        assert self._stop_out is not None
-        payload = pickle.dumps((task, self._stop_out.fileno(), self.deadline))
-        future = self._pool.submit(eval, _CALL, {"payload": payload})
+        future = self._pool.submit(self._run, task)
         self._futures[future] = (slot, task.chunk.index)
+
+    def _run(self, task: Task) -> ChunkResult | BaseException | None:
+        """Run ``task`` in this pool thread's worker: its result, the error it raised, or
+        None when the run was stopped."""
+        worker: _Worker = self._mine.worker
+        assert self._stop_out is not None
+        where = (self._stop_out.fileno(), self.deadline)
+        job, chunk = task.job, task.chunk
+        if type(job) is not Job:  # a subclass: only pickle carries it
+            outcome: ChunkResult | BaseException | None
+            outcome = pickle.loads(worker.ask("run_pickled", *where, pickle.dumps(task)))
+            return outcome
+        fields = (job.kernel, job.method, job.amicable, job.release_gil, chunk.lo, chunk.hi)
+        answer = ast.literal_eval(worker.ask("run_plain", *where, *fields).decode())
+        if answer[0] == "stopped":
+            return None
+        if answer[0] == "error":
+            return _error(*answer[1:])
+        _, pieces, seconds = answer
+        name = f"{os.getpid()}:{threading.get_ident()}"
+        return ChunkResult(chunk, job.census(chunk, pieces), name, seconds)
 
     def wait(self, timeout: float) -> list[Event]:
         events: list[Event] = []
         for slot, index, future in finished(self._futures, timeout):
             try:
-                outcome = pickle.loads(future.result())
-            except Exception as exc:  # raised before the task ran (the payload, an import)
+                outcome = future.result()
+            except Exception as exc:  # raised outside the task (an answer, the interpreter)
                 outcome = exc
             if isinstance(outcome, BaseException):
                 events.append(Failed(slot, index, outcome))
@@ -144,7 +237,7 @@ class InterpreterExecutor(Executor):
         if cancel and self._stop_in is not None:
             self._stop_in.send(b"!")  # running chunks stop within one kernel call
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)  # destroys the interpreters
+            self._close_pool()
         self._close_sockets()
         if self._alive:
             self._alive = False

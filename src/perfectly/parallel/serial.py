@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from perfectly.parallel._calls import Cancelled
 from perfectly.parallel._executor import Executor
-from perfectly.parallel._task import Cancelled, Event, Failed, Finished, Task, run_task
+from perfectly.parallel._task import Event, Failed, Finished, Task, run_task
 
 
 class SerialExecutor(Executor):
