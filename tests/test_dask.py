@@ -344,7 +344,7 @@ def test_loopback_and_trusted_addresses_are_tried(cluster):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)
 def test_an_embedded_worker_killed_with_retries_0_stops_the_run_and_leaves_nothing():
     """The run's error comes at once (the embedded cluster allows no failures), and no
     process of the cluster outlives it (a pass counted one, 2026-12-05)."""
@@ -353,21 +353,24 @@ def test_an_embedded_worker_killed_with_retries_0_stops_the_run_and_leaves_nothi
     multiprocessing.active_children()
     before = _child_pids()
     box = {}
+    running = threading.Event()  # set by the first chunk that finishes
 
     def run():
         try:
-            search(1, 3 * 10**10, backend="dask", workers=2, retries=0)
+            search(1, 3 * 10**10, backend="dask", workers=2, retries=0, progress=note)
         except BaseException as exc:
             box["error"] = exc
 
+    def note(done, total):
+        running.set()
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    deadline, workers = time.monotonic() + 60, set()
-    while len(workers) < 2 and time.monotonic() < deadline:
-        workers = {p for p in _child_pids() - before if "spawn_main" in cmdline(p)}
-        time.sleep(0.1)
-    assert len(workers) == 2, "the embedded cluster's workers did not start"
-    time.sleep(2.0)  # chunks are running
+    # the cluster is up and chunks run: killing a worker while its nanny still starts
+    # it is another failure (distributed's "Nanny failed to start", seen at load 10)
+    assert running.wait(90), f"no chunk finished in 90 s: {box}"
+    workers = {p for p in _child_pids() - before if "spawn_main" in cmdline(p)}
+    assert len(workers) == 2, "the embedded cluster has not 2 worker processes"
     os.kill(min(workers), signal.SIGKILL)
     killed = time.monotonic()
     thread.join(60)
@@ -391,12 +394,16 @@ def test_a_timeout_with_long_chunks_stops_the_embedded_cluster_at_once():
     assert time.monotonic() - started < 3 + 3.0  # 7 s before, on a quiet machine
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2, 1.6])
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.6, 1.0])
 def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line(delay):
     """It printed 29-128 traceback lines in 8 of 16 tries (Dask's exit hook met the
-    half-made cluster); Ctrl-C is held back while the cluster starts now."""
-    from conftest import CHILD_ENV, CLI
+    half-made cluster); Ctrl-C is held back while the cluster starts now. Sent ``delay``
+    s after the cluster's first process appears (its workers take longer than that to
+    be ready), not after a fixed time: at load 10 a fixed 0.4 s landed while the child
+    Python was still starting, before any of perfectly ran."""
+    from conftest import CHILD_ENV, CLI, children_of
 
     proc = subprocess.Popen(
         [*CLI, "search", "1", "1e9", "--backend", "dask", "--workers", "2"],
@@ -405,6 +412,9 @@ def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line(delay):
         text=True,
         env=CHILD_ENV,
     )
+    deadline = time.monotonic() + 90
+    while not children_of(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
