@@ -64,7 +64,9 @@ def _assert_usable(client):
     """The run left the cluster running: two workers, and it still runs tasks."""
     assert client.status == "running"
     client.wait_for_workers(2, timeout=60)
-    assert len(client.scheduler_info()["workers"]) == 2
+    # asked of the scheduler now: scheduler_info() is the client's copy, refreshed every
+    # few seconds, and at load 10 it still said 0 workers after they were back
+    assert len(client.nthreads()) == 2
     assert client.submit(sum, [1, 2, 3], pure=False).result(timeout=30) == 6
 
 
@@ -387,11 +389,13 @@ def test_an_embedded_worker_killed_with_retries_0_stops_the_run_and_leaves_nothi
 @pytest.mark.timeout(120)
 def test_a_timeout_with_long_chunks_stops_the_embedded_cluster_at_once():
     """A Dask task cannot be interrupted, and a graceful close waited for the running
-    chunk: timeout=3 ended after 7 s with chunks of about 10 s (2026-12-05)."""
+    chunk: timeout=3 ended after 7 s with chunks of about 10 s (2026-12-05). Chunks of
+    about 100 s here (10 min at load 10), so that waiting for one cannot pass for
+    stopping at once, which took 3.9 s after the timeout at load 10 (0.5 s quiet)."""
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        search(1, 2 * 10**10, backend="dask", workers=2, chunk_size=2 * 10**9, timeout=3)
-    assert time.monotonic() - started < 3 + 3.0  # 7 s before, on a quiet machine
+        search(1, 2 * 10**11, backend="dask", workers=2, chunk_size=2 * 10**10, timeout=3)
+    assert time.monotonic() - started < 3 + 15.0
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")

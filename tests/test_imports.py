@@ -73,16 +73,15 @@ def _check_worker_imports(kernel: str, loaded: list[str]) -> None:
 def test_a_worker_interpreter_imports_only_the_kernel_and_its_loop():
     """What ``backend="interpreters"`` makes each worker import: its start-up code and
     its ``ready`` call, run in a fresh Python (every Python has one)."""
-    from perfectly.parallel.interpreters import _SETUP
+    from perfectly.parallel.interpreters import setup_code
 
-    setup = _SETUP.format(path=sys.path)
-    kernel, loaded = _child(f"SETUP = {setup!r}\n{WORKER_START}")  # type: ignore[misc]
+    kernel, loaded = _child(f"SETUP = {setup_code()!r}\n{WORKER_START}")  # type: ignore[misc]
     _check_worker_imports(kernel, loaded)
 
 
 def test_a_real_worker_interpreter_imports_only_the_kernel_and_its_loop(tmp_path):
     """The same in a worker interpreter, made as the executor makes them."""
-    from perfectly.parallel.interpreters import _SETUP, interpreters_module
+    from perfectly.parallel.interpreters import interpreters_module, setup_code
 
     try:
         interpreters = interpreters_module()
@@ -92,7 +91,7 @@ def test_a_real_worker_interpreter_imports_only_the_kernel_and_its_loop(tmp_path
     worker = interpreters.create()
     try:
         worker.exec(
-            f"SETUP = {_SETUP.format(path=sys.path)!r}\n"
+            f"SETUP = {setup_code()!r}\n"
             + WORKER_START.replace("print(", f"open({str(report)!r}, 'w').write(")
         )
     finally:

@@ -55,15 +55,25 @@ NEEDS = (
     "3.13 with the PEP 734 backport (pip install interpreters-pep-734; in a perfectly "
     'checkout: pip install ".[interpreters]")'
 )
-# The first code each worker runs (see the module's docstring).
-_SETUP = """\
-import sys
-from importlib.util import find_spec, module_from_spec
-sys.path[:] = {path!r}
-for _name in ("perfectly", "perfectly.parallel"):
-    sys.modules[_name] = module_from_spec(find_spec(_name))
-from perfectly.parallel import _in_interpreter as worker
-"""
+
+
+def setup_code() -> str:
+    """The first code each worker runs: this process's ``sys.path``, then this process's
+    ``perfectly`` and ``perfectly.parallel`` registered without running their
+    ``__init__``, then the worker module, as ``worker``."""
+    import perfectly
+    import perfectly.parallel
+
+    path = [entry for entry in sys.path if isinstance(entry, str)]
+    packages = [(p.__name__, p.__file__) for p in (perfectly, perfectly.parallel)]
+    return (
+        "import sys\n"
+        "from importlib.util import module_from_spec, spec_from_file_location\n"
+        f"sys.path[:] = {path!r}\n"
+        f"for name, init in {packages!r}:\n"
+        "    sys.modules[name] = module_from_spec(spec_from_file_location(name, init))\n"
+        "from perfectly.parallel import _in_interpreter as worker\n"
+    )
 
 
 def interpreters_module() -> Any:
@@ -88,7 +98,7 @@ class _Worker:
         self._out = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
         self.interpreter = interpreters.create()
         try:
-            self.interpreter.exec(_SETUP.format(path=sys.path))
+            self.interpreter.exec(setup_code())
         except BaseException:
             self.close()
             raise
