@@ -10,12 +10,13 @@ nothing to fork.
 Each worker is a thread of a ``ThreadPoolExecutor`` that owns one interpreter and runs its
 tasks there, calling :mod:`perfectly.parallel._in_interpreter` (see there how a task goes
 in and its answer comes back). Not ``InterpreterPoolExecutor``: its workers import
-``concurrent.futures``, ``logging`` and ``traceback`` to run anything, about 30 ms a worker
-at every start. A worker starts with this process's ``sys.path`` (as ``spawn`` workers
-do) and registers the packages ``perfectly`` and ``perfectly.parallel`` without running
-their ``__init__`` (which imports the whole library: 45 ms a worker), so that it imports
-only the kernel and the worker module; starting the executor waits for every worker at
-most ``START_TIMEOUT`` s, and fails loudly.
+``concurrent.futures``, ``logging`` and ``traceback`` to run anything (about 50 ms more
+than bare interpreters, for 2 workers started together on 3.14). A worker starts with
+this process's ``sys.path`` (as ``spawn`` workers do) and registers this process's
+packages ``perfectly`` and ``perfectly.parallel`` without running their ``__init__``
+(which imports the whole library: about 45 ms), so that it imports only the kernel and
+the worker module; starting the executor waits for every worker at most
+``START_TIMEOUT`` s, and fails loudly.
 
 A worker cannot be killed: a cancelled run (Ctrl-C, an error) writes a byte to a socket
 pair that each worker looks at between two kernel calls of its chunk (``SUB_CALL``), and
