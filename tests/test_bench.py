@@ -61,7 +61,7 @@ def quiet_run(output, repeat: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    """One whole run with tiny ranges: (document, results path, stdout, seconds)."""
+    """One whole run with tiny ranges: (document, results path, stdout)."""
     out = tmp_path_factory.mktemp("bench")
     argv = [
         "--quick",
@@ -87,12 +87,10 @@ def smoke(tmp_path_factory):
     ]
     if START:
         argv += ["--start-methods", START]
-    started = time.perf_counter()
     status, text = run_main(*argv)
-    seconds = time.perf_counter() - started
     assert status == 0, text
     (path,) = out.glob("*/results.json")
-    return json.loads(path.read_text()), path, text, seconds
+    return json.loads(path.read_text()), path, text
 
 
 # --------------------------------------------------------------------------------------
@@ -139,7 +137,7 @@ def _check_schema_by_hand(doc):
 
 
 def test_smoke_json_follows_the_schema(smoke):
-    doc, _, _, _ = smoke
+    doc, _, _ = smoke
     _check_schema_by_hand(doc)
     assert results.problems(doc) == []
     assert len({r["id"] for r in doc["scenarios"]}) == len(doc["scenarios"])
@@ -177,7 +175,7 @@ def test_smoke_every_requested_scenario_is_present(smoke):
 
 
 def test_smoke_derived_figures_follow_from_raw_timings(smoke):
-    doc, _, _, _ = smoke
+    doc, _, _ = smoke
     by_id = {r["id"]: r for r in doc["scenarios"]}
     with_speedup = 0
     for r in doc["scenarios"]:
@@ -229,7 +227,7 @@ def test_smoke_derived_figures_follow_from_raw_timings(smoke):
 
 def test_smoke_plots_are_png_files(smoke):
     image = pytest.importorskip("matplotlib.image")  # in the test extra; optional elsewhere
-    doc, path, _, _ = smoke
+    doc, path, _ = smoke
     assert set(doc["plots"]) == PLOT_NAMES
     for name in doc["plots"]:
         png = path.parent / name
@@ -241,7 +239,7 @@ def test_smoke_plots_are_png_files(smoke):
 def test_smoke_prints_table_and_verdict(smoke):
     """(Its size is pinned by its parameters, checked above; its wall time is not a test:
     it bounded it to 60 s, and beside ten busy loops it took 60.5 s.)"""
-    doc, path, text, _ = smoke
+    doc, path, text = smoke
     assert "Scaling: speedup over serial" in text
     assert "mean ± std dev" in text and "speedup" in text
     assert "Verdict" in text
@@ -252,7 +250,7 @@ def test_smoke_prints_table_and_verdict(smoke):
 
 
 def test_report_prints_a_results_file_again(smoke):
-    _, path, text, _ = smoke
+    _, path, text = smoke
     status, again = run_main("report", str(path))
     assert status == 0
     assert again.strip() == text.split("\nresults: ")[0].strip()
@@ -438,7 +436,7 @@ def test_edited_results_files_give_one_line_never_a_traceback(smoke, tmp_path):
     import copy
     import random
 
-    doc, path, _, _ = smoke
+    doc, path, _ = smoke
     places = list(_places(doc))
     cases = [(where, new) for where in places for new in (KeyError, None, "x", -1, {}, [1e308])]
     random.Random(0).shuffle(cases)
@@ -922,7 +920,7 @@ def test_verdict_reads_the_stored_tests_and_runs_none(smoke):
     verdict changes with it (it would not, were the test run again)."""
     from perfectly.benchmark import verdict
 
-    doc, path, _, _ = smoke
+    doc, path, _ = smoke
     done = results.load(path)
     comparisons = done.derived["comparisons"]
     assert comparisons, "threads against processes should have been tested"

@@ -94,12 +94,13 @@ def interpreters_module() -> Any:
 class _Worker:
     """One worker interpreter and the file it answers in (see ``_in_interpreter``)."""
 
-    def __init__(self, interpreters: Any) -> None:
+    def __init__(self, interpreters: Any, setup: str) -> None:
         # unbuffered, as the worker writes to it too; closed in close()
         self._out = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
+        self.ready = False  # whether it answered its first call (and its thread is done)
         self.interpreter = interpreters.create()
         try:
-            self.interpreter.exec(setup_code())
+            self.interpreter.exec(setup)
         except BaseException:
             self.close()
             raise
@@ -168,36 +169,42 @@ class InterpreterExecutor(Executor):
         self._stop_in, self._stop_out = socket.socketpair()
         self._pool = cf.ThreadPoolExecutor(self.max_workers, "perfectly-interpreter")
         barrier = threading.Barrier(self.max_workers, timeout=START_TIMEOUT)
+        setup = setup_code()
         probes = [
-            self._pool.submit(self._make_worker, interpreters, barrier)
+            self._pool.submit(self._make_worker, interpreters, setup, barrier)
             for _ in range(self.max_workers)
         ]
         done, late = cf.wait(probes, START_TIMEOUT)
         error = next((e for p in done if (e := p.exception()) is not None), None)
         if late or error is not None:
-            self._close_pool()
+            self._close_pool(wait=not late)  # a stuck one never ends
             if late:
                 raise TimeoutError(f"worker interpreters not ready after {START_TIMEOUT} s")
             raise RuntimeError(f"a worker interpreter failed to start: {error}") from error
         return [p.result() for p in probes]
 
-    def _make_worker(self, interpreters: Any, barrier: threading.Barrier) -> str:
+    def _make_worker(self, interpreters: Any, setup: str, barrier: threading.Barrier) -> str:
         """Make this pool thread's worker; the kernel it got."""
         try:
-            worker = _Worker(interpreters)
+            worker = _Worker(interpreters, setup)
         finally:
             barrier.wait()
         self._workers.append(worker)
         self._mine.worker = worker
-        return worker.ask("ready").decode()
+        kernel = worker.ask("ready").decode()
+        worker.ready = True
+        return kernel
 
-    def _close_pool(self) -> None:
+    def _close_pool(self, wait: bool = True) -> None:
+        """Stop the pool and close its interpreters. Without ``wait`` (a start that timed
+        out) only the ready ones: a stuck worker never ends, and its interpreter runs."""
         assert self._pool is not None
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
         self._pool = None
-        # no worker runs now, so any thread may close one: one thread each, as closing
-        # takes milliseconds and each interpreter has its own GIL
-        closing = [threading.Thread(target=worker.close) for worker in self._workers]
+        # none of these runs now, so any thread may close one: one thread each, as
+        # closing takes milliseconds and each interpreter has its own GIL
+        idle = [worker for worker in self._workers if wait or worker.ready]
+        closing = [threading.Thread(target=worker.close) for worker in idle]
         for thread in closing:
             thread.start()
         for thread in closing:
