@@ -113,6 +113,12 @@ def test_max_workers(name):
         cls(True)
 
 
+@pytest.mark.parametrize("backend", ["nope", "thread", "", "Threads"])
+def test_make_executor_names_an_unknown_backend(backend):
+    with pytest.raises(ValueError, match=r"backend must be one of serial, threads, .*; got"):
+        parallel.make_executor(backend, 2)
+
+
 @pytest.mark.parametrize("start_method", START_METHODS)
 @pytest.mark.parametrize("name", ["processes", "process-pool"])
 def test_explicit_mp_context(name, start_method):

@@ -78,7 +78,34 @@ def kernel_name(name: str | None) -> str:
 
 
 def build_info() -> dict[str, Any]:
-    """Which core is active and how it was built, for bug reports and benchmark metadata."""
+    """Which core is active and how it was built, for bug reports and benchmark metadata.
+
+    Returns
+    -------
+    dict
+        Plain JSON data, with the keys:
+
+        - ``core``: ``"compiled"`` or ``"python"``, the kernel in use;
+        - ``reason``: why, e.g. ``"compiled extension"`` or why the fallback is used;
+        - ``module``: the file of the kernel module;
+        - ``python``, ``implementation``: the interpreter's version and name;
+        - ``free_threaded_build``, ``gil_enabled``: whether this is a free-threaded
+          build of Python, and whether the GIL is on now;
+        - ``compiler_flags``: the compiled kernel's build options (``march_native``,
+          ``debug``), or None for the pure-Python one;
+        - ``cpu_target``: the build of the compiled kernel's hot loops this CPU runs
+          (e.g. ``"x86-64-avx512"``), or None.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> info = perfectly.build_info()
+    >>> info["core"] in perfectly.KERNELS
+    True
+    >>> sorted(info)
+    ['compiler_flags', 'core', 'cpu_target', 'free_threaded_build', 'gil_enabled',
+     'implementation', 'module', 'python', 'reason']
+    """
     import sysconfig
 
     gil = getattr(sys, "_is_gil_enabled", None)

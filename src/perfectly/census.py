@@ -33,9 +33,33 @@ SERIAL_CHUNK = 1 << 24
 class Census:
     """What a range [lo, hi) holds: exact Σσ, class counts, and the rare numbers found.
 
-    ``perfect`` lists n with σ(n) = 2n; ``multiply_perfect`` lists (n, k) with
-    σ(n) = k·n, k ≥ 3; ``amicable`` lists pairs (a, b), a < b, with lo ≤ a < hi, or is
-    None when the census did not look for them.
+    :func:`census` and :func:`search` make it (``SearchResult.census``); it is frozen,
+    and each parameter below is an attribute of the same name.
+
+    Parameters
+    ----------
+    lo, hi : int
+        The half-open range [lo, hi) the census covers.
+    sigma_sum : int
+        Σσ(n) over the range, exact.
+    abundant, deficient : int
+        How many n in the range have σ(n) > 2n, and σ(n) < 2n.
+    perfect : tuple of int
+        The n with σ(n) = 2n, ascending.
+    multiply_perfect : tuple of tuple of (int, int)
+        The (n, k) with σ(n) = k·n, k ≥ 3, ascending in n.
+    amicable : tuple of tuple of (int, int) or None, default None
+        The amicable pairs (a, b), a < b, with lo ≤ a < hi, ascending in a; None when
+        the census did not look for them.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> c = perfectly.census(1, 10_000)
+    >>> c.perfect, c.abundant, c.deficient
+    ((6, 28, 496, 8128), 2487, 7508)
+    >>> c
+    Census(lo=1, hi=10000, sigma_sum=82231803, ..., amicable=None)
     """
 
     lo: int
@@ -49,17 +73,70 @@ class Census:
 
     @property
     def count(self) -> int:
-        """How many numbers the census covers."""
+        """How many numbers the census covers: hi − lo.
+
+        It equals ``abundant + deficient + len(perfect)``.
+
+        Returns
+        -------
+        int
+            The count, ≥ 0.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> c = perfectly.census(1, 10_000)
+        >>> c.count, c.abundant + c.deficient + len(c.perfect)
+        (9999, 9999)
+        """
         return self.hi - self.lo
 
     @property
     def found(self) -> tuple[tuple[int, int], ...]:
-        """(n, k) with σ(n) = k·n, k ≥ 2, as the kernel reports them."""
+        """(n, k) with σ(n) = k·n, k ≥ 2, as the kernel reports them.
+
+        The perfect numbers (k = 2) and the multiply-perfect ones together.
+
+        Returns
+        -------
+        tuple of tuple of (int, int)
+            The pairs ``(n, k)``, ascending in n.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> perfectly.census(1, 1_000).found
+        ((6, 2), (28, 2), (120, 3), (496, 2), (672, 3))
+        """
         return tuple(sorted([(n, 2) for n in self.perfect] + list(self.multiply_perfect)))
 
     @classmethod
     def empty(cls, lo: int, hi: int, *, amicable: bool) -> Census:
-        """The census of an empty range [lo, lo)."""
+        """The census of an empty range [lo, lo): every sum and count 0.
+
+        Parameters
+        ----------
+        lo : int
+            Where the range starts.
+        hi : int
+            Where it ends; pass ``lo``. It is stored as given, and any other value
+            makes a census whose ``count`` disagrees with its class counts.
+        amicable : bool
+            True for an empty ``amicable`` tuple (a census that looked for pairs), False
+            for None.
+
+        Returns
+        -------
+        Census
+            The empty census, which :meth:`merge` can start from.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> perfectly.Census.empty(5, 5, amicable=True)
+        Census(lo=5, hi=5, sigma_sum=0, abundant=0, deficient=0, perfect=(),
+               multiply_perfect=(), amicable=())
+        """
         return cls(lo, hi, 0, 0, 0, (), (), () if amicable else None)
 
     @classmethod
@@ -70,7 +147,32 @@ class Census:
         summary: tuple[int, int, int, Iterable[tuple[int, int]]],
         amicable: Iterable[tuple[int, int]] | None = None,
     ) -> Census:
-        """A census from a kernel's ``summarize(lo, hi)`` (and ``amicable``) output."""
+        """A census from a kernel's ``summarize(lo, hi)`` (and ``amicable``) output.
+
+        Nothing is checked: the numbers are only converted to Python ints and sorted
+        into ``perfect`` (k = 2) and ``multiply_perfect`` (k ≥ 3).
+
+        Parameters
+        ----------
+        lo, hi : int
+            The range the summary covers.
+        summary : tuple
+            ``(Σσ, abundant, deficient, found)``, where ``found`` lists the (n, k) with
+            σ(n) = k·n, k ≥ 2, ascending in n.
+        amicable : iterable of tuple of (int, int) or None, default None
+            The amicable pairs (a, b) found, or None where they were not looked for.
+
+        Returns
+        -------
+        Census
+            The census of [lo, hi).
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> perfectly.Census.from_summary(1, 30, (690, 4, 23, [(6, 2), (28, 2)]))
+        Census(lo=1, hi=30, sigma_sum=690, abundant=4, deficient=23, perfect=(6, 28), ...)
+        """
         total, abundant, deficient, found = summary
         found = [(int(n), int(k)) for n, k in found]
         return cls(
@@ -86,7 +188,35 @@ class Census:
 
     @classmethod
     def merge(cls, parts: Iterable[Census]) -> Census:
-        """One census from parts that tile a range exactly, in any order."""
+        """One census from parts that tile a range exactly, in any order.
+
+        Sums and counts are added, and the numbers found are concatenated in order of
+        the parts' ranges.
+
+        Parameters
+        ----------
+        parts : iterable of Census
+            Censuses of adjacent ranges: sorted by ``lo``, each must end where the next
+            starts. Either all have ``amicable`` pairs or none has.
+
+        Returns
+        -------
+        Census
+            The census of [lowest ``lo``, highest ``hi``).
+
+        Raises
+        ------
+        ValueError
+            If ``parts`` is empty, leaves a gap or an overlap, or mixes censuses with
+            and without amicable pairs.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> halves = [perfectly.census(5_000, 10_000), perfectly.census(1, 5_000)]
+        >>> perfectly.Census.merge(halves) == perfectly.census(1, 10_000)
+        True
+        """
         ordered = sorted(parts, key=lambda c: c.lo)
         if not ordered:
             raise ValueError("parts must not be empty")
@@ -113,7 +243,20 @@ class Census:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (lists for tuples; ints stay exact)."""
+        """A JSON-ready dict (lists for tuples; ints stay exact).
+
+        Returns
+        -------
+        dict
+            Every field, and ``count``; tuples become lists, and ``amicable`` stays
+            None where the census did not look for pairs.
+
+        Examples
+        --------
+        >>> import json, perfectly
+        >>> json.dumps(perfectly.census(1, 1_000).to_dict())
+        '{"lo": 1, "hi": 1000, "count": 999, "sigma_sum": 820741, ..., "amicable": null}'
+        """
         return {
             "lo": self.lo,
             "hi": self.hi,
@@ -164,22 +307,51 @@ def census(
 ) -> Census:
     """Census of [lo, hi): Σσ, perfect/abundant/deficient counts, multiply-perfect numbers.
 
+    Serial, in the calling thread; :func:`search` makes the same census in parallel.
+    Memory stays small whatever the range: the kernel is called on 2**24 numbers at a
+    time and the parts are merged as they come.
+
     Parameters
     ----------
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
-    method : {"sieve", "trial"}
+    method : {"sieve", "trial"}, default "sieve"
         ``sieve`` factors whole blocks (O(log log n) per number); ``trial`` tests divisor
         pairs up to √n per number (the classic uneven workload, ``hi ≤ 2**61``).
-    amicable : bool
+    amicable : bool, default False
         Also list amicable pairs with the smaller member in [lo, hi) (``hi ≤ 2**61``);
         about 3–4 times the cost of the plain census.
-    kernel : {"compiled", "python"} or None
+    kernel : {"compiled", "python"} or None, default None
         Which kernel computes σ; None uses the compiled one when it is available.
 
     Returns
     -------
     Census
+        The census of [lo, hi); its ``amicable`` is None unless ``amicable`` is True.
+
+    Raises
+    ------
+    TypeError
+        If ``lo`` or ``hi`` is not an integer, ``method`` is not a str, or ``amicable``
+        is not a bool.
+    ValueError
+        If ``lo`` < 1 or ``lo`` > ``hi``, ``method`` is not one of ``METHODS``, or
+        ``kernel`` is not None, ``"compiled"`` or ``"python"``.
+    OverflowError
+        If ``hi`` > 2**64, or ``hi`` > 2**61 with ``method="trial"`` or ``amicable``.
+    RuntimeError
+        If ``kernel="compiled"`` and the compiled kernel is not available.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> c = perfectly.census(1, 10_000, amicable=True)
+    >>> c.sigma_sum == perfectly.sum_sigma(9_999)
+    True
+    >>> c.perfect, c.multiply_perfect
+    ((6, 28, 496, 8128), ((120, 3), (672, 3)))
+    >>> c.amicable
+    ((220, 284), (1184, 1210), (2620, 2924), (5020, 5564), (6232, 6368))
     """
     lo, hi = check_range(lo, hi)
     method = check_method(method)

@@ -52,7 +52,45 @@ class Estimate:
 
     ``seconds`` is the wall time; ``work`` the seconds of kernel work of all chunks
     together; ``samples`` what was timed. :meth:`work_before` is the work up to a number,
-    which a progress bar needs for an honest ETA.
+    which a progress bar needs for an honest ETA. :func:`estimate` makes it; it is
+    frozen, and each parameter below is an attribute of the same name.
+
+    Parameters
+    ----------
+    lo, hi : int
+        The range of the search.
+    backend : str
+        Its backend.
+    workers : int
+        Its workers, as the search would clamp them (1 for ``"serial"``).
+    parallel : int
+        How many workers can compute at once here: no more than the CPUs this process
+        may use, and 1 where a thread backend runs the pure-Python kernel under the GIL.
+    method, kernel : str
+        The range algorithm, and the kernel (``"compiled"`` or ``"python"``).
+    chunks, chunk_size : int
+        How many chunks the search's plan has, and its chunk size.
+    seconds : float
+        The predicted wall time of the search, ``primes`` included.
+    work : float
+        Seconds of kernel work of all chunks together.
+    primes : float
+        Seconds this process spent making the sieving primes it lacked (a search pays
+        this once, not per chunk).
+    samples : tuple of Sample
+        What was timed: at each point ``at``, seconds per number (``per_number``) and
+        seconds to open a sieve of one chunk there (``setup``, 0 for trial division).
+    took : float
+        Seconds spent estimating.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> e = perfectly.estimate(1, 10_000, backend="serial")
+    >>> e.workers, e.parallel, e.chunks, e.chunk_size
+    (1, 1, 8, 1250)
+    >>> e
+    Estimate(lo=1, hi=10000, backend='serial', workers=1, parallel=1, method='sieve', ...)
     """
 
     lo: int
@@ -71,11 +109,52 @@ class Estimate:
     took: float  # seconds spent estimating
 
     def work_before(self, n: int) -> float:
-        """Seconds of kernel work that [lo, n) costs (lo ≤ n ≤ hi)."""
+        """Seconds of kernel work that [lo, n) costs (lo ≤ n ≤ hi).
+
+        The cost per number, interpolated between the samples, summed up to ``n``: what
+        the work done so far is worth, for an ETA that allows for numbers growing
+        dearer.
+
+        Parameters
+        ----------
+        n : int
+            Where the work stops; values below ``lo`` or above ``hi`` are taken as
+            ``lo`` or ``hi``.
+
+        Returns
+        -------
+        float
+            Seconds, from 0.0 at ``lo`` to ``work`` at ``hi``.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> e = perfectly.estimate(1, 10_000, backend="serial")
+        >>> e.work_before(e.lo), e.work_before(e.hi) == e.work
+        (0.0, True)
+        >>> 0.0 <= e.work_before(5_000) <= e.work
+        True
+        """
         return _integral(self.samples, self.chunk_size, self.lo, min(max(n, self.lo), self.hi))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field, with ``samples`` as a list of dicts (``at``, ``per_number``,
+            ``setup``).
+
+        Examples
+        --------
+        >>> import json, perfectly
+        >>> d = perfectly.estimate(1, 10_000, backend="serial").to_dict()
+        >>> d["chunks"], sorted(d["samples"][0])
+        (8, ['at', 'per_number', 'setup'])
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields["samples"] = [dataclasses.asdict(s) for s in self.samples]
         return fields
@@ -100,9 +179,54 @@ def estimate(
     process also makes those primes, ≈ 3 s), and assumes the CPUs are not shared with
     other work while the search runs.
 
+    Parameters
+    ----------
+    lo, hi : int
+        The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
+    backend : str, default "threads"
+        One of ``perfectly.BACKENDS``; it is not started.
+    workers : int or None, default None
+        ``1 ≤ workers ≤ 4096``; None or -1: every CPU this process may use.
+    method : {"sieve", "trial"}, default "sieve"
+        The range algorithm (``"trial"`` needs ``hi ≤ 2**61``).
+    schedule : {"static", "dynamic", "guided"}, default "dynamic"
+        How the search would cut and hand out the range.
+    chunk_size : int or None, default None
+        Numbers per chunk, ≥ 1; None: the search's default.
+    kernel : {"compiled", "python"} or None, default None
+        The kernel to time; None for the active one.
+
     Returns
     -------
     Estimate
+        The predicted wall time (``seconds``), the work, and what was timed.
+
+    Raises
+    ------
+    TypeError
+        If ``lo``, ``hi``, ``workers`` or ``chunk_size`` is not an integer, or a name
+        (``backend``, ``method``, ``schedule``, ``kernel``) is not a str.
+    ValueError
+        If ``lo`` < 1 or ``lo`` > ``hi``, a name is not one of its choices, or
+        ``workers`` or ``chunk_size`` is out of range.
+    OverflowError
+        If ``hi`` > 2**64, or ``method="trial"`` with ``hi`` > 2**61.
+    RuntimeError
+        If ``kernel="compiled"`` and the compiled kernel is not available.
+
+    Warns
+    -----
+    DeprecationWarning
+        For ``backend="thread"``, the old name of ``"_thread"``.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> e = perfectly.estimate(1, 10_000, workers=2, chunk_size=1_000)
+    >>> e.backend, e.workers, e.chunks, e.chunk_size
+    ('threads', 2, 10, 1000)
+    >>> e.seconds >= 0.0
+    True
     """
     started = time.perf_counter()
     lo, hi = v.check_range(lo, hi)

@@ -28,12 +28,80 @@ if TYPE_CHECKING:
 
 class VerificationError(ArithmeticError):
     """The merged census fails a check (Σσ against the closed form, the class counts,
-    σ of a listed number): the result is not returned."""
+    σ of a listed number): the result is not returned.
+
+    :func:`search` raises it instead of returning a census it could not verify; it is an
+    ``ArithmeticError``.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> try:
+    ...     result = perfectly.search(1, 10_000, backend="serial")
+    ... except perfectly.VerificationError as exc:
+    ...     print("not verified:", exc)
+    ... else:
+    ...     print(result.verified)
+    True
+    """
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchResult:
-    """A census of [lo, hi) and how the search that made it ran."""
+    """A census of [lo, hi) and how the search that made it ran.
+
+    :func:`search` returns it; it is frozen, and each parameter below is an attribute of
+    the same name. The census is the same whatever the backend, workers, schedule or
+    chunk size; the timings are of this run.
+
+    Parameters
+    ----------
+    census : Census
+        The merged, verified census of [lo, hi).
+    verified : bool
+        Whether the census passed verification: always True in a returned result (a
+        failure raises :class:`VerificationError`).
+    backend : str
+        The backend that ran the chunks, one of ``BACKENDS``.
+    workers : int
+        How many workers it used (1 for ``"serial"``; never more than the numbers).
+    start_method : str or None
+        The ``multiprocessing`` start method of a process backend; None for the others.
+    schedule, method, kernel : str
+        How the range was cut and handed out, the range algorithm, and the kernel
+        (``"compiled"`` or ``"python"``) that ran.
+    release_gil : bool
+        Whether the compiled kernel released the GIL.
+    chunk_size : int
+        The plan's chunk size (for ``"static"`` the largest block; for ``"guided"`` the
+        base size).
+    chunks : int
+        How many chunks made the census, run or resumed from the journal.
+    wall : float
+        Seconds the whole search took, verification included.
+    startup, shutdown : float
+        Seconds spent starting the workers, and stopping them.
+    worker_busy : tuple of float
+        Seconds of kernel work of each worker that ran a chunk.
+    worker_chunks : tuple of int
+        Chunks each of those workers ran, in the same order (resumed chunks not
+        included).
+    retried : int
+        Chunks run again after their worker died.
+    resumed : int, default 0
+        Chunks taken from the journal, not run.
+    resumed_numbers : int, default 0
+        How many numbers those resumed chunks cover.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> r = perfectly.search(1, 10_000, backend="serial", chunk_size=1_000)
+    >>> r.census.perfect, r.verified, r.workers, r.chunks, r.worker_chunks
+    ((6, 28, 496, 8128), True, 1, 10, (10,))
+    >>> r
+    SearchResult(census=Census(lo=1, hi=10000, ...), verified=True, backend='serial', ...)
+    """
 
     census: Census
     verified: bool
@@ -57,11 +125,41 @@ class SearchResult:
 
     @property
     def imbalance(self) -> float:
-        """Load imbalance: max / mean of the workers' busy time (1.0 is perfect)."""
+        """Load imbalance: max / mean of the workers' busy time (1.0 is perfect).
+
+        Only workers that ran a chunk count; it is a timing, so it varies from run to run.
+
+        Returns
+        -------
+        float
+            ``max(worker_busy) / mean(worker_busy)``, ≥ 1.0; 1.0 for one worker.
+
+        Examples
+        --------
+        >>> import perfectly
+        >>> perfectly.search(1, 10_000, backend="serial").imbalance
+        1.0
+        """
         return imbalance(self.worker_busy)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field, with ``census`` as :meth:`Census.to_dict` gives it and tuples as
+            lists, and ``imbalance``.
+
+        Examples
+        --------
+        >>> import json, perfectly
+        >>> d = perfectly.search(1, 10_000, backend="serial").to_dict()
+        >>> d["census"]["perfect"], d["backend"], d["imbalance"]
+        ([6, 28, 496, 8128], 'serial', 1.0)
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields["census"] = self.census.to_dict()
         fields["worker_busy"] = list(self.worker_busy)
@@ -117,35 +215,109 @@ def search(
 ) -> SearchResult:
     """Census of [lo, hi) in parallel, verified against the closed form of Σσ.
 
-    Parameters (the README's "Parallel search" has them all in a table):
+    The range is cut into chunks, the chunks run on a backend, and their censuses are
+    merged and checked (Σσ against :func:`sum_sigma`, σ of every number listed) before
+    the result is returned. The census is the same as :func:`census` gives, whatever the
+    backend, workers, schedule or chunk size. The README's "Parallel search" has the
+    arguments in a table.
+
+    Parameters
+    ----------
     lo, hi : int
         The half-open range, ``1 ≤ lo ≤ hi ≤ 2**64``.
-    backend, workers
-        Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`);
-        how many (≤ 4096; None or -1: every CPU we may use; clamped to the numbers).
-    method, schedule, chunk_size
-        ``"sieve"`` or ``"trial"``; how the range is cut and handed out, in chunks of
-        ``chunk_size`` numbers (None: about 0.1 s of work); see :mod:`perfectly.planning`.
-    kernel, release_gil
-        None for the active kernel (compiled where installed), ``"compiled"`` or
-        ``"python"``; False holds the GIL in the compiled kernel, to measure it.
-    start_method : str or None
-        Process backends only: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (None: the
-        default). With the last two a script needs ``if __name__ == "__main__":``.
-    retries, timeout
-        Re-runs of a chunk whose worker died (never of one that raised); seconds (a real
-        > 0), verification included, before every worker is stopped and ``TimeoutError``.
-    progress, amicable, journal
-        ``progress(done, total)`` after each chunk; also find amicable pairs; an SQLite
-        file that a rerun resumes from (see :mod:`perfectly.journal`).
-    backend_options : dict or None
-        Dask: ``scheduler`` (an address or a ``Client``; None: a ``LocalCluster`` of
-        ``workers`` processes), ``security`` (a ``distributed.Security``) and
+    backend : str, default "threads"
+        Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`).
+    workers : int or None, default None
+        How many, ``1 ≤ workers ≤ 4096``; None or -1: every CPU this process may use.
+        Never more than the range has numbers (clamped); ``"serial"`` uses 1.
+    method : {"sieve", "trial"}, default "sieve"
+        The range algorithm, as for :func:`census` (``"trial"`` needs ``hi ≤ 2**61``).
+    schedule : {"static", "dynamic", "guided"}, default "dynamic"
+        How the range is cut and handed out: one block per worker; fixed-size chunks to
+        whichever worker is free; chunks that shrink as the work runs out.
+    chunk_size : int or None, default None
+        Numbers per chunk, ≥ 1 (``"static"`` ignores it: one block per worker). None:
+        about 0.1 s of work per chunk, or, resuming a journal, the journal's size.
+    release_gil : bool, default True
+        False holds the GIL in the compiled kernel, to measure what releasing it buys.
+    kernel : {"compiled", "python"} or None, default None
+        None for the active kernel (compiled where installed).
+    start_method : str or None, default None
+        Process backends only: one of ``perfectly.START_METHODS`` (``"fork"``,
+        ``"forkserver"``, ``"spawn"``); None: the platform's default. With the last two a
+        script needs ``if __name__ == "__main__":``.
+    retries : int, default 1
+        Re-runs (≥ 0) of a chunk whose worker died (never of one that raised).
+    timeout : float or None, default None
+        Seconds (a real > 0), verification included, before every worker is stopped and
+        ``TimeoutError`` is raised; None: no limit.
+    progress : callable or None, default None
+        Called as ``progress(done, total)`` in the calling thread after each chunk, with
+        the numbers done so far and ``hi - lo``.
+    amicable : bool, default False
+        Also find amicable pairs (``hi ≤ 2**61``), as :func:`census` does.
+    journal : str or os.PathLike or None, default None
+        An SQLite file that records each finished chunk, which a rerun of the same
+        search resumes from (see ``perfectly.journal``).
+    backend_options : dict or None, default None
+        Dask only: ``scheduler`` (an address or a ``Client``; None: a ``LocalCluster``
+        of ``workers`` processes), ``security`` (a ``distributed.Security``) and
         ``trust_scheduler`` (needed for a plain tcp:// address off loopback).
 
-    Raises ``ChunkError`` (a chunk raised; its ``__cause__`` is the original error),
-    ``WorkerLostError`` (a worker died more than ``retries`` allows), ``VerificationError``
-    (a check of the README's "verified" fails: never a result).
+    Returns
+    -------
+    SearchResult
+        The verified census, and how the search ran.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type: ``lo``, ``hi``, ``workers``, ``chunk_size``
+        or ``retries`` not an integer, a name not a str, ``release_gil`` or
+        ``amicable`` not a bool, ``timeout`` not a number, ``progress`` not callable,
+        ``journal`` not a path, ``backend_options`` not a mapping.
+    ValueError
+        If an argument is outside its domain: ``lo`` < 1 or ``lo`` > ``hi``, an unknown
+        name, ``workers``, ``chunk_size``, ``retries`` or ``timeout`` out of range,
+        ``start_method`` with a backend that is not a process one, an option the
+        backend does not take, a Dask ``scheduler`` it refuses, or a ``journal`` of
+        ``""`` or ``":memory:"``.
+    OverflowError
+        If ``hi`` > 2**64, or ``hi`` > 2**61 with ``method="trial"`` or ``amicable``.
+    RuntimeError
+        If ``kernel="compiled"`` and the compiled kernel is not available, or the backend
+        cannot start beside another one this process runs or ran (see
+        :mod:`perfectly.parallel`: ``fork`` after worker interpreters, for instance).
+    ImportError
+        If the backend needs what is not installed (``"dask"`` without Dask,
+        ``"interpreters"`` on a Python without subinterpreters).
+    ConnectionError
+        If the Dask ``scheduler`` cannot be reached.
+    ChunkError
+        If a chunk raised; its ``__cause__`` is the original error.
+    WorkerLostError
+        If a worker died more often than ``retries`` allows.
+    TimeoutError
+        If the search, verification included, did not finish within ``timeout``.
+    VerificationError
+        If a check of the merged census fails: never a result.
+    perfectly.journal.JournalError
+        If the journal was made for another search, holds a wrong chunk, or cannot be
+        written.
+
+    Warns
+    -----
+    DeprecationWarning
+        For ``backend="thread"``, the old name of ``"_thread"``.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> r = perfectly.search(1, 10_000, workers=2, chunk_size=1_000)
+    >>> r.census.perfect, r.verified, r.backend, r.workers, r.chunks
+    ((6, 28, 496, 8128), True, 'threads', 2, 10)
+    >>> r.census == perfectly.census(1, 10_000)
+    True
     """
     started = time.perf_counter()
     s = _checked(**locals())

@@ -105,9 +105,65 @@ def make_executor(
     start_method: str | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Executor:
-    """The executor for a backend name (arguments checked by the caller)."""
+    """The executor for a backend name, not started yet.
+
+    ``search`` makes its executor here, then drives it with :class:`Run`; it checks
+    every argument first, and this function checks little itself.
+
+    Parameters
+    ----------
+    backend : str
+        One of ``perfectly.BACKENDS``: its executor class is ``EXECUTORS[backend]``.
+    workers : int or None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use
+        (``"serial"`` always has one).
+    start_method : str or None, default None
+        ``"fork"``, ``"forkserver"`` or ``"spawn"`` for ``"processes"`` and
+        ``"process-pool"`` (None: the default); other backends ignore it.
+    options : mapping or None, default None
+        Keyword arguments for the executor class: for ``"dask"``, ``scheduler``,
+        ``security`` and ``trust_scheduler`` (see :class:`DaskExecutor`).
+
+    Returns
+    -------
+    Executor
+        The backend's executor; nothing runs until ``start()`` (or ``with``).
+
+    Raises
+    ------
+    TypeError
+        ``workers`` is not an integer (or is a bool), or ``options`` has a key the
+        executor does not take.
+    ValueError
+        ``backend`` is not a backend name, ``workers`` is out of range, or a process
+        backend's ``start_method`` is not a start method here.
+    RuntimeError
+        The backend starts worker processes (the process backends; ``"dask"`` without a
+        ``scheduler``) and this is a daemonic process, which may not have children.
+
+    Examples
+    --------
+    >>> from perfectly import Census
+    >>> from perfectly.parallel import Job, Run, make_executor
+    >>> from perfectly.planning import plan
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> chunks = plan(1, 10_000, schedule="dynamic", workers=2, chunk_size=2_500, method="sieve")
+    >>> with Run(make_executor("threads", workers=2), job, chunks) as run:
+    ...     census = Census.merge(result.census for result in run)
+    >>> census.perfect
+    (6, 28, 496, 8128)
+
+    A process backend, with its start method (no process starts here):
+
+    >>> executor = make_executor("processes", 2, start_method="spawn")
+    >>> type(executor).__name__, executor.max_workers, executor.start_method
+    ('ProcessExecutor', 2, 'spawn')
+    """
     import multiprocessing
 
+    table = executors()
+    if backend not in table:
+        raise ValueError(f"backend must be one of {', '.join(table)}; got {backend!r}")
     kwargs = dict(options or {})
     starts_processes = backend in PROCESS_BACKENDS or (
         backend == "dask" and not kwargs.get("scheduler")
@@ -121,7 +177,7 @@ def make_executor(
         )
     if backend in PROCESS_BACKENDS and start_method is not None:
         kwargs["mp_context"] = multiprocessing.get_context(start_method)
-    return executors()[backend](workers, **kwargs)
+    return table[backend](workers, **kwargs)
 
 
 __all__ = [

@@ -46,7 +46,54 @@ def finished(
 
 
 class Executor(abc.ABC):
-    """Base class of the backends' executors."""
+    """Base class of the backends' executors: tasks in, messages out.
+
+    An executor has ``max_workers`` slots (0 … ``max_workers`` - 1), starts its workers in
+    :meth:`start`, takes tasks for a slot in :meth:`submit`, reports what happened in
+    :meth:`wait` and stops in :meth:`shutdown`. Used as a context manager it starts on
+    entry and shuts down on exit (cancelling if an exception is leaving). It never
+    decides what runs next, never retries and never merges: :class:`Run` does that, the
+    same way for every backend. Make one with :func:`make_executor`, or with a subclass.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+
+    Attributes
+    ----------
+    max_workers : int
+        The worker count, checked.
+    start_method : str or None
+        The ``multiprocessing`` start method, for executors that start processes.
+    deadline : float or None
+        When the run must stop (a ``time.perf_counter()`` value), set by :class:`Run`.
+
+    Raises
+    ------
+    TypeError
+        ``max_workers`` is not an integer (or is a bool).
+    ValueError
+        ``max_workers`` is below 1 (other than -1) or above 4096.
+
+    Examples
+    --------
+    The whole life of an executor, as :class:`Run` drives it:
+
+    >>> from perfectly.parallel import Job, Task, make_executor
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> executor = make_executor("threads", workers=2)
+    >>> executor.start()
+    >>> executor.submit(0, Task(job, Chunk(0, 1, 5_000)))
+    >>> executor.submit(1, Task(job, Chunk(1, 5_000, 10_000)))
+    >>> events = []
+    >>> while len(events) < 2:  # one message per task
+    ...     events += executor.wait(timeout=0.05)
+    >>> executor.shutdown()
+    >>> sorted(n for event in events for n in event.result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     #: The ``multiprocessing`` start method, for executors that start processes.
     start_method: str | None = None
@@ -59,7 +106,26 @@ class Executor(abc.ABC):
         self._state = "new"
 
     def start(self) -> None:
-        """Start the workers (once; an executor shut down cannot start again)."""
+        """Start the workers; a second call does nothing.
+
+        Raises
+        ------
+        RuntimeError
+            The executor was shut down: it cannot start again. Backends raise more
+            where they cannot start (see each class).
+
+        Examples
+        --------
+        >>> from perfectly.parallel import make_executor
+        >>> executor = make_executor("threads", workers=2)
+        >>> executor.start()
+        >>> executor.start()  # started already: nothing happens
+        >>> executor.shutdown()
+        >>> executor.start()
+        Traceback (most recent call last):
+            ...
+        RuntimeError: cannot start an executor after its shutdown
+        """
         if self._state == "closed":
             raise RuntimeError("cannot start an executor after its shutdown")
         if self._state == "new":
@@ -69,8 +135,22 @@ class Executor(abc.ABC):
     def shutdown(self, *, cancel: bool = False) -> None:
         """Stop every worker and free what the executor holds; idempotent.
 
-        ``cancel``: drop queued tasks and stop running ones where the backend can
-        (processes are terminated; a thread cannot be, so it finishes its chunk).
+        Parameters
+        ----------
+        cancel : bool, default False
+            True: drop queued tasks and stop running ones where the backend can
+            (processes are terminated; threads and worker interpreters, which cannot be,
+            stop between two kernel calls of their chunk). False is for an executor with
+            nothing in flight, as after a finished run: the workers are told to exit
+            and waited for, briefly.
+
+        Examples
+        --------
+        >>> from perfectly.parallel import make_executor
+        >>> executor = make_executor("threads", workers=2)
+        >>> executor.start()
+        >>> executor.shutdown(cancel=True)
+        >>> executor.shutdown()  # shut down already: nothing happens
         """
         if self._state == "started":
             self._state = "closed"
@@ -94,8 +174,59 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def submit(self, slot: int, task: Task) -> None:
-        """Queue ``task`` for worker ``slot`` (a pool may run it on any of its workers)."""
+        """Queue a task for a worker slot; its message comes back from :meth:`wait`.
+
+        Call :meth:`start` first. A pool may run the task on any of its workers: the
+        slot then only names the message.
+
+        Parameters
+        ----------
+        slot : int
+            The worker slot, 0 … ``max_workers`` - 1.
+        task : Task
+            The task; its ``chunk.index`` names it in the messages.
+
+        Examples
+        --------
+        >>> from perfectly.parallel import Job, Task, make_executor
+        >>> from perfectly.planning import Chunk
+        >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+        >>> with make_executor("threads", workers=2) as executor:
+        ...     executor.submit(1, Task(job, Chunk(0, 1, 10_000)))
+        ...     events = executor.wait(timeout=5.0)
+        >>> events
+        [Finished(slot=1, result=ChunkResult(chunk=Chunk(index=0, lo=1, hi=10000), ...))]
+        """
 
     @abc.abstractmethod
     def wait(self, timeout: float) -> list[Event]:
-        """What happened since the last call, waiting up to ``timeout`` s for something."""
+        """What happened since the last call, waiting up to ``timeout`` s for something.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the first message (:class:`SerialExecutor` runs the
+            oldest queued task instead, however long it takes).
+
+        Returns
+        -------
+        list
+            The messages, oldest first; empty if nothing happened in time. Each is
+            ``Finished(slot, result)`` (``result`` a :class:`ChunkResult`),
+            ``Failed(slot, index, error)`` (chunk ``index`` raised ``error``: the
+            original exception, a copy, or a :class:`WorkerError`; that worker then
+            stops) or ``Lost(slot, index)`` (a worker died: with ``index`` None, every
+            task sent to ``slot`` is lost, and the oldest was running).
+
+        Examples
+        --------
+        >>> from perfectly.parallel import Job, Task, make_executor
+        >>> from perfectly.planning import Chunk
+        >>> bad = Job(method="nope", kernel="python", release_gil=True, amicable=False)
+        >>> with make_executor("threads", workers=1) as executor:
+        ...     executor.wait(timeout=0.01)  # nothing submitted: nothing happens
+        ...     executor.submit(0, Task(bad, Chunk(7, 1, 100)))
+        ...     executor.wait(timeout=5.0)
+        []
+        [Failed(slot=0, index=7, error=ValueError("method must be one of ...))]
+        """

@@ -29,12 +29,46 @@ class ChunkError(RuntimeError):
     """A chunk raised: the search stopped, and nothing it started is left running.
 
     ``__cause__`` is the original exception (for a process, a copy, or a
-    ``WorkerError`` with its text when it could not be pickled).
+    ``WorkerError`` with its text when it could not be pickled). A chunk that raised
+    is never run again, whatever ``retries`` says.
+
+    Examples
+    --------
+    A job that fails, as the fault tests make one:
+
+    >>> from perfectly.parallel import ChunkError, Job, Run, make_executor
+    >>> from perfectly.planning import Chunk
+    >>> class Broken(Job):
+    ...     def summarize(self, chunk, stop=None):
+    ...         raise ZeroDivisionError("injected")
+    >>> job = Broken(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> try:
+    ...     with Run(make_executor("threads", workers=2), job, [Chunk(0, 1, 100)]) as run:
+    ...         list(run)
+    ... except ChunkError as error:
+    ...     print(error)
+    ...     print(repr(error.__cause__))
+    chunk 0 [1, 100) failed: ZeroDivisionError: injected
+    ZeroDivisionError('injected')
     """
 
 
 class WorkerLostError(RuntimeError):
-    """A worker died (killed from outside) more often than ``retries`` allows."""
+    """A worker died (killed from outside) more often than ``retries`` allows.
+
+    A chunk whose worker died is run again, up to ``retries`` more times (``search`` and
+    :class:`~perfectly.parallel.Run` take ``retries``, default 1); one more loss stops the
+    run with this error, and nothing it started is left running.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> from perfectly.parallel import WorkerLostError
+    >>> WorkerLostError is perfectly.WorkerLostError
+    True
+    >>> issubclass(WorkerLostError, RuntimeError)
+    True
+    """
 
 
 def chunk_error(chunk: Chunk, error: BaseException) -> ChunkError:
@@ -45,12 +79,65 @@ def chunk_error(chunk: Chunk, error: BaseException) -> ChunkError:
 
 
 class Run:
-    """Run ``chunks`` of ``job`` on ``executor``; iterate it for each chunk's result.
+    """Run chunks of a job on an executor; iterate it for each chunk's result.
 
-    Use it as a context manager: entering starts the executor (timed as ``startup``),
-    leaving shuts it down (timed as ``shutdown``), cancelling unless the run finished.
-    ``busy`` and ``done`` hold each worker's seconds of kernel work and chunks run,
-    by worker id 0 … n-1; ``retried`` counts the tasks run again after a loss.
+    The one scheduling loop, the same for every backend (``search`` runs its chunks
+    with it). Use it as a context manager: entering starts the executor (timed as
+    ``startup``), leaving shuts it down (timed as ``shutdown``), cancelling unless the
+    run finished. Iterating yields a :class:`ChunkResult` per chunk as it finishes, in no
+    set order, with ``worker`` a worker id 0 … n-1. Each slot has at most two tasks in
+    flight; the loop waits on the executor at most 0.05 s at a time, to keep the deadline.
+
+    Parameters
+    ----------
+    executor : Executor
+        Where the chunks run; its ``max_workers`` slots are the workers.
+    job : Job
+        What every chunk computes.
+    chunks : iterable of perfectly.planning.Chunk
+        The chunks, with distinct indices (a ``perfectly.planning.Plan``, say); taken
+        as slots have room, or all at once when ``pinned``.
+    pinned : bool, default False
+        Chunk i only ever runs on slot i mod ``max_workers`` (a static plan); else the
+        next chunk goes to whichever slot has room.
+    retries : int, default 1
+        How many times a chunk whose worker died is run again (never one that raised).
+    timeout : float or None, default None
+        Seconds from ``started`` before the run stops with ``TimeoutError``; None: no limit.
+    started : float or None, default None
+        When the run began, as a ``time.perf_counter()`` value (None: now).
+
+    Attributes
+    ----------
+    busy, done : dict
+        Each worker's seconds of kernel work and chunks run, by worker id.
+    retried : int
+        Tasks run again after their worker died.
+    startup, shutdown : float
+        Seconds the executor took to start and to shut down.
+
+    Raises
+    ------
+    ChunkError
+        While iterating: a chunk raised (its ``__cause__`` is the original error).
+    WorkerLostError
+        While iterating: a worker died running a chunk more often than ``retries`` allows.
+    TimeoutError
+        While iterating: ``timeout`` passed.
+
+    Examples
+    --------
+    >>> from perfectly import Census
+    >>> from perfectly.parallel import Job, Run, make_executor
+    >>> from perfectly.planning import plan
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> chunks = plan(1, 10_000, schedule="dynamic", workers=2, chunk_size=2_500, method="sieve")
+    >>> with Run(make_executor("threads", workers=2), job, chunks, timeout=60) as run:
+    ...     census = Census.merge(result.census for result in run)
+    >>> census.sigma_sum, census.perfect
+    (82231803, (6, 28, 496, 8128))
+    >>> sum(run.done.values()), run.retried
+    (4, 0)
     """
 
     def __init__(

@@ -174,7 +174,61 @@ def _import_distributed() -> Any:
 
 
 class DaskExecutor(Executor):
-    """Chunks as tasks on a Dask cluster (see the module for ``scheduler``/``security``)."""
+    """Chunks as tasks on a Dask cluster, for more than one machine.
+
+    Without a ``scheduler``, :meth:`~Executor.start` starts an embedded ``LocalCluster``
+    of ``max_workers`` single-threaded processes on loopback (no dashboard), closed at
+    shutdown; a given cluster is left running. Connecting to a scheduler means trusting
+    it: Dask's protocol unpickles what the scheduler sends, so the scheduler, or whatever
+    answers at its address, can run code in this process. Tasks go out without Dask's
+    own ``retries``: a chunk that raised is never run again, and one whose worker died
+    is rerun only as the loop's ``retries`` allows (on the embedded cluster; a cluster
+    you pass in keeps its own setting). Needs ``dask[distributed]``.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use (the
+        embedded cluster's processes; with a ``scheduler``, the slots that pace the
+        tasks).
+    scheduler : str, distributed.Client or None, default None
+        A scheduler's address (``"tls://host:8786"``, say; probed with Dask's handshake,
+        with a 5 s timeout), or a ``Client`` to use as it is; None: the embedded cluster.
+    security : distributed.Security or None, default None
+        TLS settings for the scheduler, and for the embedded cluster.
+    trust_scheduler : bool, default False
+        Allow a plain ``tcp://`` or ``ws://`` address off loopback (unencrypted and
+        unauthenticated): say so only where the network and the scheduler are trusted.
+
+    Raises
+    ------
+    TypeError
+        ``trust_scheduler`` is not True or False, or ``max_workers`` not an integer.
+    ValueError
+        ``max_workers`` is out of range; from :meth:`~Executor.start`: ``scheduler``
+        is not a Dask address, or is plain ``tcp://``/``ws://`` off loopback without
+        ``trust_scheduler``.
+    ImportError
+        From :meth:`~Executor.start`: ``distributed`` is not installed.
+    ConnectionError
+        From :meth:`~Executor.start`: no Dask scheduler answers at ``scheduler``.
+    RuntimeError
+        From :meth:`~Executor.start`, before Python 3.14: worker interpreters run in
+        this process (the two together crashed CPython 3.13).
+
+    Examples
+    --------
+    >>> from perfectly.parallel import DaskExecutor, Job, Run
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> with Run(DaskExecutor(1), job, [Chunk(0, 1, 10_000)]) as run:  # embedded cluster
+    ...     [result.census.perfect for result in run]
+    [(6, 28, 496, 8128)]
+    >>> DaskExecutor(2, scheduler="tcp://192.0.2.1:8786").start()
+    Traceback (most recent call last):
+        ...
+    ValueError: scheduler='tcp://192.0.2.1:8786' is plain tcp:// off this machine: ...
+    """
 
     def __init__(
         self,

@@ -127,7 +127,46 @@ def _error(name: str, message: str) -> Exception:
 
 
 class InterpreterExecutor(Executor):
-    """``max_workers`` interpreters, each with its own GIL, each run by its own thread."""
+    """``max_workers`` interpreters, each with its own GIL, each run by its own thread.
+
+    Pure-Python code runs in parallel here, as in processes, with no process to start and
+    nothing to fork. Needs Python 3.14, or 3.13 with the PEP 734 backport
+    (``pip install interpreters-pep-734``); elsewhere :meth:`~Executor.start` raises
+    ``ImportError``. A worker cannot be killed: a cancelled run stops each one between
+    two kernel calls of its chunk.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+    ImportError
+        From :meth:`~Executor.start`: this Python has no subinterpreters with their own
+        GIL (see above).
+    RuntimeError, TimeoutError
+        From :meth:`~Executor.start`: a worker interpreter failed to start, or was not
+        ready within 60 s; or, before Python 3.14, a Dask executor runs in this process.
+
+    Examples
+    --------
+    Subinterpreters where this Python has them, else threads:
+
+    >>> from perfectly.parallel import InterpreterExecutor, Job, Run, ThreadExecutor
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> executor = InterpreterExecutor(2)
+    >>> try:
+    ...     executor.start()
+    ... except ImportError:  # before 3.13, or 3.13 without the backport
+    ...     executor = ThreadExecutor(2)
+    >>> with Run(executor, job, [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers)

@@ -111,14 +111,73 @@ class _PoolExecutor(Executor):
 
 
 class ThreadPool(_PoolExecutor):
-    """A ``ThreadPoolExecutor`` of ``max_workers`` threads."""
+    """A ``ThreadPoolExecutor`` of ``max_workers`` threads.
+
+    The pool's own queue decides which thread runs a task; the slot it was submitted
+    for only paces the loop. A cancelled run stops running tasks between two kernel
+    calls and drops queued ones.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+
+    Examples
+    --------
+    >>> from perfectly.parallel import Job, Run, ThreadPool
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> chunks = [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]
+    >>> with Run(ThreadPool(2), job, chunks) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     def _make_pool(self) -> cf.Executor:
         return ThreadPoolExecutor(max_workers=self.max_workers)
 
 
 class ProcessPool(_PoolExecutor):
-    """A ``ProcessPoolExecutor`` with an explicit ``mp_context`` (None: the default)."""
+    """A ``ProcessPoolExecutor`` with an explicit ``mp_context``.
+
+    The pool's own queue decides which process runs a task. A pool broken by a killed
+    worker does not say which task killed it: every task it held is reported lost (each
+    counts a try), and a fresh pool takes over. A cancelled run terminates the
+    processes. Pool processes exit if their parent dies.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+    mp_context : multiprocessing context or None, default None
+        Where the processes come from, e.g. ``multiprocessing.get_context("spawn")``.
+        None: ``multiprocessing``'s default, except that ``forkserver`` replaces
+        ``fork`` once worker interpreters have run in this process.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+    RuntimeError
+        From :meth:`~Executor.start`: ``mp_context`` forks and worker interpreters
+        (``backend="interpreters"``) run or have run in this process.
+
+    Examples
+    --------
+    >>> import multiprocessing
+    >>> from perfectly.parallel import Job, ProcessPool, Run
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> pool = ProcessPool(2, mp_context=multiprocessing.get_context("spawn"))
+    >>> with Run(pool, job, [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     _pickled = True
 

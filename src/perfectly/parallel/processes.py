@@ -72,8 +72,40 @@ def _drain(worker: _Worker) -> list[Event]:
 
 
 class ProcessExecutor(Executor):
-    """``max_workers`` processes from ``mp_context`` (None: the platform's default, or
-    ``forkserver`` where that forks while worker interpreters run: see ``_mixing``)."""
+    """``max_workers`` processes from ``mp_context``, each with its own task queue.
+
+    Each worker has its own queue and result pipe, so the parent knows which chunk a
+    killed worker was running, and starts a new worker in its slot. Workers ignore
+    Ctrl-C (the parent handles it and terminates them) and exit if their parent dies.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+    mp_context : multiprocessing context or None, default None
+        Where the processes come from, e.g. ``multiprocessing.get_context("spawn")``.
+        None: ``multiprocessing``'s default, except that ``forkserver`` replaces
+        ``fork`` once worker interpreters have run in this process.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+    RuntimeError
+        From :meth:`~Executor.start`: ``mp_context`` forks and worker interpreters
+        (``backend="interpreters"``) run or have run in this process.
+
+    Examples
+    --------
+    >>> import multiprocessing
+    >>> from perfectly.parallel import Job, ProcessExecutor, Run
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> executor = ProcessExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    >>> with Run(executor, job, [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     def __init__(self, max_workers: int | None = None, mp_context: Any = None) -> None:
         super().__init__(max_workers)

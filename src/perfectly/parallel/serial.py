@@ -15,7 +15,34 @@ from perfectly.parallel._task import Event, Failed, Finished, Task, run_task
 
 
 class SerialExecutor(Executor):
-    """One worker, the calling thread, whatever ``max_workers`` says (it is still checked)."""
+    """One worker, the calling thread, whatever ``max_workers`` says (it is still checked).
+
+    The baseline: :meth:`~Executor.wait` runs the oldest queued task, there and then, so chunks
+    run one after the other in the order they were submitted. Ctrl-C and the deadline
+    act between two kernel calls of a chunk (the deadline drops the chunk it cuts short).
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Checked as for every executor, then ignored: ``max_workers`` is always 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+
+    Examples
+    --------
+    >>> from perfectly.parallel import Job, Run, SerialExecutor
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> executor = SerialExecutor(4)
+    >>> executor.max_workers
+    1
+    >>> with Run(executor, job, [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]) as run:
+    ...     [result.census.perfect for result in run]
+    [(6, 28, 496), (8128,)]
+    """
 
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers)

@@ -22,7 +22,33 @@ JOIN_TIMEOUT = 2.0
 
 
 class ThreadExecutor(Executor):
-    """``max_workers`` threads started with ``threading``."""
+    """``max_workers`` threads started with ``threading``, each with its own task queue.
+
+    With the compiled kernel the GIL is released for the whole of a chunk, so the
+    threads run in parallel; with ``kernel="python"`` (or ``release_gil=False``) they
+    take turns. A thread cannot be killed: a cancelled run stops each one between two
+    kernel calls of its chunk.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+
+    Examples
+    --------
+    >>> from perfectly.parallel import Job, Run, ThreadExecutor
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> chunks = [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]
+    >>> with Run(ThreadExecutor(2), job, chunks) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers)
@@ -69,8 +95,31 @@ class ThreadExecutor(Executor):
 
 
 class ThreadModuleExecutor(ThreadExecutor):
-    """Threads started with ``_thread.start_new_thread``; each holds a lock from
-    ``_thread.allocate_lock`` until it exits, which is how the parent joins it."""
+    """Threads started with ``_thread.start_new_thread``, as in the classic tutorial.
+
+    Each holds a lock from ``_thread.allocate_lock`` until it exits, which is how the
+    parent joins it; otherwise it is a :class:`ThreadExecutor`.
+
+    Parameters
+    ----------
+    max_workers : int or None, default None
+        Worker count: 1 to 4096, or None or -1 for every CPU this process may use.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``max_workers`` is not a valid worker count (see :class:`Executor`).
+
+    Examples
+    --------
+    >>> from perfectly.parallel import Job, Run, ThreadModuleExecutor
+    >>> from perfectly.planning import Chunk
+    >>> job = Job(method="sieve", kernel="python", release_gil=True, amicable=False)
+    >>> chunks = [Chunk(0, 1, 5_000), Chunk(1, 5_000, 10_000)]
+    >>> with Run(ThreadModuleExecutor(2), job, chunks) as run:
+    ...     sorted(n for result in run for n in result.census.perfect)
+    [6, 28, 496, 8128]
+    """
 
     def _launch(self, slot: int, tasks: queue.Queue[Task | None]) -> Any:
         running = _thread.allocate_lock()
