@@ -1,10 +1,9 @@
-"""``python -m bench``: threads or processes? Measured on this machine.
+"""``python -m bench``, from a checkout of perfectly: the benchmark (perfectly-bench).
 
-The engine, the scenario matrix, the NumPy/numba baselines and the single-thread kernel
-comparison (``--baselines``) included, lives in the package (:mod:`perfectly.benchmark`),
-so that ``python -m perfectly bench`` runs the same matrix for anyone who installed the
-package. This directory is the repository's entry point to it: ``python -m bench``,
-``python -m bench compare A.json B.json``, ``python -m bench report A.json`` and
-``python -m bench race`` (an alias of ``python -m perfectly race``), with results under
-``bench-results/`` (git-ignored).
+This folder is the perfectly-bench distribution (``bench/pyproject.toml``, the code in
+``bench/src/perfectly_bench``) and, as a package, the checkout's short way to run it:
+``python -m bench``, ``python -m bench compare A.json B.json``, ``python -m bench report
+A.json`` and ``python -m bench race``, with results under ``bench-results/``
+(git-ignored). It runs the installed perfectly-bench (``python -m pip install . ./bench``),
+else the one in this folder.
 """

@@ -47,7 +47,7 @@ numpydoc_validation_checks = {"GL08", "SS01", "PR01", "PR02", "RT01", "EX01"}
 numpydoc_validation_exclude = {
     r"\.__init__$",
     r"\.__.*__$",
-    r"^perfectly\.(BACKENDS|KERNELS|METHODS|SCHEDULES|START_METHODS)$",
+    r"^perfectly\.(BACKENDS|KERNELS|MAX_WORKERS|METHODS|PROCESS_BACKENDS|SCHEDULES|START_METHODS)$",
     r"^perfectly\.parallel\.EXECUTORS$",
 }
 

@@ -182,6 +182,23 @@ def test_version_is_the_package_version():
     assert importlib.metadata.version("perfectly") == version[1]
 
 
+@pytest.mark.parametrize("command", ["bench", "race"])
+def test_bench_and_race_without_perfectly_bench_say_what_to_install(command):
+    """The benchmark and the race demo are the perfectly-bench distribution: where it is
+    not installed (an import of it fails here), one line says what to install."""
+    code = (
+        "import sys; sys.modules['perfectly_bench'] = None\n"  # `import perfectly_bench` fails
+        "from perfectly.__main__ import main\n"
+        f"sys.exit(main([{command!r}, '--help']))"
+    )
+    proc = run_python("-c", code, cwd=Path(__file__).parent)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"perfectly: {command}: ") and "perfectly-bench" in line
+    assert "pip install . ./bench" in line
+
+
 def test_bare_command_prints_usage_with_the_commands():
     proc = run_cli()
     assert proc.returncode == 2

@@ -80,6 +80,18 @@ def test_license_ships_with_the_package():
         assert text == (ROOT / "LICENSE").read_text(encoding="utf-8")
 
 
+def test_the_library_ships_no_benchmark():
+    """The benchmark and the race demo are perfectly-bench (bench/): ``pip install .``
+    installs neither, nor the numba port of the sieve, and neither the library nor its
+    tests need matplotlib, numba or scipy."""
+    dist = importlib.metadata.distribution("perfectly")
+    files = [str(f) for f in dist.files or ()]
+    shipped = [f for f in files if re.search(r"(^|/)(benchmark|race|_numba_kernels)(/|\.py)", f)]
+    assert shipped == []
+    needs = [r for r in dist.requires or () if "extra ==" not in r or 'extra == "test"' in r]
+    assert not [r for r in needs if re.match(r"(matplotlib|numba|scipy)\b", r)], needs
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="an example uses start_method='fork'")
 @pytest.mark.skipif(
     perfectly.build_info()["core"] != "compiled", reason="ranges sized for the compiled kernel"

@@ -138,4 +138,5 @@ assert tally == EXPECTED
 # data only (here the σ computations stay outside it). Better still, share less: the
 # queues of step 5 let each worker count on its own and hand in one total. Processes
 # race the same way on shared memory (:class:`multiprocessing.Value`); the command
-# ``python -m perfectly race`` measures both, with and without a lock.
+# ``python -m perfectly race`` (from the benchmark, perfectly-bench) measures both, with
+# and without a lock.

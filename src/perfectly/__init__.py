@@ -29,9 +29,14 @@ from perfectly.search import SearchResult, VerificationError, search
 _LAZY = {
     "BACKENDS": "perfectly._validate",
     "KERNELS": "perfectly._validate",
+    "MAX_WORKERS": "perfectly._validate",
     "METHODS": "perfectly._validate",
+    "PROCESS_BACKENDS": "perfectly._validate",
     "SCHEDULES": "perfectly._validate",
     "START_METHODS": "perfectly._validate",
+    "available_cpus": "perfectly._validate",
+    "JournalError": "perfectly.journal",
+    "parse_int": "perfectly._cli_numbers",
     "Classification": "perfectly.arithmetic",
     "aliquot": "perfectly.arithmetic",
     "classify": "perfectly.arithmetic",
@@ -62,7 +67,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from perfectly._validate import BACKENDS, KERNELS, METHODS, SCHEDULES, START_METHODS
+    from perfectly._cli_numbers import parse_int
+    from perfectly._validate import (
+        BACKENDS,
+        KERNELS,
+        MAX_WORKERS,
+        METHODS,
+        PROCESS_BACKENDS,
+        SCHEDULES,
+        START_METHODS,
+        available_cpus,
+    )
     from perfectly.arithmetic import (
         Classification,
         aliquot,
@@ -71,6 +86,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         sigma,
         sum_sigma,
     )
+    from perfectly.journal import JournalError
     from perfectly.parallel import ChunkError, WorkerLostError
     from perfectly.ranges import (
         aliquot_range,
@@ -85,25 +101,30 @@ __version__ = "0.1.0"
 __all__ = [
     "BACKENDS",
     "KERNELS",
+    "MAX_WORKERS",
     "METHODS",
+    "PROCESS_BACKENDS",
     "SCHEDULES",
     "START_METHODS",
     "Census",
     "ChunkError",
     "Classification",
     "Estimate",
+    "JournalError",
     "SearchResult",
     "VerificationError",
     "WorkerLostError",
     "aliquot",
     "aliquot_range",
     "amicable_pairs",
+    "available_cpus",
     "build_info",
     "census",
     "classify",
     "estimate",
     "is_perfect",
     "multiply_perfect",
+    "parse_int",
     "perfect_numbers",
     "search",
     "sigma",

@@ -252,15 +252,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _hand_over(command: str, rest: list[str]) -> int:
+    """``bench`` and ``race`` belong to the perfectly-bench distribution: run its command
+    where it is installed, else say in one line what to install (exit status 2)."""
+    try:
+        import perfectly_bench
+        from perfectly_bench import race
+    except ImportError:
+        print(
+            f"perfectly: {command}: the benchmark and the race demo are the perfectly-bench "
+            "distribution, not installed here: from a checkout of perfectly, "
+            "python -m pip install . ./bench",
+            file=sys.stderr,
+        )
+        return 2
+    run = perfectly_bench.main if command == "bench" else race.main
+    return run(rest, prog=f"python -m perfectly {command}")
+
+
 def _run(args_list: list[str]) -> int:
-    if args_list[:1] == ["bench"]:
-        from perfectly.benchmark import main as bench
-
-        return bench(args_list[1:], prog="python -m perfectly bench")
-    if args_list[:1] == ["race"]:
-        from perfectly.race import main as race
-
-        return race(args_list[1:], prog="python -m perfectly race")
+    if args_list[:1] in (["bench"], ["race"]):
+        return _hand_over(args_list[0], args_list[1:])
     parser = _build_parser()
     if not args_list:  # a bare `perfectly`: the usage with its commands, as argparse exits
         parser.print_help(sys.stderr)

@@ -37,10 +37,40 @@ _EXAMPLES = "write it as 30000000, 30_000_000, 3e7, 2**40, 2**61-1 or 1e15+4e6"
 
 
 def parse_int(text: str) -> int:
-    """The exact integer ``text`` denotes; ``ValueError`` if it denotes none within LIMIT.
+    """The exact integer a number written as on the command line denotes.
 
-    A sum of up to ``MAX_TERMS`` terms, each a power (``2**61``) or a decimal literal
-    (``3e7``, ``1.5e3``) that denotes an integer: ``2**64-1e9``, ``1e15+4e6``."""
+    A sum of up to 8 terms, each a power (``2**61``) or a decimal literal that denotes an
+    integer (``30_000_000``, ``3e7``, ``1.5e3``): ``2**64-1e9``, ``1e15+4e6``. The
+    command line reads every number this way; scripts that take ranges the same way can
+    use it too.
+
+    Parameters
+    ----------
+    text : str
+        The number, in ASCII digits, with underscores only between digits; spaces
+        around ``+``, ``-`` and ``**`` are allowed.
+
+    Returns
+    -------
+    int
+        The exact value, below 2**1024 in absolute value.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` denotes no integer (``1.5``, ``1e-3``, ``abc``), has more than 8
+        terms, or denotes one of 2**1024 or more.
+
+    Examples
+    --------
+    >>> import perfectly
+    >>> perfectly.parse_int("2**64-1e9"), perfectly.parse_int("30_000_000")
+    (18446744072709551616, 30000000)
+    >>> perfectly.parse_int("1.5")
+    Traceback (most recent call last):
+      ...
+    ValueError: '1.5' is not an exact integer
+    """
     whole = _SUM.fullmatch(text.strip())
     if whole is None:
         raise ValueError(f"{text!r} is not an integer: {_EXAMPLES}")

@@ -228,7 +228,23 @@ def check_backend_options(backend: str, options: object) -> dict[str, Any]:
 
 
 def available_cpus() -> int:
-    """CPUs this process may run on."""
+    """The number of CPUs this process may run on.
+
+    What ``workers=None`` (or ``-1``) means everywhere: on Linux the CPUs of this
+    process's affinity mask (a container or ``taskset`` may allow fewer than the machine
+    has), elsewhere ``os.cpu_count()``.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> import os, perfectly
+    >>> 1 <= perfectly.available_cpus() <= (os.cpu_count() or 1)
+    True
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

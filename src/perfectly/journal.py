@@ -52,7 +52,25 @@ _SCHEMA_SQL = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name
 
 
 class JournalError(RuntimeError):
-    """The journal file cannot be used for this search."""
+    """The journal file cannot be used for this search.
+
+    Raised by ``search(..., journal=FILE)`` (and the command line's ``--journal``) for a
+    journal made with other arguments, a file that is not a journal or is corrupt, a row
+    whose signature does not match, or a journal that cannot be written where it must
+    be; the message names the file. The file is left as it was.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, perfectly
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "notes.sqlite")
+    ...     _ = path.write_text("not a journal")
+    ...     try:
+    ...         perfectly.search(1, 1000, backend="serial", journal=path)
+    ...     except perfectly.JournalError as error:
+    ...         print(type(error).__name__)
+    JournalError
+    """
 
 
 def _our_schema() -> list[tuple[Any, ...]]:

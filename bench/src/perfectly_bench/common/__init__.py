@@ -1,0 +1,2 @@
+"""What every stage shares: how numbers read (formatting) and the summary statistics of
+timings (stats)."""
