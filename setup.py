@@ -62,7 +62,7 @@ def extensions() -> list[Extension]:
     extension = Extension(
         "perfectly._kernel",
         sources=["src/perfectly/_kernel.pyx"],
-        include_dirs=["src/perfectly"],
+        include_dirs=["src/perfectly/_c"],  # the kernel's C headers
         extra_compile_args=compile_args,
         define_macros=[
             ("PERFECTLY_MARCH_NATIVE", "1" if NATIVE else "0"),
@@ -76,7 +76,7 @@ def extensions() -> list[Extension]:
             ("CYTHON_USE_TYPE_SPECS", "1"),
         ],
         depends=[
-            f"src/perfectly/{h}"
+            f"src/perfectly/_c/{h}"
             for h in (
                 "_portable.h",
                 "_process_lock.h",

@@ -241,10 +241,10 @@ int main(void) {
 
 def test_portable_path_without_int128(compiled, tmp_path):
     """The header built as for MSVC (no unsigned __int128) gives the same sums."""
-    header_dir = Path(__file__).resolve().parents[1] / "src" / "perfectly"
+    header_dir = Path(__file__).resolve().parents[1] / "src" / "perfectly" / "_c"
     cc = shutil.which("gcc") or shutil.which("clang")
     if cc is None or not (header_dir / "_divisor_summatory.h").exists():
-        pytest.skip("needs gcc or clang and the source tree's src/perfectly headers")
+        pytest.skip("needs gcc or clang and the source tree's src/perfectly/_c headers")
     (tmp_path / "driver.c").write_text(PORTABLE_DRIVER)
     exe = tmp_path / "driver"
     flags = ["-O2", "-std=c99", "-Wall", "-Werror", "-U__SIZEOF_INT128__", f"-I{header_dir}"]

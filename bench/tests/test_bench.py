@@ -29,7 +29,7 @@ from perfectly_bench.analyse import analysis
 from perfectly_bench.common import stats
 from perfectly_bench.measure.machine import machine_info
 from perfectly_bench.records import results
-from perfectly_bench.records.records import Measurement, Record, Run, Scenario
+from perfectly_bench.records.records import Measurement, Record, Scenario, TimedRun
 from perfectly_bench.records.results import Results
 from perfectly_bench.report import compare, plots
 from perfectly_bench.scenarios import sizing
@@ -241,6 +241,24 @@ def test_smoke_plots_are_png_files(smoke):
         assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
 
 
+def test_smoke_writes_measurements_that_pyperf_reads(smoke):
+    """Beside results.json, pyperf.json: ``python -m pyperf stats`` reads it, with one
+    benchmark per measured scenario, each with that scenario's kept wall times."""
+    pyperf = pytest.importorskip("pyperf")  # a dependency of perfectly-bench
+    doc, path, text = smoke
+    measurements = path.parent / "pyperf.json"
+    assert f"pyperf:  {measurements}" in text
+    suite = pyperf.BenchmarkSuite.load(str(measurements))
+    by_name = {b.get_name(): list(b.get_values()) for b in suite.get_benchmarks()}
+    assert by_name == {s["id"]: s["values"] for s in doc["scenarios"] if s["values"]}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", "-q", str(measurements)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert doc["scenarios"][0]["id"] in proc.stdout
+
+
 def test_smoke_prints_table_and_verdict(smoke):
     """(Its size is pinned by its parameters, checked above; its wall time is not a test:
     it bounded it to 60 s, and beside ten busy loops it took 60.5 s.)"""
@@ -308,7 +326,7 @@ def _doc(values_by_id: dict[str, list[float]], hi: int = 1001) -> Results:
     for name, values in values_by_id.items():
         scenario = Scenario("scaling", name, "threads", 2, "sieve", "dynamic", 1, hi)
         m = Measurement(scenario, f"synthetic {name}")
-        m.runs = [Run(v, 0.0, 0.0, (v / 2, v / 2), (1, 1), 2, None) for v in values]
+        m.runs = [TimedRun(v, 0.0, 0.0, (v / 2, v / 2), (1, 1), 2, None) for v in values]
         m.warmups = [values[0]]
         measurements.append(m)
     records = analysis.records(measurements)
@@ -721,7 +739,7 @@ def test_crossover_analysis_interpolates():
             "crossover", "compiled-nogil", backend, 2, "sieve", "dynamic", 1, size + 1
         )
         m = Measurement(scenario, f"n{size}")
-        m.runs = [Run(seconds, 0.0, 0.0, (seconds,), (1,), 1, None)] * 3
+        m.runs = [TimedRun(seconds, 0.0, 0.0, (seconds,), (1,), 1, None)] * 3
         return m
 
     ms = []
@@ -839,10 +857,12 @@ def test_records_round_trip_through_json():
     )
     assert Scenario.from_json(json.loads(json.dumps(scenario.to_json()))) == scenario
     assert scenario.key == "processes:fork" and scenario.id.endswith("/processes:fork/w2")
-    run = Run(0.5, 0.01, 0.02, (0.2, 0.3), (3, 4), 7, "fork")
-    back = Run.from_json(json.loads(json.dumps(run.to_json())))
+    run = TimedRun(0.5, 0.01, 0.02, (0.2, 0.3), (3, 4), 7, "fork")
+    back = TimedRun.from_json(json.loads(json.dumps(run.to_json())))
     assert back == run and back.imbalance == pytest.approx(0.3 / 0.25)
-    m = Measurement(scenario, "a group", [0.7], [run, Run(0.4, 0.0, 0.0, (0.2,), (1,), 1, None)])
+    m = Measurement(
+        scenario, "a group", [0.7], [run, TimedRun(0.4, 0.0, 0.0, (0.2,), (1,), 1, None)]
+    )
     assert Measurement.from_json(json.loads(json.dumps(m.to_json()))) == m
     record = Record(m, "processes (fork) × 2", "some/serial/id", 1.5)
     again = Record.from_json(json.loads(json.dumps(record.to_json())))

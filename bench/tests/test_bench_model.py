@@ -22,7 +22,7 @@ from perfectly_bench import main
 from perfectly_bench.analyse import model
 from perfectly_bench.common import formatting
 from perfectly_bench.records import results
-from perfectly_bench.records.records import Measurement, Record, Run, Scenario
+from perfectly_bench.records.records import Measurement, Record, Scenario, TimedRun
 from perfectly_bench.report import compare, model_plot, model_report, plot_style, plots
 
 from perfectly._validate import available_cpus
@@ -315,7 +315,7 @@ def test_model_figure_draws_each_fitted_backend_on_log_axes(tiny):
 
 def _record(seconds: float) -> Record:
     s = Scenario("scaling", "compiled-nogil", "threads", 2, "sieve", "dynamic", 1, 1001)
-    run = Run(seconds, 0.0, 0.0, (seconds,), (1,), 1, None)
+    run = TimedRun(seconds, 0.0, 0.0, (seconds,), (1,), 1, None)
     return Record(Measurement(s, "g", [], [run, run]), "threads × 2")
 
 

@@ -33,7 +33,7 @@ from perfectly_bench.measure import noise
 from perfectly_bench.measure.machine import machine_info
 from perfectly_bench.measure.timing import Progress, Runner
 from perfectly_bench.records import results
-from perfectly_bench.records.records import Run, Scenario
+from perfectly_bench.records.records import Scenario, TimedRun
 from perfectly_bench.report import table, verdict
 from perfectly_bench.scenarios import rigor
 from perfectly_bench.scenarios.matrix import Group
@@ -171,13 +171,13 @@ class Synthetic:
         self.times, self.disturb = times, disturb
         self.calls: dict[str, int] = {b: 0 for b in times}
 
-    def __call__(self, scenario: Scenario) -> Run:
+    def __call__(self, scenario: Scenario) -> TimedRun:
         b = scenario.backend
         n = self.calls[b]
         self.calls[b] += 1
         wall = self.times[b][n % len(self.times[b])]
         why = ("other work took 60% of the CPUs",) if self.disturb(b, n) else ()
-        return Run(wall, 0.0, 0.0, (wall,), (1,), 1, None, disturbed=why)
+        return TimedRun(wall, 0.0, 0.0, (wall,), (1,), 1, None, disturbed=why)
 
 
 POLICY = rigor.Policy("test", repeat=4, warmup=1, bound=0.05, max_rounds=10, reruns=2)
@@ -396,10 +396,10 @@ def test_busy_loops_started_during_a_run_are_detected_and_name_no_winner(tmp_pat
     params = cli.params_from(cli.run_parser("bench").parse_args(argv))
     policy = rigor.Policy("test", repeat=3, warmup=0, bound=0.05, max_rounds=3, reruns=1)
     loops: list[int] = []
-    during: list[Run] = []
+    during: list[TimedRun] = []
     calls = 0
 
-    def run_one(scenario: Scenario) -> Run:
+    def run_one(scenario: Scenario) -> TimedRun:
         nonlocal calls, loops
         calls += 1
         if calls == 4:  # the first round (3 scenarios) is done: disturb the rest

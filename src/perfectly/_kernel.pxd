@@ -1,11 +1,23 @@
-# C-level declarations of perfectly._kernel: its structs, error codes and nogil routines.
-# Cython reads this file when it compiles _kernel.pyx beside it. Nothing cimports it and
-# the wheel does not ship it: it is not an API for other Cython code.
+# C-level declarations of perfectly._kernel: its structs, error codes and nogil routines,
+# and every C header it uses (in _c/, on the include path: setup.py). Cython reads this
+# file when it compiles _kernel.pyx beside it. Nothing cimports it and the wheel does not
+# ship it: it is not an API for other Cython code.
 from libc.stdint cimport uint32_t, uint64_t
 
 cdef extern from "_portable.h" nogil:
     uint64_t pf_mulhi(uint64_t a, uint64_t b)
     int pf_ctz64(uint64_t x)
+    int PERFECTLY_MARCH_NATIVE  # how the extension was compiled (setup.py's macros)
+    int PERFECTLY_DEBUG
+
+# The process-wide lock of the prime tables, shared by every interpreter (_process_lock.h).
+cdef extern from "_process_lock.h" nogil:
+    void pf_lock()
+    void pf_unlock()
+
+# Σσ in closed form, in C (_divisor_summatory.h).
+cdef extern from "_divisor_summatory.h" nogil:
+    int pf_sum_sigma(uint64_t x, uint64_t* hi, uint64_t* lo)
 
 # The sieve, its types and the per-CPU builds of its hot loops (_sieve.h).
 cdef extern from "_sieve.h" nogil:

@@ -35,10 +35,6 @@ from perfectly._validate import (
     check_trial_hi,
 )
 
-cdef extern from "_portable.h":
-    int PERFECTLY_MARCH_NATIVE
-    int PERFECTLY_DEBUG
-
 #: How this extension was compiled (see setup.py).
 BUILD_FLAGS = {"march_native": bool(PERFECTLY_MARCH_NATIVE), "debug": bool(PERFECTLY_DEBUG)}
 
@@ -54,10 +50,6 @@ cdef extern from *:
     """
     const uint64_t U64_MAX "PF_U64_MAX"
     const uint64_t U32_MAX "PF_U32_MAX"
-
-cdef extern from "_process_lock.h" nogil:
-    void pf_lock()
-    void pf_unlock()
 
 # Process-wide, shared by every interpreter that imports this module (each may have its
 # own GIL): written once, under pf_lock, by the first importer (_init_once), then only read.
@@ -587,10 +579,6 @@ def sieving_primes(upto=0):
     if made < 0:
         raise MemoryError("perfectly: out of memory making the sieving primes")
     return {"reach": reach, "bytes": held}
-
-
-cdef extern from "_divisor_summatory.h" nogil:
-    int pf_sum_sigma(uint64_t x, uint64_t* hi, uint64_t* lo)
 
 
 def sum_sigma(x):

@@ -320,7 +320,24 @@ def search(
     True
     """
     started = time.perf_counter()
-    s = _checked(**locals())
+    s = _checked(
+        lo,
+        hi,
+        backend=backend,
+        workers=workers,
+        method=method,
+        schedule=schedule,
+        chunk_size=chunk_size,
+        release_gil=release_gil,
+        kernel=kernel,
+        start_method=start_method,
+        retries=retries,
+        timeout=timeout,
+        progress=progress,
+        amicable=amicable,
+        journal=journal,
+        backend_options=backend_options,
+    )
     chunks = _plan(s)
     merged = Aggregator(s.lo, s.hi, amicable=s.job.amicable)
     with _open_journal(s.journal, chunks, s.job.amicable) as book:
@@ -333,38 +350,56 @@ def search(
     return _result(s, chunks, census, run, (resumed, resumed_numbers), wall)
 
 
-def _checked(**args: Any) -> _Settings:
-    """Every argument of ``search`` checked, before anything starts (``started`` aside)."""
-    lo, hi = v.check_range(args["lo"], args["hi"])
-    backend = v.check_backend(args["backend"])
-    workers = v.check_workers(args["workers"])
-    method = v.check_method(args["method"])
-    amicable = v.check_flag(args["amicable"], "amicable")
-    if method == "trial":
-        v.check_trial_hi(hi)
-    if amicable:
-        v.check_amicable_hi(hi)
+def _checked(
+    lo: object,
+    hi: object,
+    *,
+    backend: object,
+    workers: object,
+    method: object,
+    schedule: object,
+    chunk_size: object,
+    release_gil: object,
+    kernel: object,
+    start_method: object,
+    retries: object,
+    timeout: object,
+    progress: object,
+    amicable: object,
+    journal: object,
+    backend_options: object,
+) -> _Settings:
+    """Every argument of ``search`` checked, before anything starts."""
+    lo_, hi_ = v.check_range(lo, hi)
+    backend_ = v.check_backend(backend)
+    workers_ = v.check_workers(workers)
+    method_ = v.check_method(method)
+    amicable_ = v.check_flag(amicable, "amicable")
+    if method_ == "trial":
+        v.check_trial_hi(hi_)
+    if amicable_:
+        v.check_amicable_hi(hi_)
     job = Job(
-        method=method,
-        kernel=kernel_name(v.check_kernel(args["kernel"])),  # fails if it is missing here
-        release_gil=v.check_flag(args["release_gil"], "release_gil"),
-        amicable=amicable,
+        method=method_,
+        kernel=kernel_name(v.check_kernel(kernel)),  # fails if it is missing here
+        release_gil=v.check_flag(release_gil, "release_gil"),
+        amicable=amicable_,
     )
     return _Settings(
-        lo=lo,
-        hi=hi,
-        backend=backend,
+        lo=lo_,
+        hi=hi_,
+        backend=backend_,
         # serial: the calling thread only; never more workers than numbers
-        workers=1 if backend == "serial" else min(workers, max(1, hi - lo)),
+        workers=1 if backend_ == "serial" else min(workers_, max(1, hi_ - lo_)),
         job=job,
-        schedule=v.check_schedule(args["schedule"]),
-        chunk_size=v.check_chunk_size(args["chunk_size"]),
-        start_method=v.check_start_method(args["start_method"], backend),
-        retries=v.check_retries(args["retries"]),
-        timeout=v.check_timeout(args["timeout"]),
-        progress=v.check_progress(args["progress"]),
-        journal=None if args["journal"] is None else v.check_journal_path(args["journal"]),
-        backend_options=v.check_backend_options(backend, args["backend_options"]),
+        schedule=v.check_schedule(schedule),
+        chunk_size=v.check_chunk_size(chunk_size),
+        start_method=v.check_start_method(start_method, backend_),
+        retries=v.check_retries(retries),
+        timeout=v.check_timeout(timeout),
+        progress=v.check_progress(progress),
+        journal=None if journal is None else v.check_journal_path(journal),
+        backend_options=v.check_backend_options(backend_, backend_options),
     )
 
 

@@ -2,6 +2,7 @@
 
 Reached as ``python -m bench …`` from a checkout, or ``python -m perfectly bench …``
 from an installed package. A bad command line prints one line on stderr and exits 2.
+``report FILE --html`` also writes report.html beside FILE (:mod:`.report.html`).
 ``race`` is an alias of ``python -m perfectly race`` (:mod:`perfectly_bench.race`).
 """
 
@@ -326,17 +327,31 @@ def _compare(argv: list[str], prog: str) -> int:
 
 def _report(argv: list[str], prog: str) -> int:
     from perfectly_bench.records import results
-    from perfectly_bench.report import table
+    from perfectly_bench.report import html, table
 
     parser = OneLineParser(
         prog=f"{prog} report",
         description="Print the table and verdict of a results file again (nothing is measured).",
     )
     parser.add_argument("file", help="a results.json")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help=f"also write {html.NAME} next to FILE (the report with its plots embedded) "
+        "and print its path",
+    )
     args = parser.parse_args(argv)
+    folder = Path(args.file).parent
     with _readable(parser, args.file):
-        text = table.render(results.load(args.file))
+        done = results.load(args.file)
+        text = table.render(done)
+        try:
+            written = html.write(done, folder) if args.html else None
+        except OSError as exc:
+            parser.error(f"{folder / html.NAME}: cannot be written ({exc.strerror or exc})")
     print(text)
+    if written is not None:
+        print(f"\nreport:  {written}")
     return 0
 
 

@@ -21,10 +21,10 @@ from perfectly import VerificationError
 from perfectly_bench.analyse import analysis
 from perfectly_bench.measure import baselines, machine
 from perfectly_bench.measure.timing import Progress, Runner
-from perfectly_bench.records import results
-from perfectly_bench.records.records import Run, Scenario
+from perfectly_bench.records import pyperf_json, results
+from perfectly_bench.records.records import Scenario, TimedRun
 from perfectly_bench.records.results import Results
-from perfectly_bench.report import plots, table, verdict
+from perfectly_bench.report import html, plots, table, verdict
 from perfectly_bench.scenarios import rigor
 from perfectly_bench.scenarios.matrix import (
     Group,
@@ -105,7 +105,7 @@ def _crossover(
     runner: Runner,
     params: Params,
     sizes: tuple[int, ...],
-    run_one: Callable[[Scenario], Run] | None = None,
+    run_one: Callable[[Scenario], TimedRun] | None = None,
 ) -> None:
     """The crossover groups, each size skipping the contenders already settled."""
     planned = [crossover_group(params, size) for size in sizes]
@@ -133,7 +133,7 @@ def measure(
     params: Params,
     progress: bool,
     policy: Policy | None = None,
-    run_one: Callable[[Scenario], Run] | None = None,
+    run_one: Callable[[Scenario], TimedRun] | None = None,
 ) -> tuple[Runner, str | None]:
     """Run every group of ``params``, each scenario by ``run_one`` (default
     :func:`.timing.run_once`): (the runner with its measurements, None if every group
@@ -168,11 +168,12 @@ def run(
     progress: bool = True,
     out: TextIO | None = None,
     policy: Policy | None = None,
-    run_one: Callable[[Scenario], Run] | None = None,
+    run_one: Callable[[Scenario], TimedRun] | None = None,
 ) -> tuple[Results, Path, int]:
     """Measure ``params`` (rounds and re-runs as ``policy`` says, each run by ``run_one``:
-    see :func:`measure`); write results.json (and plots) under a new directory in
-    ``output``; print the table and verdict to ``out``. Returns (results, path, status).
+    see :func:`measure`); write results.json, the plots and report.html under a new
+    directory in ``output``; print the table and verdict to ``out``. Returns (results,
+    path, status).
     """
     out = sys.stdout if out is None else out
     policy = policy or default_policy(params)
@@ -197,18 +198,30 @@ def run(
         done.plots = plots.draw(done, directory)
     path = directory / "results.json"
     results.write(done, path)
+    measurements = pyperf_json.write(done, directory / pyperf_json.FILENAME)
+    page = html.write(done, directory)
     if stopped is not None:
         print(f"{stopped}: writing what was measured", file=sys.stderr)
-    _print(done, path, draw_plots, out)
+    _print(done, path, page, measurements, draw_plots, out)
     status = 0 if complete else INTERRUPTED if stopped == "interrupted" else 1
     return done, path, status
 
 
-def _print(done: Results, path: Path, draw_plots: bool, out: TextIO) -> None:
+def _print(
+    done: Results,
+    path: Path,
+    page: Path,
+    measurements: Path | None,
+    draw_plots: bool,
+    out: TextIO,
+) -> None:
     print(table.render(done), file=out)
     print(f"\nresults: {path}", file=out)
     for name in done.plots:
         print(f"plot:    {path.parent / name}", file=out)
+    print(f"report:  {page}", file=out)
+    if measurements is not None:
+        print(f"pyperf:  {measurements}", file=out)
     if done.parameters["baselines"] and (why := baselines.missing()):
         print(f"numba:   skipped, {why}", file=out)
     if draw_plots and not plots.available():

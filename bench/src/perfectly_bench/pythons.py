@@ -299,13 +299,14 @@ def _base(params: Any, argv: list[str], asked: tuple[str, ...]) -> Results:
 
 def main(args: Any, argv: list[str], parser: Any, params_from: Callable[[Any], Any]) -> int:
     """``python -m bench … --python PATH …``: measure under each interpreter, merge,
-    write one results file and its plots, print one table and verdict. ``params_from``
-    turns the command line's arguments into the run's parameters (the command line's
-    own, passed in so that this module does not import it)."""
+    write one results file, its plots (each interpreter's in a folder of its own) and
+    report.html, print one table and verdict. ``params_from`` turns the command line's
+    arguments into the run's parameters (the command line's own, passed in so that this
+    module does not import it)."""
     from perfectly_bench import engine
     from perfectly_bench.measure import machine
-    from perfectly_bench.records import results
-    from perfectly_bench.report import across, plots, table
+    from perfectly_bench.records import pyperf_json, results
+    from perfectly_bench.report import across, html, plots, table
 
     backends, with_interpreters = wanted_backends(args.backends)
     args.backends = backends
@@ -338,8 +339,13 @@ def main(args: Any, argv: list[str], parser: Any, params_from: Callable[[Any], A
         done.plots += across.draw(done, directory)
     path = directory / "results.json"
     results.write(done, path)
+    measurements = pyperf_json.write(done, directory / pyperf_json.FILENAME)
+    page = html.write(done, directory)
     print(table.render(done))
     print(f"\nresults: {path}")
     for name in done.plots:
         print(f"plot:    {directory / name}")
+    print(f"report:  {page}")
+    if measurements is not None:
+        print(f"pyperf:  {measurements}")
     return status

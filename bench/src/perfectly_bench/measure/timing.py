@@ -28,7 +28,7 @@ from typing import TextIO, TypeVar
 
 from perfectly import search
 from perfectly_bench.measure import baselines, machine, noise
-from perfectly_bench.records.records import BASELINE_BACKENDS, Measurement, Run, Scenario
+from perfectly_bench.records.records import BASELINE_BACKENDS, Measurement, Scenario, TimedRun
 from perfectly_bench.scenarios.matrix import VARIANT_ARGS, Group
 from perfectly_bench.scenarios.rigor import Policy
 
@@ -42,13 +42,13 @@ def _timed(call: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
-def run_once(scenario: Scenario) -> Run:
+def run_once(scenario: Scenario) -> TimedRun:
     """Run ``scenario`` once: its time, and what else the machine was doing meanwhile."""
     s = scenario
     before = noise.Snapshot.now()
     if s.backend in BASELINE_BACKENDS:
         wall, _ = _timed(lambda: baselines.run(s.backend, s.method, s.lo, s.hi, s.workers))
-        run = Run(wall, 0.0, 0.0, (), (), 0, None)
+        run = TimedRun(wall, 0.0, 0.0, (), (), 0, None)
     else:
         wall, result = _timed(
             lambda: search(
@@ -63,7 +63,7 @@ def run_once(scenario: Scenario) -> Run:
                 **VARIANT_ARGS[s.variant],
             )
         )
-        run = Run.of_search(wall, result)
+        run = TimedRun.of_search(wall, result)
     seen = noise.judge(before, noise.Snapshot.now(), wall)
     return dataclasses.replace(
         run, cpu=seen.cpu, steal=seen.steal, others=seen.others, disturbed=seen.reasons
@@ -128,7 +128,7 @@ class Runner:
         return (self.policy.warmup + self.policy.repeat) * len(group.scenarios)
 
     def run_group(
-        self, group: Group, run: Callable[[Scenario], Run] | None = None
+        self, group: Group, run: Callable[[Scenario], TimedRun] | None = None
     ) -> list[Measurement]:
         """Every round of ``group`` (each scenario run by ``run``, default :func:`run_once`)."""
         run = run_once if run is None else run
@@ -150,7 +150,9 @@ class Runner:
                 m.capped = len(m.runs) >= p.max_rounds and not p.settled(m.values)
         return mine
 
-    def _rounds(self, title: str, mine: list[Measurement], run: Callable[[Scenario], Run]) -> None:
+    def _rounds(
+        self, title: str, mine: list[Measurement], run: Callable[[Scenario], TimedRun]
+    ) -> None:
         active, r = mine, 0
         while active:
             for k in range(len(active)):
@@ -176,7 +178,7 @@ class Runner:
             unsettled.insert(0, serial[0])
         return unsettled
 
-    def _one(self, title: str, m: Measurement, run: Callable[[Scenario], Run], r: int) -> None:
+    def _one(self, title: str, m: Measurement, run: Callable[[Scenario], TimedRun], r: int) -> None:
         """Round ``r`` of ``m``: a measured run is re-run while disturbed, within budget."""
         p = self.policy
         label = f"warm-up {r + 1}/{p.warmup}" if r < p.warmup else f"round {r - p.warmup + 1}"

@@ -1,5 +1,5 @@
 """The typed records of a run: what was run (:class:`Scenario`), each timed run
-(:class:`Run`), every run of a scenario (:class:`Measurement`) and a measured scenario
+(:class:`TimedRun`), every run of a scenario (:class:`Measurement`) and a measured scenario
 with its derived figures (:class:`Record`).
 
 Each has ``to_json`` (plain JSON types) and ``from_json`` (the inverse, for input that
@@ -113,7 +113,7 @@ class Scenario:
 
 
 @dataclasses.dataclass(frozen=True)
-class Run:
+class TimedRun:
     """One timed run of a scenario."""
 
     wall: float  # seconds, perf_counter around the whole call
@@ -131,7 +131,7 @@ class Run:
     disturbed: tuple[str, ...] = ()  # why it counts as disturbed (empty: it does not)
 
     @classmethod
-    def of_search(cls, wall: float, result: SearchResult) -> Run:
+    def of_search(cls, wall: float, result: SearchResult) -> TimedRun:
         """The run of one ``search()`` that took ``wall`` seconds and returned ``result``."""
         return cls(
             wall=wall,
@@ -156,7 +156,7 @@ class Run:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Run:
+    def from_json(cls, data: dict[str, Any]) -> TimedRun:
         return cls(
             wall=data["wall"],
             startup=data["startup"],
@@ -180,8 +180,8 @@ class Measurement:
     scenario: Scenario
     group: str
     warmups: list[float] = dataclasses.field(default_factory=list)
-    runs: list[Run] = dataclasses.field(default_factory=list)
-    rejected: list[Run] = dataclasses.field(default_factory=list)  # disturbed, so re-run
+    runs: list[TimedRun] = dataclasses.field(default_factory=list)
+    rejected: list[TimedRun] = dataclasses.field(default_factory=list)  # disturbed, so re-run
     conditions: dict[str, Any] = dataclasses.field(default_factory=dict)  # load, steal
     capped: bool = False  # the rounds stopped at their cap, not at the bound
 
@@ -203,8 +203,8 @@ class Measurement:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
-        runs = [Run.from_json(r) for r in data["runs"]]
-        rejected = [Run.from_json(r) for r in data.get("rejected", ())]
+        runs = [TimedRun.from_json(r) for r in data["runs"]]
+        rejected = [TimedRun.from_json(r) for r in data.get("rejected", ())]
         return cls(
             Scenario.from_json(data),
             data["group"],
@@ -240,7 +240,7 @@ class Record:
         return self.measurement.group
 
     @property
-    def runs(self) -> list[Run]:
+    def runs(self) -> list[TimedRun]:
         return self.measurement.runs
 
     @property
@@ -284,7 +284,7 @@ class Record:
     def shutdown(self) -> float:
         return statistics.median(r.shutdown for r in self.runs)
 
-    def median_run(self) -> Run:
+    def median_run(self) -> TimedRun:
         """The run whose time is the median (the lower middle one for an even count)."""
         ordered = sorted(self.runs, key=lambda run: run.wall)
         return ordered[(len(ordered) - 1) // 2]

@@ -6,7 +6,9 @@ report can be made again from a file without measuring anything.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from perfectly_bench.common.formatting import (
@@ -105,16 +107,45 @@ def _groups(results: Results) -> dict[tuple[str, str], list[Record]]:
     return groups
 
 
-def _title(section: str) -> list[str]:
-    title = SECTION_TITLES.get(section, section)
-    return ["", title, "=" * len(title)]
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """One table as cells, for the terminal and report.html alike: each column's header
+    and width (negative: aligned left), each row's cells and marks (``! ±12%``: a spread
+    over :data:`UNSTABLE`; ``~``: at the round cap), and a closing note."""
+
+    head: tuple[str, ...]
+    widths: tuple[int, ...]
+    rows: list[tuple[list[str], list[str]]]
+    note: str = ""
+
+    def lines(self) -> list[str]:
+        out = [_line(self.head, self.widths)]
+        for cells, marks in self.rows:
+            out.append(_line(cells, self.widths) + "".join(f"  {m}" for m in marks))
+        return out + ([f"  {self.note}"] if self.note else [])
 
 
-def table(results: Results) -> str:
-    """The results as text tables, one per group, in the order they were measured."""
-    lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
-    sizes = results.parameters.get("sizes", {})
-    lines += [f"  {line}" for line in sizing.describe(sizes, _startup(results), results.cpus)]
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  " + " ".join(
+        f"{c:{'<' if w < 0 else '>'}{abs(w)}}" for c, w in zip(cells, widths, strict=True)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A piece of the report's tables: ``kind`` is ``python`` (the interpreter the groups
+    after it ran on), ``section``, ``label`` (an interpreter within a section), ``group``
+    (a group's title), ``note`` or ``table`` (its ``grid``)."""
+
+    kind: str
+    text: str = ""
+    grid: Grid | None = None
+
+
+def parts(results: Results) -> list[Part]:
+    """The tables, one per group in the order they were measured, with the headings and
+    notes between them: what :func:`table` prints, and report.html shows."""
+    out: list[Part] = []
     section, python = None, None
     crossover: dict[str | None, list[Record]] = defaultdict(list)
     for (sec, title), rows in _groups(results).items():
@@ -123,80 +154,116 @@ def table(results: Results) -> str:
             continue
         if rows[0].scenario.python != python:
             python, section = rows[0].scenario.python, None
-            lines += ["", f"[{python}]"]
+            out.append(Part("python", f"[{python}]"))
         if sec != section:
-            lines += _title(sec)
+            out.append(Part("section", SECTION_TITLES.get(sec, sec)))
             if sec == "kernels" and results.machine["libraries"].get("numba") is None:
-                lines.append("(numba is not installed here: no numba contenders)")
+                out.append(Part("note", "(numba is not installed here: no numba contenders)"))
             section = sec
-        lines += ["", title]
+        out.append(Part("group", title))
         if sec == "kernels":
-            lines += _kernel_table(rows)
+            out.append(Part("table", grid=_kernel_grid(rows)))
             continue
-        lines += _group_table(rows, costs=sec in ("overhead", "messages"))
+        out.append(Part("table", grid=_group_grid(rows, costs=sec in ("overhead", "messages"))))
         if sec == "overhead" and any(r.scenario.backend.endswith("-pool") for r in rows):
-            lines.append(
-                "  (a pool starts its workers on the first task: its start-up is in the median,"
-                " not in 'start')"
+            out.append(
+                Part(
+                    "note",
+                    "  (a pool starts its workers on the first task: its start-up is in the "
+                    "median, not in 'start')",
+                )
             )
     for python, rows in crossover.items():
-        lines += _title("crossover") + ([f"[{python}]"] if python else [])
-        lines += _crossover_table(rows)
-    lines += across.table_lines(results)
+        out.append(Part("section", SECTION_TITLES["crossover"]))
+        out += [Part("label", f"[{python}]")] if python else []
+        out.append(Part("table", grid=_crossover_grid(rows)))
+    return out
+
+
+def _text(part: Part) -> list[str]:
+    if part.grid is not None:
+        return part.grid.lines()
+    if part.kind == "section":
+        return ["", part.text, "=" * len(part.text)]
+    return ["", part.text] if part.kind in ("python", "group") else [part.text]
+
+
+def footnote(results: Results) -> str:
+    """How the times were taken, and what the marks in the tables mean."""
     p = results.parameters
-    lines.append("")
-    lines.append(
+    return (
         f"times: median of at least {counted(p['repeat'], 'run')} after "
         f"{counted(p['warmup'], 'warm-up')}; '!' marks "
         f"a spread (std dev / mean) over {UNSTABLE:.0%}; '~' a scenario at the round cap"
     )
+
+
+def ranges(results: Results) -> list[str]:
+    """The range sizes of the run, one line each."""
+    sizes = results.parameters.get("sizes", {})
+    return sizing.describe(sizes, _startup(results), results.cpus)
+
+
+def table(results: Results) -> str:
+    """The results as text tables, one per group, in the order they were measured."""
+    lines: list[str] = [machine_line(results), "ranges (a size N means [1, N]):"]
+    lines += [f"  {line}" for line in ranges(results)]
+    for part in parts(results):
+        lines += _text(part)
+    lines += across.table_lines(results)
+    lines += ["", footnote(results)]
     return "\n".join(lines)
 
 
-HEAD = f"  {'contender':32} {'median':>9} {'mean ± std dev':>21} {'min':>9} {'IQR':>9}"
+GROUP_HEAD = ("contender", "median", "mean ± std dev", "min", "IQR")
+GROUP_WIDTHS = (-32, 9, 21, 9, 9)
 
 
-def _group_table(rows: list[Record], costs: bool) -> list[str]:
+def marks(r: Record, capped: bool = True) -> list[str]:
+    """A row's marks: ``! ±12%`` for a spread over :data:`UNSTABLE`, ``~`` at the round
+    cap (where ``capped``)."""
+    out = [f"! ±{r.stats.spread:.0%}"] if r.stats.unstable else []
+    return out + (["~"] if capped and r.measurement.capped else [])
+
+
+def _group_grid(rows: list[Record], costs: bool) -> Grid:
+    head: tuple[str, ...]
+    widths: tuple[int, ...]
     if costs:
-        out = [HEAD + f" {'start':>9} {'stop':>9}"]
+        head = (*GROUP_HEAD, "start", "stop")
+        widths = (*GROUP_WIDTHS, 9, 9)
     else:
-        out = [HEAD + f" {'speedup [95 % interval]':>24} {'effic.':>6} {'imbal.':>6}"]
+        head = (*GROUP_HEAD, "speedup [95 % interval]", "effic.", "imbal.")
+        widths = (*GROUP_WIDTHS, 24, 6, 6)
+    body = []
     for r in rows:
         st = r.stats
         mean = f"{fmt_time(st.mean)} ± {fmt_time(st.stdev)}"
-        row = f"  {r.label:32} {fmt_time(st.median):>9} {mean:>21} {fmt_time(st.min):>9}"
-        row += f" {fmt_time(st.iqr):>9}"
+        cells = [r.label, fmt_time(st.median), mean, fmt_time(st.min), fmt_time(st.iqr)]
         if costs:
-            row += f" {fmt_time(r.startup):>9} {fmt_time(r.shutdown):>9}"
+            cells += [fmt_time(r.startup), fmt_time(r.shutdown)]
         else:
             speedup = "" if r.speedup is None else fmt_ratio(r.speedup)
             speedup += f" {fmt_interval(r.speedup_interval)}" if r.speedup_interval else ""
             eff = "" if r.efficiency is None else f"{r.efficiency:.2f}"
             imbal = "" if r.imbalance is None else f"{r.imbalance:.2f}"
-            row += f" {speedup:>24} {eff:>6} {imbal:>6}"
-        if st.unstable:
-            row += f"  ! ±{st.spread:.0%}"
-        if r.measurement.capped:
-            row += "  ~"
-        out.append(row)
-    return out
+            cells += [speedup, eff, imbal]
+        body.append((cells, marks(r)))
+    return Grid(head, widths, body)
 
 
-def _kernel_table(rows: list[Record]) -> list[str]:
+def _kernel_grid(rows: list[Record]) -> Grid:
     """ns per number, and time against the compiled kernel's run beside it."""
-    out = [f"  {'contender':20} {'median':>9} {'ns/number':>10} {'time ÷ compiled':>16}"]
+    body = []
     for r in rows:
-        name = r.kernels_label
         ns = "" if r.ns_per_number is None else f"{r.ns_per_number:.2f}"
         ratio = "" if r.speedup is None else fmt_ratio(1 / r.speedup)
-        row = f"  {name:20} {fmt_time(r.median):>9} {ns:>10} {ratio:>16}"
-        if r.stats.unstable:
-            row += f"  ! ±{r.stats.spread:.0%}"
-        out.append(row)
-    return out
+        body.append(([r.kernels_label, fmt_time(r.median), ns, ratio], marks(r, capped=False)))
+    head = ("contender", "median", "ns/number", "time ÷ compiled")
+    return Grid(head, (-20, 9, 10, 16), body)
 
 
-def _crossover_table(rows: list[Record]) -> list[str]:
+def _crossover_grid(rows: list[Record]) -> Grid:
     by_size: dict[int, dict[str, Record]] = defaultdict(dict)
     columns: list[str] = []
     for r in rows:
@@ -204,20 +271,21 @@ def _crossover_table(rows: list[Record]) -> list[str]:
         if r.scenario.backend != "serial" and r.label not in columns:
             columns.append(r.label)
     width = max([len(c) for c in columns] + [10])
-    out = [f"  {'numbers':>10} {'serial':>10} " + " ".join(f"{c:>{width}}" for c in columns)]
+    body: list[tuple[list[str], list[str]]] = []
     for size in sorted(by_size):
         row = by_size[size]
         serial = next((r for r in row.values() if r.scenario.backend == "serial"), None)
-        cells = []
+        cells = [fmt_count(size), fmt_time(serial.median) if serial else ""]
         for c in columns:
             cell = row.get(c)
             cells.append(fmt_ratio(cell.speedup) if cell and cell.speedup is not None else "")
-        base = fmt_time(serial.median) if serial else ""
-        out.append(
-            f"  {fmt_count(size):>10} {base:>10} " + " ".join(f"{c:>{width}}" for c in cells)
-        )
-    out.append("  (cells: speedup over serial at that size; > 1.00× means the workers paid)")
-    return out
+        body.append((cells, []))
+    return Grid(
+        ("numbers", "serial", *columns),
+        (10, 10, *[width] * len(columns)),
+        body,
+        note="(cells: speedup over serial at that size; > 1.00× means the workers paid)",
+    )
 
 
 def render(results: Results) -> str:
