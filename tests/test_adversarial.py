@@ -397,9 +397,11 @@ SINGLE = [-1, -(2**70), 1.5, "7", None, np.float64(3), [1], True, np.int64(-2)]
 for fn in ("sigma", "aliquot", "classify", "is_perfect"):
     cases += [(fn, (n,), {}) for n in [0, *SINGLE]]
 cases += [("sum_sigma", (x,), {}) for x in [2**64, 2**80, *SINGLE]]
+cases += [("parse_int", (text,), {}) for text in ["", "x", "1.5", "1e-3", "2**2000", "9" * 400,
+                                                  "1+" * 9 + "1", "10**10**10", 3, None, b"7"]]
 assert {fn for fn, _, _ in cases} == {
     name for name in perfectly.__all__ if callable(getattr(perfectly, name))
-    and name[0].islower() and name != "build_info"
+    and name[0].islower() and name not in ("build_info", "available_cpus")  # no arguments
 }, "every public function is tried"
 tried = typed = 0
 worst = 0

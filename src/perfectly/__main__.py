@@ -253,12 +253,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _hand_over(command: str, rest: list[str]) -> int:
-    """``bench`` and ``race`` belong to the perfectly-bench distribution: run its command
-    where it is installed, else say in one line what to install (exit status 2)."""
+    """``bench`` and ``race`` belong to the perfectly-bench distribution, which registers
+    them as entry points of the group ``perfectly.commands`` (the library never imports it
+    by name): run the command where it is installed, else say in one line what to
+    install (exit status 2)."""
+    from importlib.metadata import entry_points
+
     try:
-        import perfectly_bench
-        from perfectly_bench import race
-    except ImportError:
+        (found,) = [e for e in entry_points(group="perfectly.commands") if e.name == command]
+        run = found.load()
+    except (ValueError, ImportError):  # none (or several) registered; or a broken install
         print(
             f"perfectly: {command}: the benchmark and the race demo are the perfectly-bench "
             "distribution, not installed here: from a checkout of perfectly, "
@@ -266,8 +270,8 @@ def _hand_over(command: str, rest: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    run = perfectly_bench.main if command == "bench" else race.main
-    return run(rest, prog=f"python -m perfectly {command}")
+    status: int = run(rest, prog=f"python -m perfectly {command}")
+    return status
 
 
 def _run(args_list: list[str]) -> int:

@@ -57,6 +57,8 @@ def parse_int(text: str) -> int:
 
     Raises
     ------
+    TypeError
+        If ``text`` is not a str.
     ValueError
         If ``text`` denotes no integer (``1.5``, ``1e-3``, ``abc``), has more than 8
         terms, or denotes one of 2**1024 or more.
@@ -71,6 +73,8 @@ def parse_int(text: str) -> int:
       ...
     ValueError: '1.5' is not an exact integer
     """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_int takes a str, not {type(text).__name__}")
     whole = _SUM.fullmatch(text.strip())
     if whole is None:
         raise ValueError(f"{text!r} is not an integer: {_EXAMPLES}")
