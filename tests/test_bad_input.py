@@ -129,6 +129,16 @@ CASES = [
     ("search-journal-int", _call("search", 1, 100, journal=3), TypeError, r"journal"),
     ("search-amicable-str", _call("search", 1, 100, amicable="no"), TypeError, r"amicable"),
     ("search-lo-npfloat", _call("search", np.float64(1), 100), TypeError, LO),
+    # ---- kernel=: a TypeError for a non-str, a ValueError for an unknown name, everywhere
+    *(
+        (f"{fn}-kernel-{tag}", _call(fn, 1, 100, kernel=value), exc, r"\bkernel\b")
+        for fn in ("census", "sigma_range", "aliquot_range", "search", "estimate")
+        for tag, value, exc in (
+            ("int", 3, TypeError),
+            ("bytes", b"python", TypeError),
+            ("unknown", "fast", ValueError),
+        )
+    ),
 ]
 
 

@@ -69,6 +69,8 @@ def kernel_module(name: str | None) -> ModuleType:
         if kernel is _reference:
             raise RuntimeError(f"the compiled kernel is not available here ({_reason})")
         return kernel
+    if not isinstance(name, str):  # the same errors as search's check (_validate)
+        raise TypeError(f"kernel must be a str, one of {KERNELS}, not {type(name).__name__}")
     raise ValueError(f"kernel must be one of {KERNELS} or None, got {name!r}")
 
 

@@ -111,16 +111,13 @@ class Census:
         return tuple(sorted([(n, 2) for n in self.perfect] + list(self.multiply_perfect)))
 
     @classmethod
-    def empty(cls, lo: int, hi: int, *, amicable: bool) -> Census:
-        """The census of an empty range [lo, lo): every sum and count 0.
+    def empty(cls, lo: int, *, amicable: bool) -> Census:
+        """The census of the empty range [lo, lo): every sum and count 0.
 
         Parameters
         ----------
         lo : int
-            Where the range starts.
-        hi : int
-            Where it ends; pass ``lo``. It is stored as given, and any other value
-            makes a census whose ``count`` disagrees with its class counts.
+            Where the range starts (and ends).
         amicable : bool
             True for an empty ``amicable`` tuple (a census that looked for pairs), False
             for None.
@@ -133,11 +130,11 @@ class Census:
         Examples
         --------
         >>> import perfectly
-        >>> perfectly.Census.empty(5, 5, amicable=True)
+        >>> perfectly.Census.empty(5, amicable=True)
         Census(lo=5, hi=5, sigma_sum=0, abundant=0, deficient=0, perfect=(),
                multiply_perfect=(), amicable=())
         """
-        return cls(lo, hi, 0, 0, 0, (), (), () if amicable else None)
+        return cls(lo, lo, 0, 0, 0, (), (), () if amicable else None)
 
     @classmethod
     def from_summary(
@@ -332,8 +329,8 @@ def census(
     Raises
     ------
     TypeError
-        If ``lo`` or ``hi`` is not an integer, ``method`` is not a str, or ``amicable``
-        is not a bool.
+        If ``lo`` or ``hi`` is not an integer, ``method`` or ``kernel`` is not a str
+        (``kernel`` may be None), or ``amicable`` is not a bool.
     ValueError
         If ``lo`` < 1 or ``lo`` > ``hi``, ``method`` is not one of ``METHODS``, or
         ``kernel`` is not None, ``"compiled"`` or ``"python"``.
@@ -361,7 +358,7 @@ def census(
     if amicable:
         check_amicable_hi(hi)
     sweep = kernel_module(kernel).Sweep(lo, hi, method, amicable=amicable)
-    total = Census.empty(lo, lo, amicable=amicable)
+    total = Census.empty(lo, amicable=amicable)
     while sweep.position < hi:  # merged as they come: memory O(chunk), whatever the range
         a, b, summary, pairs = sweep.summarize(SERIAL_CHUNK)
         total = Census.merge([total, Census.from_summary(a, b, summary, pairs)])

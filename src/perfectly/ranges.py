@@ -43,7 +43,8 @@ def sigma_range(
     Raises
     ------
     TypeError
-        If ``lo`` or ``hi`` is not an integer, or ``method`` is not a str.
+        If ``lo`` or ``hi`` is not an integer, or ``method`` or ``kernel`` is not a str
+        (``kernel`` may be None).
     ValueError
         If ``lo`` < 1 or ``lo`` > ``hi``, ``method`` is not one of ``METHODS``, or
         ``kernel`` is not None, ``"compiled"`` or ``"python"``.
@@ -93,7 +94,8 @@ def aliquot_range(
     Raises
     ------
     TypeError
-        If ``lo`` or ``hi`` is not an integer, or ``method`` is not a str.
+        If ``lo`` or ``hi`` is not an integer, or ``method`` or ``kernel`` is not a str
+        (``kernel`` may be None).
     ValueError
         If ``lo`` < 1 or ``lo`` > ``hi``, ``method`` is not one of ``METHODS``, or
         ``kernel`` is not None, ``"compiled"`` or ``"python"``.

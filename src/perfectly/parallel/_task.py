@@ -136,7 +136,7 @@ class Job:
         Census(lo=1, hi=7, sigma_sum=33, abundant=0, deficient=5, perfect=(6,),
                multiply_perfect=(), amicable=None)
         """
-        total = Census.empty(chunk.lo, chunk.lo, amicable=self.amicable)
+        total = Census.empty(chunk.lo, amicable=self.amicable)
         for lo, hi, summary, pairs in pieces:
             total = Census.merge([total, Census.from_summary(lo, hi, summary, pairs)])
         return total
