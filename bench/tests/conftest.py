@@ -39,3 +39,24 @@ def stored_scenario(version: int, walls: tuple[float, ...] = (0.002, 0.003, 0.00
         "speedup": None,
         "efficiency": None,
     }
+
+
+def synthetic_parameters() -> dict:
+    """The parameters of a results document made in a test: threads scenarios of the
+    scaling section, at 2 workers, on 2 CPUs."""
+    return {
+        "variants": [],
+        "backends": ["threads"],
+        "workers": [2],
+        "methods": ["sieve"],
+        "schedules": ["dynamic"],
+        "start_methods": [],
+        "sections": ["scaling"],
+        "sizes": {},
+        "repeat": 6,
+        "warmup": 1,
+        "baselines": False,
+        "quick": False,
+        "cpus": 2,
+        "argv": [],
+    }

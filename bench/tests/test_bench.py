@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import stored_scenario
+from conftest import stored_scenario, synthetic_parameters
 from perfectly_bench import main, race
 from perfectly_bench.analyse import analysis
 from perfectly_bench.common import stats
@@ -331,22 +331,7 @@ def _doc(values_by_id: dict[str, list[float]], hi: int = 1001) -> Results:
         measurements.append(m)
     records = analysis.records(measurements)
     machine = machine_info()
-    params = {
-        "variants": [],
-        "backends": ["threads"],
-        "workers": [2],
-        "methods": ["sieve"],
-        "schedules": ["dynamic"],
-        "start_methods": [],
-        "sections": ["scaling"],
-        "sizes": {},
-        "repeat": 6,
-        "warmup": 1,
-        "baselines": False,
-        "quick": False,
-        "cpus": 2,
-        "argv": [],
-    }
+    params = synthetic_parameters()
     return Results(
         created=results.now(),
         complete=True,

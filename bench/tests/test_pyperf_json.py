@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import synthetic_parameters
 from perfectly_bench import main
 from perfectly_bench.analyse import analysis
 from perfectly_bench.measure.machine import machine_info
@@ -137,22 +138,7 @@ def _doc(values_by_id: dict[str, list[float]], rejected: float | None = None) ->
             ]
         measurements.append(m)
     records = analysis.records(measurements)
-    params = {
-        "variants": [],
-        "backends": ["threads"],
-        "workers": [2],
-        "methods": ["sieve"],
-        "schedules": ["dynamic"],
-        "start_methods": [],
-        "sections": ["scaling"],
-        "sizes": {},
-        "repeat": 6,
-        "warmup": 1,
-        "baselines": False,
-        "quick": False,
-        "cpus": 2,
-        "argv": [],
-    }
+    params = synthetic_parameters()
     return Results(
         created=results.now(),
         complete=True,
