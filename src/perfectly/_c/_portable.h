@@ -46,6 +46,24 @@ static inline int pf_ctz64(uint64_t x) {
 }
 #endif
 
+/* The number of set bits, and the count of leading zeros of x ≠ 0. */
+#if defined(__GNUC__) || defined(__clang__)
+static inline int pf_popcount64(uint64_t x) { return __builtin_popcountll(x); }
+static inline int pf_clz64(uint64_t x) { return __builtin_clzll(x); }
+#else
+static inline int pf_popcount64(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+    return (int)((x * 0x0101010101010101u) >> 56);
+}
+static inline int pf_clz64(uint64_t x) {
+    int n = 0;
+    while (!(x >> 63)) { x <<= 1; n++; }
+    return n;
+}
+#endif
+
 /* A hint to fetch the cache line at addr (no fault if it is not mapped). */
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_PREFETCH(addr) __builtin_prefetch(addr)

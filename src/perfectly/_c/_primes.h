@@ -2,8 +2,9 @@
  *
  * A sieve for [lo, hi) needs every prime up to √hi: 78 498 of them at 10¹², 203 million
  * near 2⁶⁴. They are made once per process, in segments of PF_PRIMES_SEG numbers, by a
- * segmented sieve of Eratosthenes over odd numbers (L1-sized blocks, 3 … 13 pre-sieved
- * from a pattern), as far as the largest √hi asked for so far, and kept as half gaps,
+ * segmented sieve of Eratosthenes over a bitmap of the odd numbers (L1-sized blocks, 3 …
+ * 17 pre-sieved from a pattern, the small primes crossing in runs that skip multiples
+ * of 3 and 5), as far as the largest √hi asked for so far, and kept as half gaps,
  * one byte a prime (every gap between odd primes below 2³² is at most 336): 203 MB for
  * all of them. A segment, once published, never changes, so readers walk it without a
  * lock; the count of published segments is read and written under the process-wide lock
@@ -22,8 +23,13 @@
 #define PF_PRIMES_SEG ((uint64_t)1 << PF_PRIMES_LOG_SEG) /* numbers per segment */
 #define PF_PRIMES_MAX_SEGS 1024                          /* up to 2³² */
 #define PF_PRIMES_LIMIT ((uint64_t)1 << 32)
-#define PF_PRIMES_BLOCK 32768 /* odd numbers per sieve block: one byte each, in L1 */
-#define PF_PRIMES_PATTERN 15015 /* odd numbers in a period of 3·5·7·11·13 */
+/* A sieve block is a bitmap of the odd numbers, bit t of byte b for the (8b + t)-th: 32 KiB
+ * (L1) hold 2¹⁸ of them, 2¹⁹ numbers, an eighth of a segment. */
+#define PF_PRIMES_BYTES 32768
+#define PF_PRIMES_SLOTS (8 * PF_PRIMES_BYTES)
+#define PF_PRIMES_PATTERN 255255 /* bytes in a period of 3·5·7·11·13·17 (16 numbers a byte) */
+#define PF_PRIMES_FIRST 6        /* the primes sieved from the 7th (19) on; 3 … 17 pre-sieved */
+#define PF_PRIMES_PHASED 8192    /* primes below this cross a block byte-wise (below) */
 
 typedef struct {
     uint32_t first;     /* the smallest odd prime of the segment (0: none) */
@@ -36,9 +42,13 @@ typedef struct {
 static pf_prime_seg pf_prime_segs[PF_PRIMES_MAX_SEGS];
 static uint32_t pf_prime_nsegs;
 
-/* The odd primes below 2¹⁶, which sieve every segment (built with the first segment). */
+/* The odd primes below 2¹⁶, which sieve every segment, and the pre-sieved pattern: byte
+ * J mod PF_PRIMES_PATTERN of it has bit t set when 16J + 2t + 1 is prime to 3 … 17 (16 is
+ * prime to the period, so that is all the byte depends on); PF_PRIMES_BYTES more bytes
+ * repeat its start, so that a block is one copy. Both are made with the first segment. */
 static uint32_t pf_base_primes[6542];
 static uint32_t pf_nbase;
+static uint8_t *pf_primes_pattern;
 
 static int pf_primes_make_base(void) {
     uint8_t composite[1 << 16];
@@ -50,84 +60,165 @@ static int pf_primes_make_base(void) {
         if (i < 256)
             for (uint32_t j = i * i; j < (1u << 16); j += 2 * i) composite[j] = 1;
     }
+    uint8_t *pattern = (uint8_t *)malloc(PF_PRIMES_PATTERN + PF_PRIMES_BYTES);
+    if (pattern == NULL) return -1;
+    for (uint32_t j = 0; j < PF_PRIMES_PATTERN + PF_PRIMES_BYTES; j++) {
+        uint32_t byte = 0, J = j % PF_PRIMES_PATTERN;
+        for (uint32_t t = 0; t < 8; t++) {
+            uint32_t v = 16 * J + 2 * t + 1, prime_to = 1;
+            for (uint32_t q = 0; q < PF_PRIMES_FIRST; q++) prime_to &= v % pf_base_primes[q] != 0;
+            byte |= prime_to << t;
+        }
+        pattern[j] = (uint8_t)byte;
+    }
+    pf_primes_pattern = pattern;
     pf_nbase = n;
     return 0;
 }
 
+/* The small sieving primes cross a block in runs of one bit each. The odd multiples p·k
+ * whose k lie in one class mod M (M = 16, 48 or 240) share their bit and lie M·p/16 bytes
+ * apart; a class of k divisible by 3 (or 5), pre-sieved, is skipped: M = 240 leaves 64
+ * runs a prime and crosses 8/15 of the odd multiples, M = 48 leaves 16 runs and crosses
+ * 2/3, M = 16 leaves 8 and crosses all. A run is its next byte, from the block's start,
+ * and its mask; the runs of a prime are set up per segment and carried from block to
+ * block. Primes from PF_PRIMES_PHASED on (a few hits a block) cross slot by slot. */
+#define PF_PRIMES_WHEEL30 512   /* below: M = 240 */
+#define PF_PRIMES_WHEEL6 2048   /* below: M = 48; then M = 16 */
+#define PF_PRIMES_PHASED 8192
+#define PF_PRIMES_MAX_RUNS 16384 /* runs of the primes below PF_PRIMES_PHASED: 13 880 */
+
+typedef struct {
+    uint32_t byte; /* next byte to cross, from the current block's start */
+    uint8_t keep;  /* the mask that crosses the run's bit */
+} pf_primes_run;
+
+static inline uint32_t pf_primes_period(uint32_t p) {
+    return p < PF_PRIMES_WHEEL30 ? 240 : p < PF_PRIMES_WHEEL6 ? 48 : 16;
+}
+
+/* Set up prime p's runs for a segment starting at lo (a multiple of 16): the first odd
+ * multiple ≥ max(p², lo) of each class it crosses; how many runs. */
+static uint32_t pf_primes_runs(pf_primes_run *run, uint32_t p, uint64_t lo) {
+    uint32_t M = pf_primes_period(p), n = 0;
+    uint64_t kmin = (lo + p - 1) / p;
+    if (kmin < p) kmin = p;
+    for (uint32_t r = 1; r < M; r += 2) {
+        if ((M % 3 == 0 && r % 3 == 0) || (M % 5 == 0 && r % 5 == 0)) continue;
+        uint64_t k = kmin + (r + M - kmin % M) % M, slot = (p * k - lo - 1) / 2;
+        run[n].byte = slot >> 3 < UINT32_MAX ? (uint32_t)(slot >> 3) : UINT32_MAX;
+        run[n++].keep = (uint8_t)~(1u << (slot & 7));
+    }
+    return n;
+}
+
+/* Cross one prime's runs over a block, and move them to the next block's start. */
+static inline void pf_primes_cross_runs(uint8_t *block, pf_primes_run *run, uint32_t nruns,
+                                        uint32_t step) {
+    for (uint32_t j = 0; j < nruns; j++) {
+        uint32_t b = run[j].byte;
+        uint8_t keep = run[j].keep;
+        for (; b + 3 * step < PF_PRIMES_BYTES; b += 4 * step) {
+            block[b] &= keep;
+            block[b + step] &= keep;
+            block[b + 2 * step] &= keep;
+            block[b + 3 * step] &= keep;
+        }
+        for (; b < PF_PRIMES_BYTES; b += step) block[b] &= keep;
+        run[j].byte = b - PF_PRIMES_BYTES;
+    }
+}
+
 /* Sieve segment k: the odd primes in [k·SEG, (k+1)·SEG), as half gaps. */
 static int pf_primes_make_segment(uint32_t k) {
-    static const uint32_t pattern_primes[5] = {3, 5, 7, 11, 13};
     uint64_t lo = (uint64_t)k << PF_PRIMES_LOG_SEG, hi = lo + PF_PRIMES_SEG;
-    /* odd n = 2i + 1; slot i of the segment is n = lo + 2i + 1 */
-    size_t nslots = (size_t)(PF_PRIMES_SEG / 2), cap = 1 << 16, count = 0;
-    uint8_t *block = (uint8_t *)malloc(PF_PRIMES_BLOCK + 64);
-    uint8_t *pattern = (uint8_t *)malloc(PF_PRIMES_PATTERN + PF_PRIMES_BLOCK);
-    uint64_t *next = (uint64_t *)malloc(pf_nbase * sizeof(uint64_t));
+    /* odd n = lo + 2i + 1 is slot i of the segment */
+    size_t cap = 1 << 16, count = 0;
+    uint8_t *block = (uint8_t *)malloc(PF_PRIMES_BYTES);
+    uint32_t *next = (uint32_t *)malloc(pf_nbase * sizeof(uint32_t));
+    pf_primes_run *runs = (pf_primes_run *)malloc(PF_PRIMES_MAX_RUNS * sizeof(pf_primes_run));
     uint8_t *gaps = (uint8_t *)malloc(cap);
-    if (block == NULL || pattern == NULL || next == NULL || gaps == NULL) {
-        free(block), free(pattern), free(next), free(gaps);
+    if (block == NULL || next == NULL || runs == NULL || gaps == NULL) {
+        free(block), free(next), free(runs), free(gaps);
         return -1;
     }
-    for (size_t i = 0; i < PF_PRIMES_PATTERN + PF_PRIMES_BLOCK; i++) {
-        uint64_t n = 2 * (i % PF_PRIMES_PATTERN) + 1;
-        pattern[i] = (n % 3 != 0) & (n % 5 != 0) & (n % 7 != 0) & (n % 11 != 0) & (n % 13 != 0);
+    uint32_t nb = PF_PRIMES_FIRST, nphased, nruns = 0;
+    for (; nb < pf_nbase && pf_base_primes[nb] < PF_PRIMES_PHASED; nb++) {
+        uint64_t p = pf_base_primes[nb];
+        if (p * p >= hi) break;
+        nruns += pf_primes_runs(runs + nruns, (uint32_t)p, lo);
     }
-    uint32_t nb = 0;
+    nphased = nb;
     for (; nb < pf_nbase; nb++) { /* the slot of the first odd multiple ≥ max(p², lo) */
         uint64_t p = pf_base_primes[nb];
         if (p * p >= hi) break;
         uint64_t m = p * p >= lo ? p * p : lo + (p - lo % p) % p;
         if (m % 2 == 0) m += p;
-        next[nb] = (m - lo) / 2;
+        next[nb] = (uint32_t)((m - lo) / 2);
     }
-    uint64_t last = 0;
-    uint32_t first = 0;
-    for (size_t s0 = 0; s0 < nslots; s0 += PF_PRIMES_BLOCK) {
-        size_t s1 = s0 + PF_PRIMES_BLOCK < nslots ? s0 + PF_PRIMES_BLOCK : nslots;
-        uint64_t phase = ((lo / 2) + s0) % PF_PRIMES_PATTERN;
-        memcpy(block, pattern + phase, s1 - s0);
-        for (uint32_t j = 5; j < nb; j++) { /* 17 and up; 3 … 13 came with the pattern */
-            uint64_t p = pf_base_primes[j], m = next[j];
-            for (; m < s1; m += p) block[m - s0] = 0;
-            next[j] = m;
+    uint32_t last = UINT32_MAX; /* the slot of the last prime found: none yet, slot −1 */
+    for (uint32_t s0 = 0; s0 < PF_PRIMES_SEG / 2; s0 += PF_PRIMES_SLOTS) {
+        memcpy(block, pf_primes_pattern + ((lo + 2 * (uint64_t)s0) / 16) % PF_PRIMES_PATTERN,
+               PF_PRIMES_BYTES);
+        pf_primes_run *run = runs;
+        for (uint32_t j = PF_PRIMES_FIRST; j < nphased; j++) {
+            uint32_t p = pf_base_primes[j], nr = pf_primes_period(p) == 240 ? 64
+                                              : pf_primes_period(p) == 48 ? 16 : 8;
+            pf_primes_cross_runs(block, run, nr, pf_primes_period(p) / 16 * p);
+            run += nr;
         }
-        if (lo == 0 && s0 == 0) { /* 1 is not prime; 3 … 13 are */
-            block[0] = 0;
-            for (int q = 0; q < 5; q++) block[pattern_primes[q] / 2] = 1;
+        for (uint32_t j = nphased; j < nb; j++) {
+            uint32_t i = next[j] - s0, p = pf_base_primes[j];
+            for (; i < PF_PRIMES_SLOTS; i += p) block[i >> 3] &= (uint8_t)~(1u << (i & 7));
+            next[j] = s0 + i;
         }
-        memset(block + (s1 - s0), 0, 64);
-        for (size_t i = 0; i < s1 - s0; i += 64) {
-            uint64_t bits = 0; /* bit j: slot i + j holds a prime (its byte is 1) */
-            for (int q = 0; q < 8; q++) {
-                uint64_t w;
-                memcpy(&w, block + i + 8 * (size_t)q, 8);
-                bits |= ((w * 0x0102040810204080u) >> 56) << (8 * q); /* little-endian */
+        if (lo == 0 && s0 == 0) { /* 1 is not prime; 3 … 17 are */
+            block[0] &= (uint8_t)~1u;
+            for (uint32_t q = 0; q < PF_PRIMES_FIRST; q++)
+                block[pf_base_primes[q] / 16] |= (uint8_t)(1u << (pf_base_primes[q] / 2 % 8));
+        }
+        if (count + PF_PRIMES_SLOTS + 8 > cap) { /* room for a block of primes */
+            size_t grown_cap = cap;
+            while (count + PF_PRIMES_SLOTS + 8 > grown_cap) grown_cap *= 2;
+            uint8_t *grown = (uint8_t *)realloc(gaps, grown_cap);
+            if (grown == NULL) {
+                free(block), free(next), free(runs), free(gaps);
+                return -1;
             }
-            if (count + 64 > cap) {
-                uint8_t *grown = (uint8_t *)realloc(gaps, cap * 2);
-                if (grown == NULL) {
-                    free(block), free(pattern), free(next), free(gaps);
-                    return -1;
-                }
-                gaps = grown, cap *= 2;
+            gaps = grown, cap = grown_cap;
+        }
+        /* The primes' slots, as differences (the first from slot −1: the segment's first
+         * prime is within 336 of lo): a word's first eight without a branch, whatever
+         * they are (gaps has room), the count moved on by its bits. */
+        for (uint32_t w = 0; w < PF_PRIMES_BYTES / 8; w++) {
+            uint64_t bits; /* bit t: slot s0 + 64w + t holds a prime (little-endian) */
+            memcpy(&bits, block + 8 * (size_t)w, 8);
+            uint32_t base = s0 + 64 * w, ones = (uint32_t)pf_popcount64(bits), prev = last;
+            uint64_t rest = bits;
+            for (int t = 0; t < 8; t++, rest &= rest - 1) {
+                uint32_t slot = base + (uint32_t)pf_ctz64(rest | ((uint64_t)1 << 63));
+                gaps[count + (size_t)t] = (uint8_t)(slot - prev);
+                prev = slot;
             }
-            for (; bits != 0; bits &= bits - 1) {
-                uint64_t n = lo + 2 * (s0 + i + (size_t)pf_ctz64(bits)) + 1;
-                if (count == 0) first = (uint32_t)n;
-                gaps[count++] = (uint8_t)((n - last) / 2); /* gaps[0] is unused */
-                last = n;
+            for (uint32_t t = 8; t < ones; t++, rest &= rest - 1) {
+                uint32_t slot = base + (uint32_t)pf_ctz64(rest);
+                gaps[count + t] = (uint8_t)(slot - prev);
+                prev = slot;
             }
+            if (ones > 0) last = base + 63 - (uint32_t)pf_clz64(bits);
+            count += ones;
         }
     }
-    free(block), free(pattern), free(next);
-    pf_prime_segs[k].first = first;
+    free(block), free(next), free(runs);
+    pf_prime_segs[k].first = count > 0 ? (uint32_t)(lo + 2 * (uint64_t)gaps[0] - 1) : 0;
+    uint8_t *fitted = (uint8_t *)realloc(gaps, count > 0 ? count : 1);
     pf_prime_segs[k].count = (uint32_t)count;
-    pf_prime_segs[k].half_gaps = gaps;
+    pf_prime_segs[k].half_gaps = fitted != NULL ? fitted : gaps;
     return 0;
 }
 
 /* Store the odd primes ≤ limit (≤ 2³²), making at most `most` more segments of them
- * (≈ 4 ms each), so that a caller can look up between steps: 1 when the store
+ * (≈ 2 ms each), so that a caller can look up between steps: 1 when the store
  * reaches limit, 0 when it needs another step, −1 when memory ran out (what was made
  * stays made). Safe from any thread; the lock is held for one step at most. */
 static int pf_primes_extend(uint64_t limit, uint32_t most) {

@@ -202,9 +202,8 @@ static uint64_t pf_pattern_inv[PF_PATTERN];
 static uint32_t pf_pattern_sig[PF_PATTERN];
 static uint64_t pf_pattern_odd[PF_PATTERN];
 static uint32_t pf_pattern_aux[PF_PATTERN];
-/* Wide blocks: the aux word of σ(2^t) (t < 64), and 2^(j/PF_LOG_UNIT), j < PF_LOG_UNIT. */
+/* Wide blocks: the aux word of σ(2^t) (t < 64). */
 static uint32_t pf_two_aux[64];
-static double pf_exp2_frac[4096];
 /* 1/d for the trial kernel's divisibility test (every n < 2³² finds its d here). */
 #define PF_RECIP (1 << 16)
 static double pf_recip[PF_RECIP];
@@ -215,12 +214,13 @@ static double pf_recip[PF_RECIP];
  * (a large prime's σ(p^e) goes into the cell whole). Both grow by additions only, and
  * a division by σ(p^(k-1)) is a multiplication by its odd part's inverse: exact mod 2⁶⁴.
  * The fold gets σ(n) mod 2⁶⁴ from the first two, and its high word from the estimate
- * n · 2^(L / PF_LOG_UNIT), which is within 1 % (below), while the two candidates for the
+ * n · 2^(L / PF_LOG_UNIT), which is within 1.2 % (below), while the two candidates for the
  * high word are 2⁶⁴ apart, ≥ 14 % of σ(n) < 7 · 2⁶⁴. The error of L: a rounding of at most
  * 1.5 units per prime below PF_BLOCK dividing n (there are at most 15), one for the
  * pattern, one for the power of 2 (1.1 % in all), plus the primes it leaves out, those
  * ≥ PF_BLOCK (at most 4, each a factor < 1 + 2⁻¹⁴) and the tails (at most 4, each a
- * factor < 1 + 2⁻¹⁴): 0.005 % together. */
+ * factor < 1 + 2⁻¹⁴): 0.005 % together; and 2^(L / PF_LOG_UNIT), a cubic in its fraction
+ * (pf_wide_sigma_of): 0.02 %. */
 #define PF_LOG_UNIT 4096
 
 /* The aux word of a factor σ(p^k)/p^k of the ratio, rounded: x = σ(p^k), y = p^k. */
@@ -243,7 +243,6 @@ static void pf_init_tables(void) {
     }
     for (int t = 0; t < 64; t++) /* σ(2^t) = 2^(t+1) − 1, odd */
         pf_two_aux[t] = pf_aux_log(ldexp(1.0, t + 1) - 1.0, ldexp(1.0, t));
-    for (int j = 0; j < 4096; j++) pf_exp2_frac[j] = exp2((double)j / PF_LOG_UNIT);
 }
 
 /* x mod m, exactly, for any x < 2⁶⁴ and 3 ≤ m < 2⁴⁰, without a 64-bit division (tens of
@@ -353,6 +352,36 @@ static int pf_large_window(pf_large *L, uint64_t w) {
     return 0;
 }
 
+/* The bucket memory of a closed sieve, kept for the next sieve of the same sweep: a sweep
+ * sieved in segments then touches fresh pages (and the kernel zeroes them) once, not once
+ * a segment. */
+typedef struct {
+    void **slabs;
+    size_t nslabs, cap_slabs;
+} pf_slab_pool;
+
+static void pf_slab_pool_free(pf_slab_pool *pool) {
+    for (size_t i = 0; i < pool->nslabs; i++) free(pool->slabs[i]);
+    free(pool->slabs);
+    memset(pool, 0, sizeof *pool);
+}
+
+/* Give a freshly opened sieve's large primes the buckets of *pool, all spare. */
+static void pf_large_adopt(pf_large *L, pf_slab_pool *pool) {
+    if (pool->nslabs == 0 || L->nslabs != 0) return;
+    L->slabs = pool->slabs, L->nslabs = pool->nslabs, L->cap_slabs = pool->cap_slabs;
+    memset(pool, 0, sizeof *pool);
+    for (size_t k = 0; k < L->nslabs; k++) {
+        pf_bucket *slab = (pf_bucket *)(((uintptr_t)L->slabs[k] + PF_BUCKET_BYTES - 1) &
+                                        ~(uintptr_t)(PF_BUCKET_BYTES - 1));
+        for (int i = 0; i < PF_SLAB; i++) {
+            slab[i].next = L->spare;
+            L->spare = &slab[i];
+        }
+    }
+    L->buckets = L->nslabs * PF_SLAB;
+}
+
 static void pf_large_close(pf_large *L) {
     for (size_t i = 0; i < L->nslabs; i++) free(L->slabs[i]);
     free(L->slabs);
@@ -405,6 +434,16 @@ static void pf_sieve_close(pf_sieve *sv) {
     sv->aux = NULL;
 }
 
+/* Close a sieve, keeping its buckets' memory in *pool (if that is empty) for the next. */
+static void pf_sieve_close_into(pf_sieve *sv, pf_slab_pool *pool) {
+    pf_large *L = &sv->large;
+    if (pool->nslabs == 0) {
+        pool->slabs = L->slabs, pool->nslabs = L->nslabs, pool->cap_slabs = L->cap_slabs;
+        L->slabs = NULL, L->nslabs = 0, L->cap_slabs = 0;
+    }
+    pf_sieve_close(sv);
+}
+
 /* Bytes a sieve holds now (its cells, entries and buckets). */
 static size_t pf_sieve_bytes(const pf_sieve *sv) {
     size_t m = 3 * PF_MAX_SMALL + PF_MAX_POWERS;
@@ -430,10 +469,10 @@ typedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t *ps, uint64_t *out, siz
 
 #define PF_SETUP_BATCH 4096
 
-/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: its memory; then
- * pf_sieve_setup places every odd prime p ≤ √(lo + count − 1), from the process's store
- * (which must reach that far: pf_primes_extend). */
-static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count) {
+/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: its memory (the buckets
+ * of *pool, if not NULL); then pf_sieve_setup places every odd prime p ≤ √(lo + count − 1),
+ * from the process's store (which must reach that far: pf_primes_extend). */
+static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_slab_pool *pool) {
     uint64_t hi_incl = lo + (count - 1);
     memset(sv, 0, sizeof *sv);
     sv->lo = lo;
@@ -468,6 +507,7 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count) {
     sv->tails.count = count;
     sv->offs = (uint64_t *)(sv->tails.link + nt);
     sv->ps = (uint32_t *)(sv->offs + PF_SETUP_BATCH);
+    if (pool != NULL) pf_large_adopt(&sv->large, pool);
     pf_lock(); /* the store's published segments (pf_primes_extend made them reach root) */
     pf_prime_walk_start(&sv->walk, pf_prime_nsegs);
     pf_unlock();
@@ -519,9 +559,16 @@ static int pf_sieve_setup(pf_sieve *sv, pf_firsts_fn firsts, size_t batches) {
         }
         sv->large.primes += n - i;
         sv->primes_seen += n - i;
-        for (; i < n; i++) /* the large primes: placed where their first hit is */
-            if (offs[i] < sv->count && pf_place(&sv->large, 0, ps[i], offs[i]))
-                return PF_ERR_NOMEM;
+        /* The large primes: placed where their first hit is. Near 2⁶⁴ most miss a
+         * segment, at random, so those that hit are first gathered without a branch. */
+        size_t hits = 0;
+        for (; i < n; i++) {
+            ps[hits] = ps[i];
+            offs[hits] = offs[i];
+            hits += offs[i] < sv->count;
+        }
+        for (size_t k = 0; k < hits; k++)
+            if (pf_place(&sv->large, 0, ps[k], offs[k])) return PF_ERR_NOMEM;
         sv->ready = last;
     }
     if (sv->ready && sv->next_block == 0) pf_tails_window(&sv->tails, 0);
@@ -553,8 +600,10 @@ static inline pf_u128 pf_wide_sigma_of(uint64_t n, const pf_cell *c, uint32_t au
     uint64_t found = (c->sig << (twos & 63)) & (0 - (uint64_t)(twos < 64)); /* exact if r > 1 */
     uint64_t low = found * (r + (r > 1));
     double prime = (double)(r > 1); /* 1: σ(found) · (1 + r); 0: the ratio's estimate */
-    double est = (1.0 - prime) * (double)(int64_t)(n >> 1) * 2.0 * pf_exp2_frac[log & 4095] *
-                     (double)(1 << ((log >> 12) & 3)) +
+    double f = (double)(int32_t)(log & 4095) * (1.0 / PF_LOG_UNIT); /* 2^f: within 0.02 % */
+    double ratio = (1.0 + f * (0.6950360501 + f * (0.2283087556 + f * 0.0763249885))) *
+                   (double)(1 << ((log >> 12) & 3));
+    double est = (1.0 - prime) * (double)(int64_t)(n >> 1) * 2.0 * ratio +
                  prime * (double)(int64_t)found * ((double)(int64_t)(r >> 1) * 2.0 + 2.0);
     double high = (est - (double)(int64_t)(low >> 1) * 2.0) * (1.0 / 18446744073709551616.0) + 0.5; /* · 2⁻⁶⁴ */
     return pf_u((uint64_t)(int64_t)high, low);
