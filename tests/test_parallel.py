@@ -144,3 +144,68 @@ def test_process_backends_inside_a_daemonic_pool_worker_say_what_to_do():
             said = pool.apply(_search_inside, (backend,))
             assert said.startswith("RuntimeError") and "backend='threads' inside it" in said
         assert pool.apply(_search_inside, ("threads",)) == "True"
+
+
+@pytest.mark.parametrize("backend", LOCAL_BACKENDS)
+def test_submit_needs_a_started_executor_and_a_slot_of_it(backend):
+    """Before start() and after shutdown() every backend says so (they once raised
+    IndexError, KeyError, AssertionError or ran the task, each its own way); a slot
+    outside 0 … max_workers - 1 is named."""
+    task = Task(JOB, Chunk(0, 1, 100))
+    executor = _executor(backend, 1)
+    with pytest.raises(RuntimeError, match=r"start\(\) the executor before submit\(\)"):
+        executor.submit(0, task)
+    with executor:
+        with pytest.raises(ValueError, match=r"slot must be in 0 … 0, got 1"):
+            executor.submit(1, task)
+        with pytest.raises(TypeError, match="slot must be an int, got str"):
+            executor.submit("0", task)
+    with pytest.raises(RuntimeError, match="after its shutdown"):
+        executor.submit(0, task)
+    _nothing_left()
+
+
+@pytest.mark.parametrize("backend", LOCAL_BACKENDS)
+def test_make_executor_refuses_a_start_method_it_would_not_use(backend):
+    if backend in PROCESS_BACKENDS:
+        with pytest.raises(ValueError, match="start_method must be one of"):
+            parallel.make_executor(backend, 1, start_method="vfork")
+        return
+    with pytest.raises(ValueError, match=f"start_method only applies to .*, not '{backend}'"):
+        parallel.make_executor(backend, 1, start_method=START_METHODS[0])
+
+
+class _SecondWorkerFails(parallel.ProcessExecutor):
+    """A process executor whose second worker cannot start (as when the system is out
+    of processes): the first one really starts."""
+
+    def _start_worker(self, slot):
+        if slot == 1:
+            raise OSError("no second worker today")
+        super()._start_worker(slot)
+
+
+class _SecondThreadFails(parallel.ThreadExecutor):
+    def _launch(self, slot, tasks):
+        if slot == 1:
+            raise RuntimeError("can't start new thread")
+        return super()._launch(slot, tasks)
+
+
+@pytest.mark.parametrize("cls", [_SecondWorkerFails, _SecondThreadFails])
+def test_a_failed_start_stops_the_workers_it_started(cls):
+    """start() raises what the backend met, and leaves no worker of the first slot
+    running: the executor is shut down, not half started."""
+    kwargs = (
+        {"mp_context": multiprocessing.get_context(FORK)}
+        if FORK and cls is _SecondWorkerFails
+        else {}
+    )
+    executor = cls(2, **kwargs)
+    with pytest.raises((OSError, RuntimeError), match=r"no second worker today|new thread"):
+        executor.start()
+    _nothing_left()
+    with pytest.raises(RuntimeError, match="after its shutdown"):
+        executor.start()
+    with pytest.raises(RuntimeError, match="after its shutdown"):
+        executor.submit(0, Task(JOB, Chunk(0, 1, 100)))

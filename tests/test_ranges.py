@@ -392,3 +392,11 @@ def test_census_empty_and_frozen():
         "multiply_perfect",
         "amicable",
     } <= fields
+
+
+@pytest.mark.slow
+def test_aliquot_range_overflow_names_s_of_n():
+    """s(n) = σ(n) − n ≥ 2**64 is said as such (the message once said σ(n))."""
+    n = next(n for n in range(U64 - 200, U64) if sympy.divisor_sigma(n) - n >= U64)
+    with pytest.raises(OverflowError, match=rf"s\({n}\) = sigma\(n\) - n is 2\*\*64 or more"):
+        perfectly.aliquot_range(n, n + 1)

@@ -251,11 +251,12 @@ CPU_TARGETS, CPU_TARGET = _init_once()
 
 # ------------------------------------------------------------- Python entry points
 
-cdef inline void raise_for(int rc, uint64_t bad) except *:
+cdef inline void raise_for(int rc, uint64_t bad, bint aliquot=False) except *:
     if rc == ERR_NOMEM:
         raise MemoryError("perfectly: out of memory in the sieve")
     if rc == ERR_OVERFLOW:
-        raise OverflowError(f"sigma({bad}) is 2**64 or more: it does not fit in uint64")
+        what = f"s({bad}) = sigma(n) - n" if aliquot else f"sigma({bad})"
+        raise OverflowError(f"{what} is 2**64 or more: it does not fit in uint64")
     if rc == ERR_TOO_MANY:
         raise RuntimeError(
             f"more than {MAX_FOUND} multiply-perfect numbers in one chunk; split the range"
@@ -338,7 +339,7 @@ cdef int run_job(SweepState* sw, Job* job, bint release_gil) except -9:
             rc = do_job(sw, job)
     else:
         rc = do_job(sw, job)
-    raise_for(rc, job.bad)
+    raise_for(rc, job.bad, job.op == OP_FILL and job.aliquot)
     return 0
 
 

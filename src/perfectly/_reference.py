@@ -254,7 +254,8 @@ def fill_sigma(
             n = start + i
             v = s - n if aliquot else s
             if v >= 2**64:
-                raise OverflowError(f"sigma({n}) is 2**64 or more: it does not fit in uint64")
+                what = f"s({n}) = sigma(n) - n" if aliquot else f"sigma({n})"
+                raise OverflowError(f"{what} is 2**64 or more: it does not fit in uint64")
             out[n - lo_i] = v
 
 

@@ -132,10 +132,11 @@ static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
     for (i0 = 0; i0 < len; j = 0) { /* 2 by trailing zeros, 3 … 13 from the pattern */
         size_t run = PF_PATTERN - j < len - i0 ? PF_PATTERN - j : len - i0;
         const uint64_t *pinv = pf_pattern_inv + j;
-        const uint32_t *psig = pf_pattern_sig + j;
 #if PF_W
         const uint64_t *podd = pf_pattern_odd + j;
         const uint32_t *paux = pf_pattern_aux + j;
+#else
+        const uint32_t *psig = pf_pattern_sig + j;
 #endif
         pf_cell *C = c + i0;
         uint64_t n0 = a + i0;

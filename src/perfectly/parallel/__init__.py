@@ -21,7 +21,7 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from perfectly._validate import BACKENDS, PROCESS_BACKENDS
+from perfectly._validate import BACKENDS, PROCESS_BACKENDS, check_start_method
 
 # Names are imported on first use (PEP 562): a worker interpreter imports
 # perfectly.parallel._task, which runs this file, and needs none of the backends (their
@@ -119,7 +119,7 @@ def make_executor(
         (``"serial"`` always has one).
     start_method : str or None, default None
         ``"fork"``, ``"forkserver"`` or ``"spawn"`` for ``"processes"`` and
-        ``"process-pool"`` (None: the default); other backends ignore it.
+        ``"process-pool"`` (None: the default); other backends take none.
     options : mapping or None, default None
         Keyword arguments for the executor class: for ``"dask"``, ``scheduler``,
         ``security`` and ``trust_scheduler`` (see :class:`DaskExecutor`).
@@ -135,8 +135,9 @@ def make_executor(
         ``workers`` is not an integer (or is a bool), or ``options`` has a key the
         executor does not take.
     ValueError
-        ``backend`` is not a backend name, ``workers`` is out of range, or a process
-        backend's ``start_method`` is not a start method here.
+        ``backend`` is not a backend name, ``workers`` is out of range, or
+        ``start_method`` is not a start method here or is given to a backend that
+        starts no process of its own.
     RuntimeError
         The backend starts worker processes (the process backends; ``"dask"`` without a
         ``scheduler``) and this is a daemonic process, which may not have children.
@@ -175,7 +176,7 @@ def make_executor(
             "backend='threads' inside it, or run it in a non-daemonic process "
             "(concurrent.futures.ProcessPoolExecutor, or multiprocessing.Process)"
         )
-    if backend in PROCESS_BACKENDS and start_method is not None:
+    if check_start_method(start_method, backend) is not None:
         kwargs["mp_context"] = multiprocessing.get_context(start_method)
     return table[backend](workers, **kwargs)
 

@@ -11,6 +11,7 @@ manager. It never decides what runs next, never retries and never merges: the lo
 from __future__ import annotations
 
 import abc
+import contextlib
 import queue
 from typing import TYPE_CHECKING, TypeVar
 
@@ -108,6 +109,9 @@ class Executor(abc.ABC):
     def start(self) -> None:
         """Start the workers; a second call does nothing.
 
+        If the backend cannot start them all, the workers it did start are stopped,
+        the executor is shut down and the backend's error propagates.
+
         Raises
         ------
         RuntimeError
@@ -129,8 +133,16 @@ class Executor(abc.ABC):
         if self._state == "closed":
             raise RuntimeError("cannot start an executor after its shutdown")
         if self._state == "new":
+            try:
+                self._start()
+            except BaseException:
+                # Stop what did start (a process executor may have started some of its
+                # workers before one failed): a failed executor is shut down, not half up.
+                self._state = "closed"
+                with contextlib.suppress(Exception):
+                    self._stop(True)
+                raise
             self._state = "started"
-            self._start()
 
     def shutdown(self, *, cancel: bool = False) -> None:
         """Stop every worker and free what the executor holds; idempotent.
@@ -172,7 +184,6 @@ class Executor(abc.ABC):
     def _stop(self, cancel: bool) -> None:
         """Stop the workers."""
 
-    @abc.abstractmethod
     def submit(self, slot: int, task: Task) -> None:
         """Queue a task for a worker slot; its message comes back from :meth:`wait`.
 
@@ -186,6 +197,15 @@ class Executor(abc.ABC):
         task : Task
             The task; its ``chunk.index`` names it in the messages.
 
+        Raises
+        ------
+        RuntimeError
+            The executor was not started, or was shut down.
+        TypeError
+            ``slot`` is not an integer.
+        ValueError
+            ``slot`` is not one of the executor's slots.
+
         Examples
         --------
         >>> from perfectly.parallel import Job, Task, make_executor
@@ -197,6 +217,21 @@ class Executor(abc.ABC):
         >>> events
         [Finished(slot=1, result=ChunkResult(chunk=Chunk(index=0, lo=1, hi=10000), ...))]
         """
+        if self._state != "started":
+            raise RuntimeError(
+                "cannot submit to an executor after its shutdown"
+                if self._state == "closed"
+                else "start() the executor before submit()"
+            )
+        if isinstance(slot, bool) or not isinstance(slot, int):
+            raise TypeError(f"slot must be an int, got {type(slot).__name__}")
+        if not 0 <= slot < self.max_workers:
+            raise ValueError(f"slot must be in 0 … {self.max_workers - 1}, got {slot}")
+        self._submit(slot, task)
+
+    @abc.abstractmethod
+    def _submit(self, slot: int, task: Task) -> None:
+        """Queue a task for a worker slot (started, slot checked)."""
 
     @abc.abstractmethod
     def wait(self, timeout: float) -> list[Event]:

@@ -318,7 +318,7 @@ class DaskExecutor(Executor):
                 security=self.security,
             )
 
-    def submit(self, slot: int, task: Task) -> None:
+    def _submit(self, slot: int, task: Task) -> None:
         future = self._client.submit(_dask_task, task, pure=False)
         self._futures[future] = (slot, task.chunk.index)
         future.add_done_callback(self._done.put)

@@ -251,8 +251,8 @@ class InterpreterExecutor(Executor):
         self._workers.clear()
         self._close_sockets()
 
-    def submit(self, slot: int, task: Task) -> None:
-        assert self._pool is not None, "start() the executor first"
+    def _submit(self, slot: int, task: Task) -> None:
+        assert self._pool is not None
         future = self._pool.submit(self._run, task)
         self._futures[future] = (slot, task.chunk.index)
 

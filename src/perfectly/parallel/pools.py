@@ -77,8 +77,8 @@ class _PoolExecutor(Executor):
     def _start(self) -> None:
         self._pool = self._make_pool()
 
-    def submit(self, slot: int, task: Task) -> None:
-        assert self._pool is not None, "start() the executor first"
+    def _submit(self, slot: int, task: Task) -> None:
+        assert self._pool is not None
         try:
             stop = None if self._pickled else self._cancelled.is_set
             future = self._pool.submit(_pool_task, task, self._pickled, stop)

@@ -139,7 +139,7 @@ class ProcessExecutor(Executor):
         writer.close()  # the worker holds the only writing end: its death closes the pipe
         self._workers[slot] = _Worker(process, tasks, results)
 
-    def submit(self, slot: int, task: Task) -> None:
+    def _submit(self, slot: int, task: Task) -> None:
         self._workers[slot].tasks.put(task)
 
     def wait(self, timeout: float) -> list[Event]:

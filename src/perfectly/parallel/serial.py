@@ -58,7 +58,7 @@ class SerialExecutor(Executor):
     def _past_deadline(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
 
-    def submit(self, slot: int, task: Task) -> None:
+    def _submit(self, slot: int, task: Task) -> None:
         self._queue.append((slot, task))
 
     def wait(self, timeout: float) -> list[Event]:

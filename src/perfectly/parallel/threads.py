@@ -77,7 +77,7 @@ class ThreadExecutor(Executor):
     def _join(self, handle: Any) -> None:
         handle.join(JOIN_TIMEOUT)
 
-    def submit(self, slot: int, task: Task) -> None:
+    def _submit(self, slot: int, task: Task) -> None:
         self._tasks[slot].put(task)
 
     def wait(self, timeout: float) -> list[Event]:

@@ -48,11 +48,12 @@ def figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def legend_outside(fig: Any, axes: Sequence[Any]) -> None:
-    """One legend for the figure, right of the panels, each label once."""
+def legend_outside(fig: Any, axes: Sequence[Any], where: str = "upper") -> None:
+    """One legend for the figure, right of the panels (at their top, or their middle
+    when ``where`` is ``"center"``, clear of a long title), each label once."""
     handles: dict[str, Any] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     if handles:
-        fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=8)
+        fig.legend(handles.values(), handles.keys(), loc=f"outside right {where}", fontsize=8)

@@ -209,10 +209,10 @@ def verdict_figure(results: Results, interval: Interval = INTERVAL) -> Any:
         ax.set_ylabel("speedup over serial")
         ax.set_title(f"{method}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    legend_outside(fig, axes)
+    legend_outside(fig, axes, where="center")  # the title runs the figure's width
     fig.suptitle(
         f"Threads or processes? {results.cpus} workers on {results.cpus} CPUs, error bars "
-        f"{_interval_name(interval)}; under each pair, the verdict; hatched: most runs "
+        f"{_interval_name(interval)};\nunder each pair, the verdict; hatched: most runs "
         "disturbed by other work",
         fontsize=9,
     )
