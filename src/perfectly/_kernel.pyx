@@ -498,7 +498,7 @@ cdef class Sweep:
         """Take the next ``count`` numbers: ``(lo, hi, (Σσ, abundant, deficient, found),
         pairs)``, pairs being the amicable pairs found if the sweep looks for them, else
         None. Fewer at the end, and none while a sieve is being set up: near 2**64 that
-        takes a second (and the first time in a process, making the primes, three more),
+        takes a second (and the first time in a process, making the primes, two more),
         done in steps of about 0.05 s, one per call, so that a caller may stop between
         them."""
         count = check_single(count, "count", None)

@@ -176,7 +176,7 @@ def estimate(
     Parameters are those of :func:`perfectly.search`. It times the kernel at up to five
     points of the range (about 0.1 s each, more where a sieve's set-up is slow: near
     2**64 each point opens a sieve of 203 million primes, ≈ 0.7 s, and the first use in a
-    process also makes those primes, ≈ 3 s), and assumes the CPUs are not shared with
+    process also makes those primes, ≈ 2 s), and assumes the CPUs are not shared with
     other work while the search runs.
 
     Parameters
