@@ -60,16 +60,14 @@ static int pf_primes_make_base(void) {
         if (i < 256)
             for (uint32_t j = i * i; j < (1u << 16); j += 2 * i) composite[j] = 1;
     }
-    uint8_t *pattern = (uint8_t *)malloc(PF_PRIMES_PATTERN + PF_PRIMES_BYTES);
+    uint32_t bytes = PF_PRIMES_PATTERN + PF_PRIMES_BYTES;
+    uint8_t *pattern = (uint8_t *)malloc(bytes);
     if (pattern == NULL) return -1;
-    for (uint32_t j = 0; j < PF_PRIMES_PATTERN + PF_PRIMES_BYTES; j++) {
-        uint32_t byte = 0, J = j % PF_PRIMES_PATTERN;
-        for (uint32_t t = 0; t < 8; t++) {
-            uint32_t v = 16 * J + 2 * t + 1, prime_to = 1;
-            for (uint32_t q = 0; q < PF_PRIMES_FIRST; q++) prime_to &= v % pf_base_primes[q] != 0;
-            byte |= prime_to << t;
-        }
-        pattern[j] = (uint8_t)byte;
+    memset(pattern, 0xFF, bytes);
+    for (uint32_t k = 0; k < PF_PRIMES_FIRST; k++) { /* slot s is 2s + 1: q | it from (q−1)/2 */
+        uint32_t q = pf_base_primes[k];
+        for (uint32_t slot = (q - 1) / 2; slot < 8 * bytes; slot += q)
+            pattern[slot >> 3] &= (uint8_t)~(1u << (slot & 7));
     }
     pf_primes_pattern = pattern;
     pf_nbase = n;
