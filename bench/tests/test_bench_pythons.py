@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import stored_scenario
+from conftest import stored_scenario, synthetic_parameters
 from perfectly_bench import main, pythons
 from perfectly_bench.measure.machine import machine_info
 from perfectly_bench.records import results
@@ -132,20 +132,10 @@ def _v2_document() -> dict:
     machine["load_average_end"] = machine["load_average_start"]
     scenario = stored_scenario(2)
     parameters = {
+        **synthetic_parameters(),
         "variants": ["compiled-nogil"],
-        "backends": ["threads"],
-        "workers": [2],
-        "methods": ["sieve"],
-        "schedules": ["dynamic"],
-        "start_methods": [],
-        "sections": ["scaling"],
-        "sizes": {},
         "repeat": 3,
-        "warmup": 1,
-        "baselines": False,
         "quick": True,
-        "cpus": 2,
-        "argv": [],
     }
     return {
         "schema": "perfectly-bench/2",

@@ -29,7 +29,6 @@
 #define PF_PRIMES_SLOTS (8 * PF_PRIMES_BYTES)
 #define PF_PRIMES_PATTERN 255255 /* bytes in a period of 3·5·7·11·13·17 (16 numbers a byte) */
 #define PF_PRIMES_FIRST 6        /* the primes sieved from the 7th (19) on; 3 … 17 pre-sieved */
-#define PF_PRIMES_PHASED 8192    /* primes below this cross a block byte-wise (below) */
 
 typedef struct {
     uint32_t first;     /* the smallest odd prime of the segment (0: none) */
@@ -160,9 +159,9 @@ static int pf_primes_make_segment(uint32_t k) {
                PF_PRIMES_BYTES);
         pf_primes_run *run = runs;
         for (uint32_t j = PF_PRIMES_FIRST; j < nphased; j++) {
-            uint32_t p = pf_base_primes[j], nr = pf_primes_period(p) == 240 ? 64
-                                              : pf_primes_period(p) == 48 ? 16 : 8;
-            pf_primes_cross_runs(block, run, nr, pf_primes_period(p) / 16 * p);
+            uint32_t p = pf_base_primes[j], M = pf_primes_period(p);
+            uint32_t nr = M == 240 ? 64 : M == 48 ? 16 : 8; /* as pf_primes_runs set up */
+            pf_primes_cross_runs(block, run, nr, M / 16 * p);
             run += nr;
         }
         for (uint32_t j = nphased; j < nb; j++) {

@@ -274,6 +274,18 @@ static inline pf_bucket *pf_bucket_of(pf_hit *h) { /* the bucket of a hit */
     return (pf_bucket *)((uintptr_t)h & ~(uintptr_t)(PF_BUCKET_BYTES - 1));
 }
 
+/* The buckets of a slab (an allocation of PF_SLAB + 1 buckets' bytes), aligned; the spare
+ * list takes those from `from` on. */
+static pf_bucket *pf_slab_spare(pf_large *L, void *raw, int from) {
+    pf_bucket *slab = (pf_bucket *)(((uintptr_t)raw + PF_BUCKET_BYTES - 1) &
+                                    ~(uintptr_t)(PF_BUCKET_BYTES - 1));
+    for (int i = from; i < PF_SLAB; i++) {
+        slab[i].next = L->spare;
+        L->spare = &slab[i];
+    }
+    return slab;
+}
+
 static pf_bucket *pf_large_grow(pf_large *L) {
     if (L->nslabs == L->cap_slabs) {
         size_t cap = L->cap_slabs ? 2 * L->cap_slabs : 64;
@@ -284,14 +296,8 @@ static pf_bucket *pf_large_grow(pf_large *L) {
     char *raw = (char *)malloc((PF_SLAB + 1) * PF_BUCKET_BYTES);
     if (raw == NULL) return NULL;
     L->slabs[L->nslabs++] = raw;
-    pf_bucket *slab = (pf_bucket *)(((uintptr_t)raw + PF_BUCKET_BYTES - 1) &
-                                    ~(uintptr_t)(PF_BUCKET_BYTES - 1));
     L->buckets += PF_SLAB;
-    for (int i = 1; i < PF_SLAB; i++) {
-        slab[i].next = L->spare;
-        L->spare = &slab[i];
-    }
-    return &slab[0];
+    return &pf_slab_spare(L, raw, 1)[0]; /* the first is the caller's */
 }
 
 /* A fresh bucket for list k, whose bucket is full (or which is empty); NULL when out of
@@ -371,14 +377,7 @@ static void pf_large_adopt(pf_large *L, pf_slab_pool *pool) {
     if (pool->nslabs == 0 || L->nslabs != 0) return;
     L->slabs = pool->slabs, L->nslabs = pool->nslabs, L->cap_slabs = pool->cap_slabs;
     memset(pool, 0, sizeof *pool);
-    for (size_t k = 0; k < L->nslabs; k++) {
-        pf_bucket *slab = (pf_bucket *)(((uintptr_t)L->slabs[k] + PF_BUCKET_BYTES - 1) &
-                                        ~(uintptr_t)(PF_BUCKET_BYTES - 1));
-        for (int i = 0; i < PF_SLAB; i++) {
-            slab[i].next = L->spare;
-            L->spare = &slab[i];
-        }
-    }
+    for (size_t k = 0; k < L->nslabs; k++) pf_slab_spare(L, L->slabs[k], 0);
     L->buckets = L->nslabs * PF_SLAB;
 }
 
