@@ -129,9 +129,11 @@ typedef struct {
     uint64_t wmult;     /* wide blocks: what the odd part of σ is multiplied by */
     uint32_t waux;      /* wide blocks: what the cell's aux word gains (pf_aux) */
     uint32_t shift;
+    uint64_t lim;       /* ⌊(2⁶⁴ − 1) / p⌋: p divides x iff x · p⁻¹ ≤ lim (lone primes) */
 } pf_entry;
 
-/* A tail: the first power p^k ≥ PF_BLOCK of a prime p < PF_BLOCK, in a bucket. */
+/* A tail: the first power p^k ≥ PF_BLOCK of a prime p < PF_BLOCK, in a bucket. A lone
+ * prime's (p² ≥ PF_BLOCK: p > 181, no power entries) is p² itself. */
 typedef struct {
     uint64_t pos;  /* next hit, as an offset from the sieve's lo */
     uint64_t step; /* p^k */
@@ -184,7 +186,9 @@ typedef struct {
     pf_entry *dense, *sparse4, *sparse8, *powers; /* primes by hits per block; powers */
     uint64_t *off_dense, *off_sparse4, *off_sparse8, *off_powers; /* next hit in a block */
     size_t ndense, nsparse4, nsparse8, npowers;
-    pf_tails tails;
+    size_t npowered;      /* the first dense entries: primes with power entries (p ≤ 181) */
+    pf_tails tails;       /* the tails of the primes with power entries */
+    pf_tails lone;        /* the lone primes' (p² ≥ PF_BLOCK): see pf_lone_hit */
     pf_large large;
     void *mem; /* one allocation for the entries and tails */
     /* the set-up, which pf_sieve_setup takes a step at a time */
@@ -208,19 +212,23 @@ static uint32_t pf_two_aux[64];
 #define PF_RECIP (1 << 16)
 static double pf_recip[PF_RECIP];
 
-/* Wide blocks (n may be ≥ 2⁶¹, σ(n) up to 2⁶⁷) keep in a cell the odd part of σ(found
- * part) mod 2⁶⁴ and, in an aux word, twos + 2⁸ · L, with twos the exponent of 2 in it and
- * L ≈ PF_LOG_UNIT · log₂(σ(found part) / found part), both for the primes below PF_BLOCK
- * (a large prime's σ(p^e) goes into the cell whole). Both grow by additions only, and
- * a division by σ(p^(k-1)) is a multiplication by its odd part's inverse: exact mod 2⁶⁴.
- * The fold gets σ(n) mod 2⁶⁴ from the first two, and its high word from the estimate
- * n · 2^(L / PF_LOG_UNIT), which is within 1.2 % (below), while the two candidates for the
- * high word are 2⁶⁴ apart, ≥ 14 % of σ(n) < 7 · 2⁶⁴. The error of L: a rounding of at most
- * 1.5 units per prime below PF_BLOCK dividing n (there are at most 15), one for the
- * pattern, one for the power of 2 (1.1 % in all), plus the primes it leaves out, those
- * ≥ PF_BLOCK (at most 4, each a factor < 1 + 2⁻¹⁴) and the tails (at most 4, each a
- * factor < 1 + 2⁻¹⁴): 0.005 % together; and 2^(L / PF_LOG_UNIT), a cubic in its fraction
- * (pf_wide_sigma_of): 0.02 %. */
+/* Wide blocks (n may be ≥ 2⁶¹, σ(n) up to 2⁶⁷) keep in a cell σ(found part) mod 2⁶⁴
+ * with the twos of the primes up to 181 (those with power entries) taken out and, in an
+ * aux word, twos + 2⁸ · L, with twos their exponent of 2 and L ≈ PF_LOG_UNIT ·
+ * log₂(σ(found part) / found part) over the same primes. A lone prime's σ(p^e) (p > 181:
+ * p² ≥ PF_BLOCK, so no power entries; pf_lone_hit, PF_LONE) and a large prime's go into
+ * the cell whole, as nothing is ever divided out for them again; the small primes' grow
+ * by additions only, and a division by σ(p^(k-1)) is a multiplication by its odd part's
+ * inverse: exact mod 2⁶⁴. The fold gets σ(n) mod 2⁶⁴ from the cell and the twos, and its
+ * high word from the estimate n · 2^(L / PF_LOG_UNIT), which is within 4.9 % (below),
+ * while the candidates for the high word are 2⁶⁴ apart, ≥ 14.4 % of σ(n) < 6.93 · 2⁶⁴
+ * (Robin's bound at 2⁶⁴). The error of L: a rounding of at most 1.5 units per prime up to
+ * 181 dividing n (there are at most 15), one for the pattern, one for the power of 2 (1.1 %
+ * in all); the primes it leaves out, above 181: at most 8 divide an n < 2⁶⁴, each a factor
+ * σ(p^e)/p^e < p/(p − 1), at most 3.94 % together (the 8 smallest, 191 … 229), and the
+ * small primes' tails (at most 4, each a factor < 1 + 2⁻¹⁴); and 2^(L / PF_LOG_UNIT), a
+ * cubic in its fraction (pf_wide_sigma_of): 0.02 %. So the estimate is at most 1.1 % over
+ * and 4.9 % under. */
 #define PF_LOG_UNIT 4096
 
 /* The aux word of a factor σ(p^k)/p^k of the ratio, rounded: x = σ(p^k), y = p^k. */
@@ -398,7 +406,8 @@ static void pf_add_powers(uint64_t p, uint64_t inv, uint64_t hi_incl, pf_sieve *
     while (pf_mulhi(q, p) == 0 && q * p <= hi_incl) {
         q *= p;
         if (q >= PF_BLOCK) {
-            pf_tail *T = &sv->tails.e[sv->tails.n++];
+            pf_tails *B = q == p * p ? &sv->lone : &sv->tails;
+            pf_tail *T = &B->e[B->n++];
             T->pos = pf_first(sv->lo, q);
             T->step = q;
             T->p = p;
@@ -448,7 +457,7 @@ static size_t pf_sieve_bytes(const pf_sieve *sv) {
     size_t m = 3 * PF_MAX_SMALL + PF_MAX_POWERS;
     return (PF_BLOCK + PF_DUMMY) * (sizeof(pf_cell) + (sv->wide ? sizeof(uint32_t) : 0)) +
            m * (sizeof(pf_entry) + sizeof(uint64_t)) +
-           PF_MAX_SMALL * (sizeof(pf_tail) + sizeof(uint32_t)) +
+           2 * PF_MAX_SMALL * (sizeof(pf_tail) + sizeof(uint32_t)) +
            sv->large.buckets * sizeof(pf_bucket) +
            (PF_NEAR + sv->large.far_mask + 1) * sizeof(void *);
 }
@@ -478,7 +487,7 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_slab_pool
     sv->count = count;
     sv->wide = hi_incl >= PF_WIDE;
     sv->root = pf_isqrt(hi_incl);
-    size_t m = PF_MAX_SMALL, ne = 3 * m + PF_MAX_POWERS, nt = PF_MAX_SMALL;
+    size_t m = PF_MAX_SMALL, ne = 3 * m + PF_MAX_POWERS, nt = 2 * PF_MAX_SMALL;
     uint64_t nfar = 2;
     while (nfar < (sv->root >> PF_LOG_SPAN) + 2) nfar *= 2;
     sv->mem = malloc(ne * (sizeof(pf_entry) + sizeof(uint64_t)) +
@@ -502,8 +511,10 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_slab_pool
     sv->sparse4 = e + 2 * m; sv->off_sparse4 = o + 2 * m;
     sv->powers = e + 3 * m; sv->off_powers = o + 3 * m;
     sv->tails.e = t;
+    sv->lone.e = t + PF_MAX_SMALL;
     sv->tails.link = (uint32_t *)(t + nt);
-    sv->tails.count = count;
+    sv->lone.link = sv->tails.link + PF_MAX_SMALL;
+    sv->tails.count = sv->lone.count = count;
     sv->offs = (uint64_t *)(sv->tails.link + nt);
     sv->ps = (uint32_t *)(sv->offs + PF_SETUP_BATCH);
     if (pool != NULL) pf_large_adopt(&sv->large, pool);
@@ -545,9 +556,11 @@ static int pf_sieve_setup(pf_sieve *sv, pf_firsts_fn firsts, size_t batches) {
             E.shift = (uint32_t)pf_ctz64(p + 1);
             E.wmult = (p + 1) >> E.shift;
             E.waux = pf_aux_log((double)(p + 1), (double)p) + E.shift;
+            E.lim = UINT64_MAX / p;
             if (p * 8 <= PF_BLOCK) {
                 sv->dense[sv->ndense] = E;
                 sv->off_dense[sv->ndense++] = offs[i];
+                if (p * p < PF_BLOCK) sv->npowered = sv->ndense; /* primes come in order */
             } else if (p * 4 <= PF_BLOCK) {
                 sv->sparse8[sv->nsparse8] = E;
                 sv->off_sparse8[sv->nsparse8++] = offs[i];
@@ -570,7 +583,10 @@ static int pf_sieve_setup(pf_sieve *sv, pf_firsts_fn firsts, size_t batches) {
             if (pf_place(&sv->large, 0, ps[k], offs[k])) return PF_ERR_NOMEM;
         sv->ready = last;
     }
-    if (sv->ready && sv->next_block == 0) pf_tails_window(&sv->tails, 0);
+    if (sv->ready && sv->next_block == 0) {
+        pf_tails_window(&sv->tails, 0);
+        pf_tails_window(&sv->lone, 0);
+    }
     return sv->ready;
 }
 

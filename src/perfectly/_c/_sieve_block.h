@@ -6,27 +6,37 @@
 #if PF_W
 /* cell i's σ *= the entry's factor */
 #define PF_SIG_MUL(i, E) (c[i].sig *= (E).wmult, aux[i] += (E).waux)
+/* a lone prime (p > 181: no power entries) divides the number at cell i: unless its
+ * square did and pf_lone_hit took every p out already, σ(p) = p + 1 goes into the cell
+ * whole, its twos included, and the aux word is left alone (as for a large prime) */
+#define PF_LONE(i, E)                                                                     \
+    {                                                                                     \
+        uint64_t r_ = c[i].rem * (E).inv;                                                 \
+        int in_ = r_ <= (E).lim;                                                          \
+        c[i].rem = in_ ? r_ : c[i].rem;                                                   \
+        c[i].sig *= in_ ? (E).mult : 1;                                                   \
+    }
 #define PF_AUX_ARG , uint32_t *aux
 #define PF_AUX , aux
 #else
 #define PF_SIG_MUL(i, E) (c[i].sig *= (E).mult)
+#define PF_LONE(i, E) (c[i].rem *= (E).inv, c[i].sig *= (E).mult)
 #define PF_AUX_ARG
 #define PF_AUX
 #endif
 
-/* Primes with at most K hits in a block (p > PF_BLOCK / K): K updates, no branches; a
- * miss updates dummy cell len + j instead. */
+/* Primes with at most K hits in a block (p > PF_BLOCK / K, so lone): K updates, no
+ * branches; a miss updates dummy cell len + j instead. */
 #define PF_SPARSE(K, entries, offs, count)                                                \
     for (size_t k = 0; k < (count); k++) {                                                \
         const pf_entry E = (entries)[k];                                                  \
-        uint64_t p = E.step, inv = E.inv, off = (offs)[k], hits = 0;                      \
+        uint64_t p = E.step, off = (offs)[k], hits = 0;                                   \
         for (uint64_t j = 0; j < (K); j++) {                                              \
             uint64_t i = off + j * p;                                                     \
             int hit = i < len;                                                            \
             i = hit ? i : len + j;                                                        \
             hits += (uint64_t)hit;                                                        \
-            c[i].rem *= inv;                                                              \
-            PF_SIG_MUL(i, E);                                                             \
+            PF_LONE(i, E);                                                                \
         }                                                                                 \
         (offs)[k] = off + hits * p - len;                                                 \
     }
@@ -72,13 +82,34 @@ static PF_TARGET int PF_NAME(PF_V(pf_large_hits))(pf_large *L, pf_cell *c, uint6
     return 0;
 }
 
+/* Tail k, which took its hit in the window of blocks from `first` (its numbers below
+ * `end`), moves on to its next, in this window's buckets if it falls there. */
+static inline void PF_NAME(PF_V(pf_tail_next))(pf_tails *B, uint32_t k, uint64_t first,
+                                               uint64_t end) {
+    pf_tail *E = &B->e[k];
+    E->pos += E->step;
+    if (E->pos < end && E->pos >= E->step) { /* (≥ step: no wrap past 2⁶⁴) */
+        uint64_t w = (E->pos >> PF_LOG_BLOCK) - first;
+        B->link[k] = B->head[w];
+        B->head[w] = k;
+    }
+}
+
+/* The first block of the window of block b, and the end (an offset from the sieve's lo)
+ * of the numbers that window's buckets take. */
+static inline uint64_t PF_NAME(PF_V(pf_tails_span))(const pf_tails *B, uint64_t b,
+                                                   uint64_t *end) {
+    uint64_t first = b - b % PF_WINDOW;
+    *end = (first + PF_WINDOW) << PF_LOG_BLOCK;
+    if (*end > B->count || *end >> PF_LOG_BLOCK != first + PF_WINDOW) *end = B->count;
+    return first;
+}
+
 /* The tails in the bucket of block b take their hit: out go p^k and every further power
  * of p, and σ(p^(k-1)) in the cell becomes σ(p^e). Rare (≈ 35 hits a block): divisions
  * are cheap enough here. */
 static PF_TARGET void PF_NAME(PF_V(pf_tails_hit))(pf_tails *B, pf_cell *c, uint64_t b PF_AUX_ARG) {
-    uint64_t first = b - b % PF_WINDOW;
-    uint64_t end = (first + PF_WINDOW) << PF_LOG_BLOCK;
-    if (end > B->count || end >> PF_LOG_BLOCK != first + PF_WINDOW) end = B->count;
+    uint64_t end, first = PF_NAME(PF_V(pf_tails_span))(B, b, &end);
     uint64_t base = b << PF_LOG_BLOCK;
     uint32_t k = B->head[b % PF_WINDOW];
     B->head[b % PF_WINDOW] = PF_NONE;
@@ -106,15 +137,42 @@ static PF_TARGET void PF_NAME(PF_V(pf_tails_hit))(pf_tails *B, pf_cell *c, uint6
 #else
         C->sig = C->sig / prev * s.lo; /* σ(n) < 2⁶⁴ here */
 #endif
-        E->pos += q;
-        if (E->pos < end && E->pos >= q) { /* (≥ q: no wrap past 2⁶⁴) */
-            uint64_t w = (E->pos >> PF_LOG_BLOCK) - first;
-            B->link[k] = B->head[w];
-            B->head[w] = k;
-        }
+        PF_NAME(PF_V(pf_tail_next))(B, k, first, end);
         k = next;
     }
 }
+
+#if PF_W
+/* Wide blocks only, before the primes' own loops: the lone primes' squares in the bucket
+ * of block b take every p out of the cell's rem, and σ(p^e) goes into the cell whole (mod
+ * 2⁶⁴, its twos included: no σ is ever divided out again for a lone prime, so the cell's
+ * product stays exact mod 2⁶⁴), the aux word left alone; p's own hit then finds no p left
+ * (PF_LONE). So the hot loops of the primes above 181 touch no aux word, and the ratio's
+ * estimate leaves them out (its error budget: pf_aux_log). Narrow blocks take these tails
+ * after the loops, as upgrades (pf_tails_hit). */
+static PF_TARGET void PF_NAME(PF_V(pf_lone_hit))(pf_tails *B, pf_cell *c, uint64_t b) {
+    uint64_t end, first = PF_NAME(PF_V(pf_tails_span))(B, b, &end);
+    uint64_t base = b << PF_LOG_BLOCK;
+    uint32_t k = B->head[b % PF_WINDOW];
+    B->head[b % PF_WINDOW] = PF_NONE;
+    while (k != PF_NONE) {
+        uint32_t next = B->link[k];
+        pf_tail *E = &B->e[k];
+        pf_cell *C = &c[E->pos - base];
+        uint64_t p = E->p, inv = pf_inv64(p), x = C->rem * inv * inv; /* p² divides it */
+        uint64_t s = 1 + p + p * p, pk = p * p; /* σ(p^e) mod 2⁶⁴ */
+        while (x % p == 0) {
+            x *= inv;
+            pk *= p;
+            s += pk;
+        }
+        C->rem = x;
+        C->sig *= s;
+        PF_NAME(PF_V(pf_tail_next))(B, k, first, end);
+        k = next;
+    }
+}
+#endif
 
 /* Factor the numbers of block b (lo + b·PF_BLOCK, …) into sv->cells; blocks in order. */
 static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
@@ -126,7 +184,10 @@ static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
 #if PF_W
     uint32_t *aux = sv->aux;
 #endif
-    if (b % PF_WINDOW == 0 && b > 0) pf_tails_window(&sv->tails, b);
+    if (b % PF_WINDOW == 0 && b > 0) {
+        pf_tails_window(&sv->tails, b);
+        pf_tails_window(&sv->lone, b);
+    }
     if (b % PF_NEAR == 0 && b > 0 && pf_large_window(&sv->large, b >> PF_LOG_NEAR))
         return PF_ERR_NOMEM;
     for (i0 = 0; i0 < len; j = 0) { /* 2 by trailing zeros, 3 … 13 from the pattern */
@@ -153,13 +214,22 @@ static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
         }
         i0 += run;
     }
-    for (k = 0; k < sv->ndense; k++) {
+#if PF_W
+    PF_NAME(PF_V(pf_lone_hit))(&sv->lone, c, b);
+#endif
+    for (k = 0; k < sv->npowered; k++) {
         const pf_entry E = sv->dense[k];
         uint64_t p = E.step, inv = E.inv, i = sv->off_dense[k];
         for (; i < len; i += p) {
             c[i].rem *= inv;
             PF_SIG_MUL(i, E);
         }
+        sv->off_dense[k] = i - len;
+    }
+    for (; k < sv->ndense; k++) { /* the lone primes */
+        const pf_entry E = sv->dense[k];
+        uint64_t p = E.step, i = sv->off_dense[k];
+        for (; i < len; i += p) PF_LONE(i, E);
         sv->off_dense[k] = i - len;
     }
     PF_SPARSE(8, sv->sparse8, sv->off_sparse8, sv->nsparse8)
@@ -184,10 +254,14 @@ static PF_TARGET int PF_NAME(PF_V(pf_block))(pf_sieve *sv, uint64_t b) {
         sv->off_powers[k] = i - len;
     }
     PF_NAME(PF_V(pf_tails_hit))(&sv->tails, c, b PF_AUX);
+#if !PF_W
+    PF_NAME(PF_V(pf_tails_hit))(&sv->lone, c, b);
+#endif
     return 0;
 }
 
 #undef PF_SIG_MUL
+#undef PF_LONE
 #undef PF_AUX_ARG
 #undef PF_AUX
 #undef PF_SPARSE
