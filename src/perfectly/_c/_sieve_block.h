@@ -148,8 +148,8 @@ static PF_TARGET void PF_NAME(PF_V(pf_tails_hit))(pf_tails *B, pf_cell *c, uint6
  * 2⁶⁴, its twos included: no σ is ever divided out again for a lone prime, so the cell's
  * product stays exact mod 2⁶⁴), the aux word left alone; p's own hit then finds no p left
  * (PF_LONE). So the hot loops of the primes above 181 touch no aux word, and the ratio's
- * estimate leaves them out (its error budget: pf_aux_log). Narrow blocks take these tails
- * after the loops, as upgrades (pf_tails_hit). */
+ * estimate leaves them out (the error budget above PF_LOG_UNIT). Narrow blocks take these
+ * tails after the loops, as upgrades (pf_tails_hit). */
 static PF_TARGET void PF_NAME(PF_V(pf_lone_hit))(pf_tails *B, pf_cell *c, uint64_t b) {
     uint64_t end, first = PF_NAME(PF_V(pf_tails_span))(B, b, &end);
     uint64_t base = b << PF_LOG_BLOCK;
