@@ -79,13 +79,9 @@ cdef extern from "_sieve.h" nogil:
     uint64_t pf_isqrt(uint64_t x)
     u128 pf_wide_sigma_of "pf_wide_sigma_of"(uint64_t n, const Cell* c, uint32_t aux)
     void pf_init_tables()
-    ctypedef struct pf_slab_pool:
-        size_t nslabs
-    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count, pf_slab_pool* pool)
+    int pf_sieve_open(Sieve* sv, uint64_t lo, uint64_t count)
     int pf_sieve_setup(Sieve* sv, pf_firsts_fn firsts, size_t batches)
     void pf_sieve_close(Sieve* sv)
-    void pf_sieve_close_into(Sieve* sv, pf_slab_pool* pool)
-    void pf_slab_pool_free(pf_slab_pool* pool)
     size_t pf_sieve_bytes(const Sieve* sv)
     int pf_targets(pf_target* out)
 

@@ -37,7 +37,6 @@ ctypedef struct SweepState:
     bint by_factor       # the current segment goes number by number
     Sieve sv             # the current segment's sieve, while sv_open
     bint sv_open
-    pf_slab_pool pool    # the last segment's bucket memory, for the next one
     uint64_t seg_end     # offset from lo where the current segment ends
     uint64_t blk         # offset from lo of the current block, blk_len numbers long
     uint64_t blk_len
@@ -125,13 +124,12 @@ cdef void sweep_close_segment(SweepState* sw) noexcept nogil:
         held = pf_sieve_bytes(&sw.sv)
         if held > sw.peak:
             sw.peak = held
-        pf_sieve_close_into(&sw.sv, &sw.pool)
+        pf_sieve_close(&sw.sv)
         sw.sv_open = False
 
 
 cdef void sweep_close(SweepState* sw) noexcept nogil:
     sweep_close_segment(sw)
-    pf_slab_pool_free(&sw.pool)
     free(sw.cells)
     free(sw.exact)
     sw.cells = NULL
@@ -171,7 +169,7 @@ cdef int sweep_ready(SweepState* sw) noexcept nogil:
             if rc < 0:
                 return ERR_NOMEM
             if rc == 1:
-                rc = pf_sieve_open(&sw.sv, sw.lo + sw.done, sw.seg_end - sw.done, &sw.pool)
+                rc = pf_sieve_open(&sw.sv, sw.lo + sw.done, sw.seg_end - sw.done)
                 if rc < 0:
                     return rc
                 sw.sv_open = True

@@ -282,18 +282,6 @@ static inline pf_bucket *pf_bucket_of(pf_hit *h) { /* the bucket of a hit */
     return (pf_bucket *)((uintptr_t)h & ~(uintptr_t)(PF_BUCKET_BYTES - 1));
 }
 
-/* The buckets of a slab (an allocation of PF_SLAB + 1 buckets' bytes), aligned; the spare
- * list takes those from `from` on. */
-static pf_bucket *pf_slab_spare(pf_large *L, void *raw, int from) {
-    pf_bucket *slab = (pf_bucket *)(((uintptr_t)raw + PF_BUCKET_BYTES - 1) &
-                                    ~(uintptr_t)(PF_BUCKET_BYTES - 1));
-    for (int i = from; i < PF_SLAB; i++) {
-        slab[i].next = L->spare;
-        L->spare = &slab[i];
-    }
-    return slab;
-}
-
 static pf_bucket *pf_large_grow(pf_large *L) {
     if (L->nslabs == L->cap_slabs) {
         size_t cap = L->cap_slabs ? 2 * L->cap_slabs : 64;
@@ -304,8 +292,14 @@ static pf_bucket *pf_large_grow(pf_large *L) {
     char *raw = (char *)malloc((PF_SLAB + 1) * PF_BUCKET_BYTES);
     if (raw == NULL) return NULL;
     L->slabs[L->nslabs++] = raw;
+    pf_bucket *slab = (pf_bucket *)(((uintptr_t)raw + PF_BUCKET_BYTES - 1) &
+                                    ~(uintptr_t)(PF_BUCKET_BYTES - 1));
     L->buckets += PF_SLAB;
-    return &pf_slab_spare(L, raw, 1)[0]; /* the first is the caller's */
+    for (int i = 1; i < PF_SLAB; i++) {
+        slab[i].next = L->spare;
+        L->spare = &slab[i];
+    }
+    return &slab[0];
 }
 
 /* A fresh bucket for list k, whose bucket is full (or which is empty); NULL when out of
@@ -366,29 +360,6 @@ static int pf_large_window(pf_large *L, uint64_t w) {
     return 0;
 }
 
-/* The bucket memory of a closed sieve, kept for the next sieve of the same sweep: a sweep
- * sieved in segments then touches fresh pages (and the kernel zeroes them) once, not once
- * a segment. */
-typedef struct {
-    void **slabs;
-    size_t nslabs, cap_slabs;
-} pf_slab_pool;
-
-static void pf_slab_pool_free(pf_slab_pool *pool) {
-    for (size_t i = 0; i < pool->nslabs; i++) free(pool->slabs[i]);
-    free(pool->slabs);
-    memset(pool, 0, sizeof *pool);
-}
-
-/* Give a freshly opened sieve's large primes the buckets of *pool, all spare. */
-static void pf_large_adopt(pf_large *L, pf_slab_pool *pool) {
-    if (pool->nslabs == 0 || L->nslabs != 0) return;
-    L->slabs = pool->slabs, L->nslabs = pool->nslabs, L->cap_slabs = pool->cap_slabs;
-    memset(pool, 0, sizeof *pool);
-    for (size_t k = 0; k < L->nslabs; k++) pf_slab_spare(L, L->slabs[k], 0);
-    L->buckets = L->nslabs * PF_SLAB;
-}
-
 static void pf_large_close(pf_large *L) {
     for (size_t i = 0; i < L->nslabs; i++) free(L->slabs[i]);
     free(L->slabs);
@@ -442,16 +413,6 @@ static void pf_sieve_close(pf_sieve *sv) {
     sv->aux = NULL;
 }
 
-/* Close a sieve, keeping its buckets' memory in *pool (if that is empty) for the next. */
-static void pf_sieve_close_into(pf_sieve *sv, pf_slab_pool *pool) {
-    pf_large *L = &sv->large;
-    if (pool->nslabs == 0) {
-        pool->slabs = L->slabs, pool->nslabs = L->nslabs, pool->cap_slabs = L->cap_slabs;
-        L->slabs = NULL, L->nslabs = 0, L->cap_slabs = 0;
-    }
-    pf_sieve_close(sv);
-}
-
 /* Bytes a sieve holds now (its cells, entries and buckets). */
 static size_t pf_sieve_bytes(const pf_sieve *sv) {
     size_t m = 3 * PF_MAX_SMALL + PF_MAX_POWERS;
@@ -477,10 +438,10 @@ typedef void (*pf_firsts_fn)(uint64_t lo, const uint32_t *ps, uint64_t *out, siz
 
 #define PF_SETUP_BATCH 4096
 
-/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: its memory (the buckets
- * of *pool, if not NULL); then pf_sieve_setup places every odd prime p ≤ √(lo + count − 1),
- * from the process's store (which must reach that far: pf_primes_extend). */
-static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_slab_pool *pool) {
+/* Open a sieve of [lo, lo + count), count ≥ 1, lo + count ≤ 2⁶⁴: its memory; then
+ * pf_sieve_setup places every odd prime p ≤ √(lo + count − 1), from the process's store
+ * (which must reach that far: pf_primes_extend). */
+static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count) {
     uint64_t hi_incl = lo + (count - 1);
     memset(sv, 0, sizeof *sv);
     sv->lo = lo;
@@ -517,7 +478,6 @@ static int pf_sieve_open(pf_sieve *sv, uint64_t lo, uint64_t count, pf_slab_pool
     sv->tails.count = sv->lone.count = count;
     sv->offs = (uint64_t *)(sv->tails.link + nt);
     sv->ps = (uint32_t *)(sv->offs + PF_SETUP_BATCH);
-    if (pool != NULL) pf_large_adopt(&sv->large, pool);
     pf_lock(); /* the store's published segments (pf_primes_extend made them reach root) */
     pf_prime_walk_start(&sv->walk, pf_prime_nsegs);
     pf_unlock();

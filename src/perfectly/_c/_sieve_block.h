@@ -95,24 +95,25 @@ static inline void PF_NAME(PF_V(pf_tail_next))(pf_tails *B, uint32_t k, uint64_t
     }
 }
 
-/* The first block of the window of block b, and the end (an offset from the sieve's lo)
- * of the numbers that window's buckets take. */
-static inline uint64_t PF_NAME(PF_V(pf_tails_span))(const pf_tails *B, uint64_t b,
+/* Take the bucket of block b: its first tail (PF_NONE: empty); *first, the first block of
+ * b's window, and *end, where the numbers that window's buckets take end (an offset from
+ * the sieve's lo), for pf_tail_next. */
+static inline uint32_t PF_NAME(PF_V(pf_tails_take))(pf_tails *B, uint64_t b, uint64_t *first,
                                                    uint64_t *end) {
-    uint64_t first = b - b % PF_WINDOW;
-    *end = (first + PF_WINDOW) << PF_LOG_BLOCK;
-    if (*end > B->count || *end >> PF_LOG_BLOCK != first + PF_WINDOW) *end = B->count;
-    return first;
+    *first = b - b % PF_WINDOW;
+    *end = (*first + PF_WINDOW) << PF_LOG_BLOCK;
+    if (*end > B->count || *end >> PF_LOG_BLOCK != *first + PF_WINDOW) *end = B->count;
+    uint32_t k = B->head[b % PF_WINDOW];
+    B->head[b % PF_WINDOW] = PF_NONE;
+    return k;
 }
 
 /* The tails in the bucket of block b take their hit: out go p^k and every further power
  * of p, and σ(p^(k-1)) in the cell becomes σ(p^e). Rare (≈ 35 hits a block): divisions
  * are cheap enough here. */
 static PF_TARGET void PF_NAME(PF_V(pf_tails_hit))(pf_tails *B, pf_cell *c, uint64_t b PF_AUX_ARG) {
-    uint64_t end, first = PF_NAME(PF_V(pf_tails_span))(B, b, &end);
-    uint64_t base = b << PF_LOG_BLOCK;
-    uint32_t k = B->head[b % PF_WINDOW];
-    B->head[b % PF_WINDOW] = PF_NONE;
+    uint64_t first, end, base = b << PF_LOG_BLOCK;
+    uint32_t k = PF_NAME(PF_V(pf_tails_take))(B, b, &first, &end);
     while (k != PF_NONE) {
         uint32_t next = B->link[k];
         pf_tail *E = &B->e[k];
@@ -151,10 +152,8 @@ static PF_TARGET void PF_NAME(PF_V(pf_tails_hit))(pf_tails *B, pf_cell *c, uint6
  * estimate leaves them out (the error budget above PF_LOG_UNIT). Narrow blocks take these
  * tails after the loops, as upgrades (pf_tails_hit). */
 static PF_TARGET void PF_NAME(PF_V(pf_lone_hit))(pf_tails *B, pf_cell *c, uint64_t b) {
-    uint64_t end, first = PF_NAME(PF_V(pf_tails_span))(B, b, &end);
-    uint64_t base = b << PF_LOG_BLOCK;
-    uint32_t k = B->head[b % PF_WINDOW];
-    B->head[b % PF_WINDOW] = PF_NONE;
+    uint64_t first, end, base = b << PF_LOG_BLOCK;
+    uint32_t k = PF_NAME(PF_V(pf_tails_take))(B, b, &first, &end);
     while (k != PF_NONE) {
         uint32_t next = B->link[k];
         pf_tail *E = &B->e[k];
