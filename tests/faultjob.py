@@ -6,9 +6,10 @@ and it travels to every worker inside the pickled task (this module is importabl
 there: worker processes get the parent's ``sys.path``; a child Python gets this
 directory on ``PYTHONPATH``).
 
-Kinds: "raise", "raise-unpicklable", "kill" (SIGKILL on the first attempt only) and
-"kill-always", on the chunk that starts at ``at``. Each fault first appends a line
-"KIND AT ATTEMPT" to ``log``; the attempt is the number of earlier lines for the chunk.
+Kinds: "raise", "exit" (SystemExit), "raise-unpicklable", "kill" (SIGKILL on the first
+attempt only) and "kill-always", on the chunk that starts at ``at``. Each fault first
+appends a line "KIND AT ATTEMPT" to ``log``; the attempt is the number of earlier lines
+for the chunk.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class FaultyJob(Job):
             f.write(f"{self.kind} {self.at} {attempt}\n")
         if self.kind == "raise":
             raise InjectedFault(f"injected fault in chunk starting at {self.at}")
+        if self.kind == "exit":
+            raise SystemExit(f"injected exit in chunk starting at {self.at}")
         if self.kind == "raise-unpicklable":
             raise Unpicklable(f"injected unpicklable fault in chunk starting at {self.at}")
         if self.kind == "kill-always" or (self.kind == "kill" and attempt == 0):

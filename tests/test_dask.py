@@ -25,7 +25,7 @@ from conftest import children_of, cmdline  # noqa: E402
 from faultjob import InjectedFault, inject  # noqa: E402
 
 from perfectly import Census, ChunkError, census, search  # noqa: E402
-from perfectly.parallel import DaskExecutor, Job, Run  # noqa: E402
+from perfectly.parallel import DaskExecutor, Job, Run, WorkerError  # noqa: E402
 from perfectly.planning import plan  # noqa: E402
 
 pytestmark = [
@@ -249,6 +249,19 @@ def test_dask_does_not_rerun_a_chunk_that_raised(monkeypatch, tmp_path):
         search(1, 20_001, backend="dask", workers=1, chunk_size=1_000, retries=3)
     assert type(info.value.__cause__) is InjectedFault
     assert log.read_text().splitlines() == ["raise 5001 0"]
+
+
+def test_dask_chunk_that_exits(monkeypatch, tmp_path, client):
+    """A chunk raising SystemExit fails the run with its text; raised inside the Dask
+    task it would take the worker down with it (and be retried as a lost worker)."""
+    log = tmp_path / "faults.log"
+    inject(monkeypatch, "exit@5001", log)
+    with pytest.raises(ChunkError, match=r"\[5001, 6001\)") as info:
+        _dask(client, 1, 20_001, chunk_size=1_000, retries=3)
+    assert type(info.value.__cause__) is WorkerError
+    assert str(info.value.__cause__) == "SystemExit: injected exit in chunk starting at 5001"
+    assert log.read_text().splitlines() == ["exit 5001 0"]
+    _assert_usable(client)
 
 
 def _ctrl_c_before_sync_starts(loop) -> None:

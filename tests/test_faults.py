@@ -146,6 +146,22 @@ def test_chunk_raises(monkeypatch, tmp_path, clean, backend, start_method):
 
 
 @pytest.mark.parametrize(("backend", "start_method"), _backend_params(("fork",)))
+def test_chunk_that_exits(monkeypatch, tmp_path, clean, backend, start_method):
+    """A chunk raising SystemExit (not an Exception) is a chunk that raised, on every
+    backend: ChunkError chained to it, run once, promptly. A thread worker that let it
+    through would die without a word, and its run would wait for it forever."""
+    log = tmp_path / "faults.log"
+    began = time.perf_counter()
+    with pytest.raises(perfectly.ChunkError, match=r"SystemExit") as info:
+        search_with_fault(monkeypatch, f"exit@{BAD_LO}", backend, start_method, log, retries=1)
+    assert time.perf_counter() - began < BOUND
+    assert f"[{BAD_LO}, {BAD_HI})" in str(info.value)
+    assert type(info.value.__cause__) is SystemExit
+    assert log.read_text().splitlines() == [f"exit {BAD_LO} 0"]
+    assert_no_workers_left(clean["children"], clean["threads"])
+
+
+@pytest.mark.parametrize(("backend", "start_method"), _backend_params(("fork",)))
 def test_unpicklable_error_comes_back_as_text(monkeypatch, clean, backend, start_method):
     """An exception that cannot be pickled: a process sends its type and text instead."""
     with pytest.raises(perfectly.ChunkError, match="Unpicklable") as info:

@@ -99,7 +99,8 @@ def test_schedules_and_amicable_pairs(brute, schedule):
 
 @needs_interpreters
 @pytest.mark.parametrize(
-    ("kind", "error"), [("raise", InjectedFault), ("raise-unpicklable", WorkerError)]
+    ("kind", "error"),
+    [("raise", InjectedFault), ("raise-unpicklable", WorkerError), ("exit", SystemExit)],
 )
 def test_a_raising_chunk_is_named_with_its_cause(monkeypatch, kind, error):
     inject(monkeypatch, f"{kind}@20001")

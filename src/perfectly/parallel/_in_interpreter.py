@@ -77,7 +77,7 @@ def run_plain(
         answer = ("done", pieces, time.perf_counter() - began)
     except Cancelled:
         answer = ("stopped",)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a chunk that raised, as on every backend
         answer = ("error", type(exc).__name__, str(exc))
     _answer(out, repr(answer).encode())
 
@@ -96,7 +96,7 @@ def run_pickled(out: int, stop_fd: int, deadline: float | None, payload: bytes) 
         outcome = run_task(task, f"{os.getpid()}:{get_ident()}", _stopper(stop_fd, deadline))
     except Cancelled:
         outcome = None
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a chunk that raised, as on every backend
         outcome = portable(exc)
     _answer(out, pickle.dumps(outcome))
 

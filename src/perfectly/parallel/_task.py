@@ -313,7 +313,7 @@ def worker_loop(
             result = run_task(task, slot, stop)
         except Cancelled:
             return
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a thread dying of it would hang the run
             send(Failed(slot, task.chunk.index, portable(exc) if pickled else exc))
             return
         send(Finished(slot, result))

@@ -38,7 +38,16 @@ from typing import Any
 
 from perfectly.parallel import _mixing
 from perfectly.parallel._executor import Executor, drain
-from perfectly.parallel._task import ChunkResult, Event, Failed, Finished, Lost, Task, run_pickled
+from perfectly.parallel._task import (
+    ChunkResult,
+    Event,
+    Failed,
+    Finished,
+    Lost,
+    Task,
+    WorkerError,
+    run_pickled,
+)
 
 CONNECT_TIMEOUT = 5.0  # seconds
 
@@ -46,7 +55,12 @@ CONNECT_TIMEOUT = 5.0  # seconds
 def _dask_task(task: Task) -> ChunkResult:
     from distributed import get_worker
 
-    return run_pickled(task, get_worker().address)
+    try:
+        return run_pickled(task, get_worker().address)
+    except Exception:
+        raise
+    except BaseException as exc:  # SystemExit: raised, it would take the Dask worker down
+        raise WorkerError(f"{type(exc).__name__}: {exc}") from None
 
 
 def _probe(distributed: Any, address: str, security: Any) -> None:

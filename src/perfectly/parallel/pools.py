@@ -94,7 +94,9 @@ class _PoolExecutor(Executor):
                 events.append(Finished(slot, future.result()))
             except BrokenProcessPool:
                 events.append(Lost(slot, index))
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise  # Ctrl-C in this thread, not the chunk's failure
+            except BaseException as exc:  # SystemExit too, as from every other backend
                 events.append(Failed(slot, index, exc))
         if any(isinstance(e, Lost) for e in events):  # the pool is broken: all it held is lost
             events += [Lost(slot, index) for slot, index in self._futures.values()]

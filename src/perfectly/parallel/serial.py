@@ -69,5 +69,7 @@ class SerialExecutor(Executor):
             return [Finished(slot, run_task(task, slot, self._past_deadline))]
         except Cancelled:
             return []  # the loop sees the deadline passed, and raises
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise  # Ctrl-C, not the chunk's failure
+        except BaseException as exc:  # SystemExit too, as from every other backend
             return [Failed(slot, task.chunk.index, exc)]
