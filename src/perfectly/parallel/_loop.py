@@ -28,9 +28,10 @@ POLL = 0.05  # seconds between looks at the deadline
 class ChunkError(RuntimeError):
     """A chunk raised: the search stopped, and nothing it started is left running.
 
-    ``__cause__`` is the original exception (for a process, a copy, or a
-    ``WorkerError`` with its text when it could not be pickled). A chunk that raised
-    is never run again, whatever ``retries`` says.
+    ``__cause__`` is the original exception, ``SystemExit`` included (for a process, a
+    copy, or a ``WorkerError`` with its text when it could not be pickled, or, from a
+    Dask task, when it is not an ``Exception``). A chunk that raised is never run again,
+    whatever ``retries`` says.
 
     Examples
     --------
