@@ -429,6 +429,48 @@ def test_set_up_near_2_64_goes_in_steps():
     assert summary[0] == closed_form(lo, lo + BLOCK)
 
 
+def test_threads_make_the_sieving_primes_together():
+    """Three threads of a fresh process need the primes below 2**30 at once (two sweeps in
+    steps, one sigma_range in one call): they make the store's 256 segments side by side,
+    and it holds every odd prime below 2**30 once (pi(2**30) = 54,400,028, SymPy), each
+    window exact against per-number factorisation and its Sigma sigma against the closed
+    form."""
+    code = """if True:
+        import threading
+        import perfectly
+        from perfectly import _kernel as kernel
+        lo, n = 2**60 - 3 * 10**5, 10**5
+        start, out = threading.Barrier(3), {}
+        def sweep(i):
+            start.wait()
+            s = kernel.Sweep(lo + i * n, lo + (i + 1) * n)
+            pieces = []
+            while s.position < s.hi:
+                pieces.append(s.summarize(n))
+            out[i] = sum(p[2][0] for p in pieces), sum(p[2][1] for p in pieces)
+        def values():
+            start.wait()
+            out[2] = int(perfectly.sigma_range(lo + 2 * n, lo + 3 * n).sum(dtype=object))
+        threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
+        threads.append(threading.Thread(target=values))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(kernel.sieving_primes())
+        for i in range(3):
+            ref = kernel.Sweep(lo + i * n, lo + (i + 1) * n, path="factor").summarize(n)[2]
+            got = out[i] if i < 2 else (out[i], ref[1])
+            print(got == (ref[0], ref[1]), got[0] == kernel.sum_sigma(lo + (i + 1) * n - 1)
+                  - kernel.sum_sigma(lo + i * n - 1))
+    """
+    done = run_python("-c", code, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str({"reach": 2**30, "bytes": sympy.primepi(2**30) - 1})
+    assert lines[1:] == ["True True"] * 3
+
+
 @pytest.mark.slow
 def test_timeout_while_a_sieve_is_set_up_near_2_64():
     """search(2**64 - 10**10, 2**64, timeout=0.5) on threads: each worker's first chunk

@@ -6,11 +6,14 @@
  * 17 pre-sieved from a pattern, the small primes crossing in runs that skip multiples
  * of 3 and 5), as far as the largest √hi asked for so far, and kept as half gaps,
  * one byte a prime (every gap between odd primes below 2³² is at most 336): 203 MB for
- * all of them. A segment, once published, never changes, so readers walk it without a
- * lock; the count of published segments is read and written under the process-wide lock
- * (_process_lock.h), which orders a segment's writes before its publication for every
- * reader, whatever thread or interpreter it runs in. Nothing is freed before the process
- * ends: it is a cache, like the prime table. */
+ * all of them. Threads that need more primes at once make different segments side by
+ * side: each claims the next segment nobody is making, makes it outside the lock, and
+ * publishes it once every segment below it is made. A segment, once published, never
+ * changes, so readers walk it without a lock; claims and the count of published segments
+ * are read and written under the process-wide lock (_process_lock.h), which orders a
+ * segment's writes before its publication for every reader, whatever thread or
+ * interpreter it runs in. Nothing is freed before the process ends: it is a cache, like
+ * the prime table. */
 #ifndef PERFECTLY_PRIMES_H
 #define PERFECTLY_PRIMES_H
 #include <stdint.h>
@@ -36,10 +39,15 @@ typedef struct {
     uint8_t *half_gaps; /* the next prime is the last one + 2·half_gaps[i] */
 } pf_prime_seg;
 
-/* Process-wide, zero-initialised (no initialiser: see _kernel.pyx on _built). Written
- * only under pf_lock; pf_prime_segs[k] is read without it once k < a count read under it. */
+/* Process-wide, zero-initialised (no initialiser: see _kernel.pyx on _built). The count
+ * is written only under pf_lock; pf_prime_segs[k] by the one thread that claimed segment
+ * k, before it is published, and read without the lock once k < a count read under it. */
 static pf_prime_seg pf_prime_segs[PF_PRIMES_MAX_SEGS];
 static uint32_t pf_prime_nsegs;
+/* Each segment's state, under pf_lock: PF_SEG_FREE, being made by a thread, or made
+ * (published once every segment below it is made too). */
+enum { PF_SEG_FREE = 0, PF_SEG_MAKING = 1, PF_SEG_MADE = 2 };
+static uint8_t pf_prime_state[PF_PRIMES_MAX_SEGS];
 
 /* The odd primes below 2¹⁶, which sieve every segment, and the pre-sieved pattern: byte
  * J mod PF_PRIMES_PATTERN of it has bit t set when 16J + 2t + 1 is prime to 3 … 17 (16 is
@@ -215,21 +223,34 @@ static int pf_primes_make_segment(uint32_t k) {
 }
 
 /* Store the odd primes ≤ limit (≤ 2³²), making at most `most` more segments of them
- * (≈ 2 ms each), so that a caller can look up between steps: 1 when the store
+ * (≈ 1 ms each), so that a caller can look up between steps: 1 when the store
  * reaches limit, 0 when it needs another step, −1 when memory ran out (what was made
- * stays made). Safe from any thread; the lock is held for one step at most. */
+ * stays made). Safe from any thread, and threads calling at once share the work: each
+ * makes segments no other is making, outside the lock. One that finds every segment it
+ * needs made or being made pauses, and returns 0 if some are still being made. */
 static int pf_primes_extend(uint64_t limit, uint32_t most) {
-    uint32_t want = (uint32_t)((limit >> PF_PRIMES_LOG_SEG) + 1);
+    uint32_t want = (uint32_t)((limit >> PF_PRIMES_LOG_SEG) + 1), made = 0, k;
     int rc = 0;
     if (want > PF_PRIMES_MAX_SEGS) want = PF_PRIMES_MAX_SEGS;
     pf_lock();
     if (pf_nbase == 0) rc = pf_primes_make_base();
-    for (uint32_t made = 0; rc == 0 && pf_prime_nsegs < want && made < most; made++) {
-        rc = pf_primes_make_segment(pf_prime_nsegs);
-        if (rc == 0) pf_prime_nsegs++;
+    while (rc == 0 && pf_prime_nsegs < want && made < most) {
+        for (k = pf_prime_nsegs; k < want && pf_prime_state[k] != PF_SEG_FREE; k++) {
+        }
+        if (k == want) break; /* the rest are being made by other threads */
+        pf_prime_state[k] = PF_SEG_MAKING;
+        pf_unlock();
+        rc = pf_primes_make_segment(k); /* writes pf_prime_segs[k] alone */
+        pf_lock();
+        pf_prime_state[k] = rc == 0 ? PF_SEG_MADE : PF_SEG_FREE;
+        while (pf_prime_nsegs < PF_PRIMES_MAX_SEGS &&
+               pf_prime_state[pf_prime_nsegs] == PF_SEG_MADE)
+            pf_prime_nsegs++;
+        made++;
     }
     int done = pf_prime_nsegs >= want;
     pf_unlock();
+    if (rc == 0 && !done && made == 0) pf_pause();
     return rc < 0 ? -1 : done;
 }
 
