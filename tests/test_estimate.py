@@ -16,7 +16,15 @@ from conftest import run_cli
 
 import perfectly
 from perfectly._validate import available_cpus
-from perfectly.estimate import Estimate, Sample, _integral, _makespan, describe
+from perfectly.estimate import (
+    Estimate,
+    Sample,
+    _closed_form,
+    _integral,
+    _makespan,
+    _wall,
+    describe,
+)
 from perfectly.planning import plan
 
 
@@ -68,7 +76,47 @@ def test_trial_division_has_no_set_up():
 
 def test_empty_range():
     e = perfectly.estimate(7, 7)
-    assert (e.seconds, e.work, e.chunks, e.samples) == (0.0, 0.0, 0, ())
+    assert (e.seconds, e.work, e.chunks, e.samples, e.check) == (0.0, 0.0, 0, (), 0.0)
+
+
+def test_the_verification_counts_where_it_is_all_there_is():
+    """A short range near 2**64: the search factors its numbers (making the 203 million
+    sieving primes would cost more) and then verifies by the closed form at both ends,
+    which takes longer than the numbers: the estimate makes no primes, times no sieve,
+    and counts the closed form."""
+    kernel = pytest.importorskip("perfectly._kernel")
+    lo, hi = 2**64 - 1000, 2**64
+    assert not kernel._sieves(lo, hi - lo)
+    e = perfectly.estimate(lo, hi, backend="serial")
+    assert e.primes == 0.0 and e.samples and all(s.setup == 0 for s in e.samples)
+    assert e.check > 0 and e.seconds >= e.check > e.work
+    assert "; verification " in describe(e)
+
+
+def test_the_estimate_sieves_where_the_search_sieves():
+    """``_sieves`` is the choice a Sweep makes: one that factors opens no sieve (it holds
+    no buckets), one that sieves does."""
+    kernel = pytest.importorskip("perfectly._kernel")
+    for lo, count in ((2**64 - 1000, 1000), (10**15, 10**6), (10**6, 10**5)):
+        sweep = kernel.Sweep(lo, lo + count)
+        while sweep.position < lo + count:
+            sweep.summarize(count)
+        assert (sweep.memory > 0) == kernel._sieves(lo, count), (lo, count)
+    with pytest.raises(ValueError, match="count must be ≥ 1"):
+        kernel._sieves(10, 0)
+
+
+def test_the_closed_form_is_timed_and_scaled():
+    assert _closed_form(0) == _closed_form(1) == 0.0
+    small, large = _closed_form(10**6), _closed_form(2**64 - 1)
+    assert 0 < small < large
+
+
+def test_wall_is_the_last_to_finish_or_the_cpu_time_shared_out():
+    assert _wall(busy=5.0, check=1.0, cpu=6.0, cpus=2) == 5.0  # serial: the check beside it
+    assert _wall(busy=0.1, check=1.0, cpu=1.2, cpus=2) == 1.0  # a short range: the check
+    assert _wall(busy=5.0, check=1.0, cpu=11.0, cpus=2) == 5.5  # 2 workers and the check
+    assert _wall(busy=5.0, check=1.0, cpu=6.0, cpus=1) == 6.0  # one CPU for all
 
 
 @pytest.mark.parametrize(
@@ -91,7 +139,7 @@ def _synthetic(samples, lo=0, hi=1000, size=100, chunks=10, parallel=1):
     return Estimate(
         lo=lo, hi=hi, backend="threads", workers=parallel, parallel=parallel, method="sieve",
         kernel="compiled", chunks=chunks, chunk_size=size, seconds=0.0, work=0.0, primes=0.0,
-        samples=tuple(samples), took=0.0,
+        check=0.0, samples=tuple(samples), took=0.0,
     )  # fmt: skip
 
 

@@ -109,6 +109,13 @@ cdef double factor_ns(uint64_t x) noexcept nogil:
     return 300.0 + 0.35 * sqrt(sqrt(<double>x))
 
 
+cdef bint sieve_pays(uint64_t start, uint64_t length) noexcept nogil:
+    """Whether a segment of [start, start + length) is cheaper sieved than factored
+    number by number, by the cost model above and the primes this process has now."""
+    cdef double by_sieve = setup_ns(start, length) + <double>length * sieve_ns(start + (length - 1))
+    return <double>length * factor_ns(start + (length - 1)) >= by_sieve
+
+
 cdef void sweep_init(SweepState* sw, uint64_t lo, uint64_t count, bint trial,
                      int path) noexcept nogil:
     memset(sw, 0, sizeof(SweepState))
@@ -140,15 +147,12 @@ cdef int sweep_segment(SweepState* sw) noexcept nogil:
     """Start the next segment at sw.done: a sieve (opened by sweep_ready), or number by
     number."""
     cdef uint64_t start = sw.lo + sw.done, length = segment_length(start, sw.count - sw.done)
-    cdef double by_sieve, by_factor
     sweep_close_segment(sw)
     sw.seg_end = sw.done + length
     sw.seg_root = isqrt64(start + (length - 1))
     sw.segments += 1
     if sw.path == PATH_AUTO:
-        by_sieve = setup_ns(start, length) + <double>length * sieve_ns(start + (length - 1))
-        by_factor = <double>length * factor_ns(start + (length - 1))
-        sw.by_factor = by_factor < by_sieve
+        sw.by_factor = not sieve_pays(start, length)
     else:
         sw.by_factor = sw.path == PATH_FACTOR
     if sw.by_factor and sw.exact == NULL:

@@ -7,7 +7,9 @@ like √n), so the rate of the first minutes says little about the last ones: a 
 the kernel itself at a few points across the range, each on a sieve as long as the
 search's chunks there (so its set-up and its buckets are the real ones), and sums the
 cost of every chunk of the search's plan, shared out among the workers as the search
-shares them.
+shares them. It adds the search's verification, Σσ by the closed form at both ends of
+the range, which runs beside the workers: 1.2 s near 2**64, where a short range is all
+verification.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from perfectly import _validate as v
 from perfectly._core import kernel_module, kernel_name
+from perfectly.arithmetic import sum_sigma
 from perfectly.planning import Plan, plan
 
 #: Points of the range that are timed (fewer for short ranges).
@@ -31,6 +34,11 @@ SAMPLES = 5
 SAMPLE_WORK = 0.04
 #: Numbers in the first call at a point, the one that pays the sieve's set-up.
 FIRST_CALL = {"compiled": 1 << 15, "python": 64}
+#: The closed form's time grows like x**(1/3)·ln x (its hull walk): it is timed at this x
+#: (or at a smaller one) and scaled: 0.94-1.00 of the real time from 10**13 to 2**64
+#: (compiled, 2-vCPU Xeon, 2026-12-06; the pure-Python one, whose numbers outgrow 64
+#: bits, took up to 1.25 times the scaled time at 10**15).
+CLOSED_FORM_AT = 10**12
 #: Chunks up to this many are handed out to the workers one by one, as the search's
 #: loop does; above it, their work is spread evenly (the tail is one chunk at most).
 SIMULATED_CHUNKS = 20_000
@@ -71,12 +79,16 @@ class Estimate:
     chunks, chunk_size : int
         How many chunks the search's plan has, and its chunk size.
     seconds : float
-        The predicted wall time of the search, ``primes`` included.
+        The predicted wall time of the search, ``primes`` and ``check`` included.
     work : float
         Seconds of kernel work of all chunks together.
     primes : float
         Seconds this process spent making the sieving primes it lacked (a search pays
         this once, not per chunk).
+    check : float
+        Seconds the search's verification takes: Σσ by the closed form at ``hi - 1``
+        and ``lo - 1``, in a thread of its own beside the workers (a CPU to itself where
+        one is free). 1.2 s near 2**64: all there is to a short range there.
     samples : tuple of Sample
         What was timed: at each point ``at``, seconds per number (``per_number``) and
         seconds to open a sieve of one chunk there (``setup``, 0 for trial division).
@@ -105,6 +117,7 @@ class Estimate:
     seconds: float
     work: float
     primes: float  # seconds this process spent making the sieving primes it lacked
+    check: float  # seconds of Σσ by the closed form, the search's verification
     samples: tuple[Sample, ...]
     took: float  # seconds spent estimating
 
@@ -176,8 +189,8 @@ def estimate(
     Parameters are those of :func:`perfectly.search`. It times the kernel at up to five
     points of the range (about 0.1 s each, more where a sieve's set-up is slow: near
     2**64 each point opens a sieve of 203 million primes, ≈ 0.7 s, and the first use in a
-    process also makes those primes, ≈ 2 s), and assumes the CPUs are not shared with
-    other work while the search runs.
+    process also makes those primes, ≈ 2 s), and the closed form of Σσ that verifies the
+    search, and assumes the CPUs are not shared with other work while the search runs.
 
     Parameters
     ----------
@@ -245,11 +258,13 @@ def estimate(
         method=method,
     )
     module = kernel_module(name)
-    primes = _make_primes(module, hi, method) if hi > lo else 0.0
+    primes = _make_primes(module, chunks) if hi > lo else 0.0
     samples = _samples(module, chunks, name) if hi > lo else ()
     parallel = _parallel(backend, workers, name)
     costs = _chunk_costs(samples, chunks)
     work = _integral(samples, chunks.chunk_size, lo, hi) if samples else 0.0
+    check = _closed_form(hi - 1) + _closed_form(lo - 1) if hi > lo else 0.0
+    busy = primes + _makespan(costs[1], costs[0], work, parallel)
     return Estimate(
         lo=lo,
         hi=hi,
@@ -260,22 +275,51 @@ def estimate(
         kernel=name,
         chunks=costs[0],
         chunk_size=chunks.chunk_size,
-        seconds=primes + _makespan(costs[1], costs[0], work, parallel),
+        seconds=_wall(busy, check, primes + work + check, v.available_cpus()),
         work=work,
         primes=primes,
+        check=check,
         samples=samples,
         took=time.perf_counter() - started,
     )
 
 
-def _make_primes(kernel: Any, hi: int, method: str) -> float:
+def _make_primes(kernel: Any, chunks: Plan) -> float:
     """Seconds to make the sieving primes up to √hi, which the compiled sieve makes once
-    per process (0 if this one has them already): a search pays it once, not per chunk."""
-    if method != "sieve" or not hasattr(kernel, "sieving_primes") or hi < 2:
+    per process (0 if this one has them already): a search pays it once, not per chunk,
+    and not at all where its last chunk would rather factor its numbers one by one (a
+    short range near 2**64: the kernel's own choice)."""
+    if chunks.method != "sieve" or not hasattr(kernel, "sieving_primes") or chunks.hi < 2:
+        return 0.0
+    size = min(chunks.chunk_size or chunks.hi, chunks.hi - chunks.lo)
+    if not kernel._sieves(chunks.hi - size, size):
         return 0.0
     began = time.perf_counter()
-    kernel.sieving_primes(math.isqrt(hi - 1))
+    kernel.sieving_primes(math.isqrt(chunks.hi - 1))
     return time.perf_counter() - began
+
+
+def _closed_form(x: int) -> float:
+    """Seconds ``sum_sigma(x)`` takes here: timed at ``CLOSED_FORM_AT`` (or at x, if
+    smaller; the best of three where that is quick, as it is compiled: 1.4 ms) and scaled
+    by x**(1/3)·ln x."""
+    if x < 2:
+        return 0.0
+    at = min(x, CLOSED_FORM_AT)
+    took: list[float] = []
+    while len(took) < 3 and sum(took) < 0.05:
+        began = time.perf_counter()
+        sum_sigma(at)
+        took.append(time.perf_counter() - began)
+    return min(took) * math.pow(x / at, 1 / 3) * math.log(x) / math.log(at)
+
+
+def _wall(busy: float, check: float, cpu: float, cpus: int) -> float:
+    """The search's wall time: its workers' (``busy``: the primes, then the chunks as they
+    share them) or its verification's (``check``, in a thread of its own from the start),
+    whichever ends last; or, where the ``cpus`` cannot run them all at once, the CPU time
+    of everything (``cpu``) shared out among them."""
+    return max(busy, check, cpu / max(1, cpus))
 
 
 def _points(chunks: Plan, size: int) -> list[int]:
@@ -388,10 +432,11 @@ def describe(e: Estimate) -> str:
     )
     how = f"{e.backend}, {e.workers} worker{'s' * (e.workers > 1)}"
     primes = f"; {e.primes:.1f} s making the sieving primes" if e.primes >= 0.05 else ""
+    check = f"; verification {e.check:.1f} s" if e.check >= 0.05 else ""
     return (
         f"estimate for [{e.lo}, {e.hi}): {duration(e.seconds)} ({how}; {e.chunks:,} chunks; "
         f"{rate} ns per number and chunk set-up, timed here at {len(e.samples)} "
-        f"point{'s' * (len(e.samples) != 1)} in {e.took:.1f} s{primes})"
+        f"point{'s' * (len(e.samples) != 1)} in {e.took:.1f} s{primes}{check})"
     )
 
 
