@@ -35,6 +35,7 @@ _LAZY = {
     "ThreadPool": "pools",
     "ProcessPool": "pools",
     "InterpreterExecutor": "interpreters",
+    "close_idle_interpreters": "interpreters",
     "DaskExecutor": "dask",
     "Executor": "_executor",
     "ChunkError": "_loop",
@@ -89,7 +90,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from perfectly.parallel._loop import ChunkError, Run, WorkerLostError
     from perfectly.parallel._task import ChunkResult, Job, Task, WorkerError
     from perfectly.parallel.dask import DaskExecutor
-    from perfectly.parallel.interpreters import InterpreterExecutor
+    from perfectly.parallel.interpreters import InterpreterExecutor, close_idle_interpreters
     from perfectly.parallel.pools import ProcessPool, ThreadPool
     from perfectly.parallel.processes import ProcessExecutor
     from perfectly.parallel.serial import SerialExecutor
@@ -199,5 +200,6 @@ __all__ = [
     "ThreadPool",
     "WorkerError",
     "WorkerLostError",
+    "close_idle_interpreters",
     "make_executor",
 ]

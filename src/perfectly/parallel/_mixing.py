@@ -15,7 +15,8 @@ why. (Python 3.14 makes ``forkserver`` the default on Linux.)
 On 3.13 with the PEP 734 backport, worker interpreters made while a Dask search ran in
 the same process corrupted memory ("double free or corruption", in a worker
 interpreter's import; 3.14 ran the same mix cleanly): there, the two do not run at once,
-and the second to start is refused with a ``RuntimeError``.
+and the second to start is refused with a ``RuntimeError``; idle worker interpreters,
+kept for the next search, are closed when a Dask search starts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import contextlib
 import multiprocessing
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: Whether worker interpreters and Dask must not run at once in this Python.
@@ -34,6 +35,9 @@ _GUARD = threading.Lock()
 _interpreters = 0  # executors whose worker interpreters exist now (under _GUARD)
 _interpreters_made = False  # whether any were ever made in this process (under _GUARD)
 _dask = 0  # Dask executors started and not yet stopped (under _GUARD)
+#: Called when a Dask search starts where the two must not mix: the interpreters backend
+#: (which this module must not import) adds what closes its idle worker interpreters.
+before_dask: list[Callable[[], object]] = []
 
 
 def _apart(starting: str, running: str) -> RuntimeError:
@@ -75,6 +79,9 @@ def dask_starting() -> None:
     with _GUARD:
         if DASK_APART and _interpreters:
             raise _apart("dask", "interpreters")
+        if DASK_APART:
+            for close in before_dask:
+                close()
         _dask += 1
 
 

@@ -3,7 +3,10 @@
 * Every run is one whole job, timed to completion with ``time.perf_counter`` around
   the call: a ``search()`` starts its workers, divides the range among them (never
   duplicating work), merges, stops its workers and verifies Σσ before it returns. So
-  for process backends each run starts fresh processes, and start-up is counted.
+  for process backends each run starts fresh processes, and start-up is counted. Worker
+  interpreters, which a finished search keeps for the next one, are closed inside the
+  timed span (``close_idle_interpreters``, counted as shutdown), so that each run makes
+  its own, as a process backend's does, and pays for closing them.
 * Around each run (outside the timed span) :mod:`.noise` reads the CPU time of this
   process and its children, CPU steal and other work: a run disturbed by other work is
   run again, at most the policy's ``reruns`` times per scenario (see :mod:`.rigor`).
@@ -26,7 +29,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO, TypeVar
 
-from perfectly import search
+from perfectly import SearchResult, search
+from perfectly.parallel import close_idle_interpreters
 from perfectly_bench.measure import baselines, machine, noise
 from perfectly_bench.records.records import BASELINE_BACKENDS, Measurement, Scenario, TimedRun
 from perfectly_bench.scenarios.matrix import VARIANT_ARGS, Group
@@ -50,24 +54,32 @@ def run_once(scenario: Scenario) -> TimedRun:
         wall, _ = _timed(lambda: baselines.run(s.backend, s.method, s.lo, s.hi, s.workers))
         run = TimedRun(wall, 0.0, 0.0, (), (), 0, None)
     else:
-        wall, result = _timed(
-            lambda: search(
-                s.lo,
-                s.hi,
-                backend=s.backend,
-                workers=s.workers,
-                method=s.method,
-                schedule=s.schedule,
-                chunk_size=s.chunk_size,
-                start_method=s.start_method,
-                **VARIANT_ARGS[s.variant],
-            )
-        )
+        wall, result = _timed(lambda: _search(s))
         run = TimedRun.of_search(wall, result)
     seen = noise.judge(before, noise.Snapshot.now(), wall)
     return dataclasses.replace(
         run, cpu=seen.cpu, steal=seen.steal, others=seen.others, disturbed=seen.reasons
     )
+
+
+def _search(s: Scenario) -> SearchResult:
+    """The scenario's search, its worker interpreters (if any) closed after it, which
+    counts in its ``shutdown``."""
+    result = search(
+        s.lo,
+        s.hi,
+        backend=s.backend,
+        workers=s.workers,
+        method=s.method,
+        schedule=s.schedule,
+        chunk_size=s.chunk_size,
+        start_method=s.start_method,
+        **VARIANT_ARGS[s.variant],
+    )
+    if s.backend == "interpreters":
+        closing, _ = _timed(close_idle_interpreters)
+        result = dataclasses.replace(result, shutdown=result.shutdown + closing)
+    return result
 
 
 class Progress:
