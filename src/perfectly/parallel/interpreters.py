@@ -195,7 +195,6 @@ def close_idle_interpreters() -> int:
 
     Examples
     --------
-    >>> import perfectly
     >>> from perfectly.parallel import close_idle_interpreters
     >>> close_idle_interpreters() >= 0  # 0 where no interpreters search ran
     True
