@@ -425,6 +425,22 @@ def test_interpreters_beside_dask_never_crash_the_process(tmp_path):
 
 
 @needs_interpreters
+def test_a_dask_start_closes_the_kept_interpreters_where_the_two_never_mix():
+    """On 3.13 (the backport) worker interpreters and Dask never run at once: a Dask
+    executor that starts closes the kept ones first; from 3.14 they stay."""
+    from perfectly.parallel import _mixing
+
+    perfectly.search(1, 20_001, backend="interpreters", workers=2)
+    kept = idle_ids()
+    assert kept
+    _mixing.dask_starting()  # what DaskExecutor.start() calls first
+    try:
+        assert idle_ids() == (set() if sys.version_info < (3, 14) else kept)
+    finally:
+        _mixing.dask_stopped()
+
+
+@needs_interpreters
 @pytest.mark.skipif(not COMPILED, reason="needs the compiled kernel in this interpreter")
 def test_a_worker_without_this_kernel_is_made_again_once(monkeypatch, brute):
     """A worker interpreter that falls back to the pure-Python kernel while this one runs
