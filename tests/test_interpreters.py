@@ -18,7 +18,7 @@ import threading
 import time
 
 import pytest
-from conftest import CHILD_ENV, COMPILED, run_cli, started_child, wait_for
+from conftest import CHILD_ENV, COMPILED, run_cli, run_python, started_child, wait_for
 from faultjob import HERE, InjectedFault, inject
 
 import perfectly
@@ -159,13 +159,7 @@ def test_worker_interpreters_are_kept_for_the_next_search():
     search are closed at exit without a warning (-W error)."""
     if perfectly.available_cpus() < 2:
         pytest.skip("one CPU: one interpreter is kept, the other made afresh each time")
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", _KEPT],
-        env=CHILD_ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_python("-W", "error", "-c", _KEPT, PYTHONPATH=CHILD_ENV["PYTHONPATH"])
     assert done.returncode == 0 and done.stderr == "", done.stderr[-3000:]
     assert int(done.stdout) < 40, f"{done.stdout.strip()} MiB more after 40 searches"
 
@@ -190,13 +184,8 @@ def test_a_fork_after_a_search_closes_the_kept_interpreters_first():
     """A child forked while kept worker interpreters lived crashed as soon as it ran the
     kernel (SIGSEGV on 3.14.10, "PyThreadState_Get" on 3.13.18): they close before any
     fork, and the child computes."""
-    done = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", _FORK_AFTER],
-        env=CHILD_ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    warnings = "error::RuntimeWarning"
+    done = run_python("-W", warnings, "-c", _FORK_AFTER, PYTHONPATH=CHILD_ENV["PYTHONPATH"])
     assert done.returncode == 0 and done.stdout.strip() == "0", (done.stdout, done.stderr)
 
 
