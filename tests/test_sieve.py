@@ -393,15 +393,15 @@ def test_reference_sweep_has_the_same_interface():
 @pytest.mark.parametrize("workers", [1, 2, 16])
 def test_default_chunks_fit_one_segment(bits, workers):
     """The plan's chunk (planning.SIEVE_SCALE) never makes the kernel cut it into two
-    sieves, whose buckets would outgrow the budget; and from 2**53, where set-ups cost,
-    a chunk is at least ten of them (in the kernel's model)."""
+    sieves, whose buckets would outgrow the budget; and from 2**44, where set-ups cost,
+    a chunk is at least the table's least (a set-up of 5 % of it, as measured)."""
     from perfectly.planning import SIEVE_CHUNK, SIEVE_SCALE, default_chunk_size
 
     for lo, hi in [(2 ** (bits - 1), 2 ** (bits - 1) + 10**11), (2**bits - 10**9, 2**bits)]:
         size = default_chunk_size(lo, hi, workers, "sieve")
         start = hi - size  # the last chunk: the largest √hi
         assert kernel._segment_length(start, size) == size, (bits, workers, size)
-        if bits in SIEVE_SCALE:  # about ten set-ups of work, or every worker busy
+        if bits in SIEVE_SCALE:  # twenty set-ups of work, or every worker busy
             least = SIEVE_CHUNK * SIEVE_SCALE[bits][1] // 2  # (even chunks: within 2×)
             assert size >= min(least, -(-(hi - lo) // (8 * workers))), (bits, size)
 

@@ -85,7 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_at_least_one("≥ 1"),
         default=None,
         metavar="N",
-        help="numbers per chunk (default: planned by cost, 2**24 below 2**52, more above)",
+        help="numbers per chunk (default: planned by cost, 2**24 below 2**44, more above)",
     )
     search.add_argument(
         "--start-method",

@@ -13,30 +13,40 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-#: Numbers per sieve chunk by default below 2**52: about 0.1 s of work for the compiled
+#: Numbers per sieve chunk by default below 2**44: about 0.1 s of work for the compiled
 #: kernel; above, chunks grow in multiples of it (SIEVE_SCALE).
 SIEVE_CHUNK = 1 << 24
-#: From 2**52 on, a sieve chunk of n ≥ 2**(bits - 1) numbers is (at most, at least)
+#: From 2**44 on, a sieve chunk of n ≥ 2**(bits - 1) numbers is (at most, at least)
 #: SIEVE_CHUNK times these, keyed by bits = hi.bit_length(). A chunk runs on one sieve
-#: (a Sweep), whose set-up is the first hit of every prime up to √hi: 203 million primes
-#: near 2**64, ≈ 0.6 s. The most: twenty set-ups of work, but no more than the kernel's
-#: bucket budget (512 MiB a sieve, _ranges.pxi) holds in one segment; the least: ten
-#: set-ups of work (the set-up is then ≤ 10 %), whatever the balance of workers asks. From
-#: the kernel's cost model (ns per number 4 + 10·ln(ln √x / ln 2**15), + 4 from 2**61;
-#: set-up 3 ns per prime ≤ √x), rounded down to multiples of SIEVE_CHUNK: a table, so that
-#: a plan, and a journal's chunks, are the same on every machine.
+#: (a Sweep), whose set-up is the first hit of every prime up to √hi (2 million primes
+#: near 2**50, 203 million near 2**64), measured at the top of each bit length on a
+#: 2-vCPU Xeon VM (2026-12-07): 16 ms at 2**50, 79 ms at 2**56, 0.28 s at 2**60, 0.8 s at
+#: 2**64, beside 6.4 to 10.9 ns of sieving per number. The most: a set-up of at most 2.5 %
+#: of the chunk's time, within 48·2**24 numbers (about 6 s of work) and the kernel's
+#: bucket budget (512 MiB a sieve, _ranges.pxi: 44·2**24 numbers at 2**61, 22·2**24 at
+#: 2**64); the least: a set-up of at most 5 %, or the budget's length where the set-up is
+#: more even then, whatever the balance of workers asks. A table, so that a plan, and a
+#: journal's chunks, are the same on every machine.
 SIEVE_SCALE = {
-    53: (2, 1),
-    54: (2, 1),
-    55: (3, 1),
-    56: (5, 2),
-    57: (6, 3),
-    58: (9, 4),
-    59: (13, 6),
-    60: (17, 8),
-    61: (24, 12),
-    62: (24, 12),
-    63: (26, 16),
+    45: (2, 1),
+    46: (2, 1),
+    47: (3, 1),
+    48: (4, 2),
+    49: (5, 2),
+    50: (6, 3),
+    51: (7, 3),
+    52: (8, 4),
+    53: (11, 5),
+    54: (15, 7),
+    55: (20, 10),
+    56: (26, 13),
+    57: (35, 17),
+    58: (45, 22),
+    59: (48, 30),
+    60: (48, 40),
+    61: (44, 44),
+    62: (31, 31),
+    63: (26, 26),
     64: (22, 22),
 }
 #: Divisions per trial chunk by default (each number costs about √n of them).
@@ -122,9 +132,10 @@ class Plan:
 
 def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
     """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, or, for
-    the sieve from 2**52 on, what amortises a sieve's set-up (SIEVE_SCALE): as few chunks
-    as the bucket budget allows, more for balance while each stays ten set-ups long, and
-    then, if they are few, a multiple of the workers, so that they share them evenly."""
+    the sieve from 2**44 on, what amortises a sieve's set-up (SIEVE_SCALE): as few chunks
+    as a set-up of 2.5 % (and the bucket budget) allows, more for balance while each
+    set-up stays within 5 %, and then, if they are few, a multiple of the workers, so
+    that they share them evenly."""
     count = hi - lo
     spread = -(-count // (workers * CHUNKS_PER_WORKER))
     if method == "trial":
