@@ -570,10 +570,8 @@ def _sieves(lo, count):
     """Whether a sweep of [lo, lo + count) sieves its first segment (else it factors its
     numbers one by one): the choice a sweep makes, from the primes this process has now
     (the estimate makes the primes only for a search that will sieve)."""
-    lo, _ = check_range_count(lo, count)
-    if count < 1:
-        raise ValueError(f"count must be ≥ 1, got {count}")
-    return sieve_pays(lo, segment_length(lo, count))
+    length = _segment_length(lo, count)  # (which checks lo and count)
+    return sieve_pays(lo, length)
 
 
 def sieving_primes(upto=0):

@@ -24,8 +24,8 @@ SIEVE_CHUNK = 1 << 24
 #: 2**64, beside 6.4 to 10.9 ns of sieving per number. The most: a set-up of at most 2.5 %
 #: of the chunk's time, within 48·2**24 numbers (about 6 s of work) and the kernel's
 #: bucket budget (512 MiB a sieve, _ranges.pxi: 44·2**24 numbers at 2**61, 22·2**24 at
-#: 2**64); the least: a set-up of at most 5 %, or the budget's length where the set-up is
-#: more even then, whatever the balance of workers asks. A table, so that a plan, and a
+#: 2**64); the least: a set-up of at most 5 %, or the budget's length where even that
+#: one is more, whatever the balance of workers asks. A table, so that a plan, and a
 #: journal's chunks, are the same on every machine.
 SIEVE_SCALE = {
     45: (2, 1),
