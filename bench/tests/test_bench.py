@@ -1082,21 +1082,31 @@ def test_kernels_section_side_by_side(tmp_path):
         assert any(line.startswith("One thread each:") for line in done.verdict)
 
 
-def test_cost_curve_with_the_yardstick(tmp_path):
-    """--yardstick PATH: a program that prints the yardstick's census line (here a small
-    script over perfectly's own census, as the real C yardstick is not shipped) joins the
-    cost points up to 1e13; its Σσ is checked like every baseline's; cost.png is drawn."""
+def fake_yardstick(tmp_path, error: int = 0, log=None):
+    """A program that prints the C yardstick's census line (``MODE LO HI THREADS ...``)
+    from perfectly's own census, Σσ off by ``error``; it appends its THREADS to ``log``.
+    The real yardstick (../shared/perf/sigma.c) is not shipped."""
     fake = tmp_path / "sigma"
+    record = f"open({str(log)!r}, 'a').write(sys.argv[4] + '\\n')\n" if log else ""
     fake.write_text(
         f"#!{sys.executable}\n"
         "import sys, perfectly\n"
         "lo, hi = int(sys.argv[2]), int(sys.argv[3])\n"
+        f"{record}"
         "c = perfectly.census(lo, hi)\n"
-        "print(f'fact2 lo={lo} hi={hi} median=0.1s | count={hi - lo} sum_sigma={c.sigma_sum} '\n"
-        "      f'abundant={c.abundant} deficient={c.deficient} hash=0 perfect=' + "
-        "','.join(map(str, c.perfect)))\n"
+        f"print(f'fact2 lo={{lo}} hi={{hi}} median=0.1s | count={{hi - lo}} '\n"
+        f"      f'sum_sigma={{c.sigma_sum + {error}}} abundant={{c.abundant}} '\n"
+        "      f'deficient={c.deficient} hash=0 perfect=' + ','.join(map(str, c.perfect)))\n"
     )
     fake.chmod(0o755)
+    return fake
+
+
+def test_cost_curve_with_the_yardstick(tmp_path):
+    """--yardstick PATH: a program that prints the yardstick's census line (here a small
+    script over perfectly's own census, as the real C yardstick is not shipped) joins the
+    cost points up to 1e13; its Σσ is checked like every baseline's; cost.png is drawn."""
+    fake = fake_yardstick(tmp_path)
     out = tmp_path / "out"
     status, text = run_main(
         "--quick", "--baselines", "--sections", "kernels", "--methods", "sieve",
@@ -1111,6 +1121,34 @@ def test_cost_curve_with_the_yardstick(tmp_path):
     assert done.parameters["yardstick"] == str(fake)
     if plots.available():
         assert plots.cost_figure(done) is not None
+
+
+def test_baselines_run_the_yardstick_on_threads_beside_ours(tmp_path):
+    """--yardstick in the baselines section: the yardstick runs on one thread and on as
+    many OpenMP threads as each threads contender (its THREADS argument says so), and the
+    verdict sets its parallel speedup over its own one-thread run beside the threads'."""
+    log = tmp_path / "threads.log"
+    fake = fake_yardstick(tmp_path, log=log)
+    out = tmp_path / "out"
+    status, text = run_main(
+        "--quick", "--baselines", "--sections", "baselines", "--workers", "1,2",
+        "--yardstick", str(fake), *quiet_run(out, repeat=2),
+    )  # fmt: skip
+    assert status == 0, text
+    (path,) = out.glob("*/results.json")
+    done = results.load(path)
+    threads = sorted(r.scenario.workers for r in done.records if r.scenario.backend == "threads")
+    stick = [r for r in done.records if r.scenario.backend == "yardstick"]
+    assert sorted(r.scenario.workers for r in stick) == [1, *threads]
+    assert sorted(map(int, log.read_text().split())) == sorted([1, *threads] * 2)  # 2 rounds
+    assert {r.scenario.contender for r in stick} == {
+        "C yardstick",
+        *(f"C yardstick × {w}" for w in threads),
+    }
+    assert all(r.speedup is not None for r in stick)  # over the compiled kernel's serial run
+    if done.cpus in threads:  # the verdict speaks of one thread per CPU
+        (line,) = [v for v in done.verdict if v.startswith("Parallel speedup on")]
+        assert f"on {done.cpus} threads" in line and "the C yardstick's OpenMP loop" in line
 
 
 def test_numba_njit_baselines_agree_with_the_kernel():
@@ -1196,16 +1234,7 @@ def test_range_header_says_much_more_than_start_up_only_when_it_is():
 def test_a_wrong_baseline_stops_the_run_in_one_line(tmp_path, capsys):
     """A contender whose Σσ fails the closed form (here a yardstick that adds one) ends the
     run: what was measured is written, the reason is one line, the status is 1."""
-    fake = tmp_path / "sigma"
-    fake.write_text(
-        f"#!{sys.executable}\n"
-        "import sys, perfectly\n"
-        "lo, hi = int(sys.argv[2]), int(sys.argv[3])\n"
-        "c = perfectly.census(lo, hi)\n"
-        "print(f'count={hi - lo} sum_sigma={c.sigma_sum + 1} abundant={c.abundant} '\n"
-        "      f'deficient={c.deficient} perfect=')\n"
-    )
-    fake.chmod(0o755)
+    fake = fake_yardstick(tmp_path, error=1)
     argv = ["--quick", "--baselines", "--sections", "kernels", "--methods", "sieve"]
     status, _ = run_main(*argv, "--yardstick", str(fake), *quiet_run(tmp_path / "o", 1))
     assert status == 1

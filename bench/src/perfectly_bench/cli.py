@@ -176,7 +176,8 @@ def run_parser(prog: str) -> argparse.ArgumentParser:
         type=_program,
         metavar="PATH",
         help="a build of the C yardstick (../shared/perf/sigma.c): its points join the "
-        "kernels section's cost curve (with --baselines)",
+        "kernels section's cost curve, and it runs on 1 and on the threads' worker counts "
+        "in the baselines section (with --baselines)",
     )
     add("--no-progress", action="store_true", help="no progress line on stderr")
     add_presets(parser)

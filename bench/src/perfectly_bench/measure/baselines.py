@@ -7,7 +7,9 @@
   spread over numba's threads with ``prange`` (:mod:`._numba_kernels`);
 * ``numba-njit``: one thread of plain ``@njit``: the same sieve, or a trial-division loop.
 * ``yardstick``: the project's hand-written C factor sieve (``../shared/perf/sigma.c``, not
-  shipped), where ``--yardstick PATH`` names a build of it: ``fact2`` mode, one thread.
+  shipped), where ``--yardstick PATH`` names a build of it: ``fact2`` mode, on one thread
+  (the kernels section) or on OpenMP threads (the baselines section: how far a C loop
+  scales on this machine, beside this package's threads).
 
 Each returns (Σσ, abundant, deficient, perfect) and is checked against the closed form
 of Σσ, as every ``search`` is (mod 2**64 for numba, which sums in ``uint64``).
@@ -91,10 +93,11 @@ def available() -> tuple[str, ...]:
     return names + (("yardstick",) if yardstick else ())
 
 
-def yardstick_census(path: str, lo: int, hi: int) -> tuple[int, int, int, int]:
+def yardstick_census(path: str, lo: int, hi: int, threads: int = 1) -> tuple[int, int, int, int]:
     """(Σσ, abundant, deficient, perfect) of the C yardstick over [lo, hi): its ``fact2``
-    mode (64-bit cells, any hi), one thread, one repetition, 64 Ki blocks."""
-    command = [path, "fact2", str(lo), str(hi), "1", "1", "65536"]
+    mode (64-bit cells, any hi) on ``threads`` OpenMP threads, one repetition, 64 Ki
+    blocks."""
+    command = [path, "fact2", str(lo), str(hi), str(threads), "1", "65536"]
     status, stdout = run_bounded(command, timeout=YARDSTICK_TIMEOUT)
     if status != 0:
         raise subprocess.CalledProcessError(status, command)
@@ -133,7 +136,7 @@ def _census(name: str, method: str, lo: int, hi: int, workers: int) -> tuple[int
     if name == "numpy" and method == "sieve":
         return numpy_census(lo, hi)
     if name == "yardstick" and method == "sieve" and yardstick:
-        return yardstick_census(yardstick, lo, hi)
+        return yardstick_census(yardstick, lo, hi, workers)
     module = _numba()
     if module is None:
         raise RuntimeError(f"{name}: {missing()}")

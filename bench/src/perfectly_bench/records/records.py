@@ -37,7 +37,8 @@ VARIANT_LABELS = {
 BACKEND_LABELS = {"numba": "numba prange", "numba-njit": "numba @njit", "yardstick": "C yardstick"}
 #: Backends that are not ``search()`` backends: baselines written without this package.
 BASELINE_BACKENDS = ("numpy", "numba", "numba-njit", "yardstick")
-SINGLE = ("serial", "numpy", "numba-njit", "yardstick")  # one thread: no "× workers" in the label
+#: One thread (the yardstick unless given more): no "× workers" in the label.
+SINGLE = ("serial", "numpy", "numba-njit", "yardstick")
 
 
 def contender_key(backend: str, start_method: str | None) -> str:
@@ -98,7 +99,7 @@ class Scenario:
         name = BACKEND_LABELS.get(self.backend, self.backend)
         if self.start_method:
             name += f" ({self.start_method})"
-        if self.backend not in SINGLE:
+        if self.backend not in SINGLE or self.workers > 1:
             name += f" × {self.workers}"
         if self.chunks is not None:
             name += f", {self.chunks} chunk{'s' if self.chunks != 1 else ''}"

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfectly_bench.analyse.analysis import VERDICT_VARIANTS, disturbed_share, main_rows, pick
+from perfectly_bench.analyse.analysis import (
+    VERDICT_VARIANTS,
+    disturbed_share,
+    main_rows,
+    pick,
+    speedup_interval,
+)
 from perfectly_bench.common.formatting import (
     fmt_approx,
     fmt_count,
@@ -368,7 +374,26 @@ def _baseline_verdict(records: list[Record], cpus: int) -> list[str]:
         parts.append(f"NumPy vectorised {_x(numpy)} ({fmt_time(numpy.median)})")
     if not parts:
         return []
-    return ["Baselines, speedup over the compiled kernel's serial run: " + "; ".join(parts) + "."]
+    out = ["Baselines, speedup over the compiled kernel's serial run: " + "; ".join(parts) + "."]
+    return out + _yardstick_scaling(rows, threads, cpus)
+
+
+def _yardstick_scaling(rows: list[Record], threads: Record | None, cpus: int) -> list[str]:
+    """This package's threads against the C yardstick's OpenMP loop, each over its own
+    one-thread run: how much of the machine's parallel speedup Python's threads keep."""
+    one, many = (
+        pick(rows, backend="yardstick", workers=1),
+        pick(rows, backend="yardstick", workers=cpus),
+    )
+    if threads is None or one is None or many is None:
+        return []
+    scaling = one.median / many.median
+    low, high = speedup_interval(one.values, many.values)
+    return [
+        f"Parallel speedup on {cpus} threads, each over its own one-thread run: this "
+        f"package's threads {_x(threads)}, the C yardstick's OpenMP loop "
+        f"{fmt_ratio(scaling)} {fmt_interval((low, high))}."
+    ]
 
 
 def _kernels_verdict(records: list[Record]) -> list[str]:

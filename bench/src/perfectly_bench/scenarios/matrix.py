@@ -24,7 +24,9 @@ Sections of a run, each answering one question:
     size from which parallel workers start to pay.
 ``baselines``
     NumPy's vectorised sieve and numba's ``@njit(parallel=True)`` sieve beside the
-    compiled kernel (``--baselines``; each when installed).
+    compiled kernel (``--baselines``; each when installed), and the C yardstick on one
+    thread and on as many OpenMP threads as the threads contenders (``--yardstick``):
+    the parallel speedup a C loop reaches on this machine, beside this package's.
 ``kernels``
     one thread each, side by side: the compiled sieve against numba's ``@njit`` sieve
     and NumPy's on fixed ranges, the compiled trial loop against a numba ``@njit`` one
@@ -319,7 +321,8 @@ def crossover_ladder(top: int) -> tuple[int, ...]:
 
 
 def baseline_group(params: Params, available: tuple[str, ...], numba_threads: int) -> Group | None:
-    """The compiled sieve beside NumPy's and numba's, on the same range."""
+    """The compiled sieve beside NumPy's and numba's, on the same range; the C yardstick
+    on 1 and on as many threads as the threads contenders, where one is given."""
     if not available:
         return None
     variant = _primary_variant(params)
@@ -333,7 +336,10 @@ def baseline_group(params: Params, available: tuple[str, ...], numba_threads: in
     if "numba" in available:
         numba = [w for w in params.workers if w <= min(params.cpus, numba_threads)]
         scenarios += [make("numba", "numba", w, schedule="blocks") for w in numba]
-    return Group("baselines", f"sieve, [1, {size:,}], beside NumPy and numba", tuple(scenarios))
+    if "yardstick" in available:
+        scenarios += [make("c", "yardstick", w, schedule="blocks") for w in (1, *threads)]
+    beside = "NumPy, numba and the C yardstick" if "yardstick" in available else "NumPy and numba"
+    return Group("baselines", f"sieve, [1, {size:,}], beside {beside}", tuple(scenarios))
 
 
 def kernel_groups(params: Params, available: tuple[str, ...]) -> list[Group]:
