@@ -488,17 +488,27 @@ def _run(
 class ClosedForm:
     """Σσ over [lo, hi) by the closed form (:func:`sum_sigma`), computed in a thread of
     its own from the start of the search, so that verification waits for it only until
-    the deadline, and Ctrl-C while it waits acts within ``POLL`` s.
+    the deadline, and Ctrl-C while it waits acts within ``POLL`` s; up to ``hi`` =
+    ``INLINE_UP_TO`` it is computed at once instead, as it takes less than starting the
+    thread would.
 
     A compiled ``sum_sigma`` call cannot be interrupted: after a timeout or Ctrl-C the
     thread (a daemon, ``perfectly-verify``) ends with its call, under a second even at
     2**64, and starts no second call once the search has given up waiting.
     """
 
+    #: Up to this hi the two sum_sigma calls (O(√hi)) take at most about what the thread
+    #: costs a search (0.15 ms; a serial search of [1, 1000) took 0.62 ms with it, 0.37
+    #: ms without; 2-vCPU Xeon VM, 2026-12-07).
+    INLINE_UP_TO = 2**31
+
     def __init__(self, lo: int, hi: int) -> None:
         self._done, self._abandoned = threading.Event(), threading.Event()
         self._value = 0
         self._error: BaseException | None = None
+        if hi <= self.INLINE_UP_TO:
+            self._compute(lo, hi)
+            return
         thread = threading.Thread(
             target=self._compute, args=(lo, hi), name="perfectly-verify", daemon=True
         )
