@@ -506,8 +506,9 @@ class ClosedForm:
         self._done, self._abandoned = threading.Event(), threading.Event()
         self._value = 0
         self._error: BaseException | None = None
-        if hi <= self.INLINE_UP_TO:
-            self._compute(lo, hi)
+        if hi <= self.INLINE_UP_TO:  # here, so that Ctrl-C is raised at once, not kept
+            self._value = sum_sigma(hi - 1) - sum_sigma(lo - 1)
+            self._done.set()
             return
         thread = threading.Thread(
             target=self._compute, args=(lo, hi), name="perfectly-verify", daemon=True
