@@ -1102,19 +1102,22 @@ def fake_yardstick(tmp_path, error: int = 0, log=None):
     return fake
 
 
+def yardstick_run(tmp_path, fake, *argv: str):
+    """A --quick --baselines run with ``fake`` as the yardstick, 2 rounds: its results."""
+    out = tmp_path / "out"
+    flags = ["--quick", "--baselines", *argv, "--yardstick", str(fake)]
+    status, text = run_main(*flags, *quiet_run(out, repeat=2))
+    assert status == 0, text
+    (path,) = out.glob("*/results.json")
+    return results.load(path)
+
+
 def test_cost_curve_with_the_yardstick(tmp_path):
     """--yardstick PATH: a program that prints the yardstick's census line (here a small
     script over perfectly's own census, as the real C yardstick is not shipped) joins the
     cost points up to 1e13; its Σσ is checked like every baseline's; cost.png is drawn."""
     fake = fake_yardstick(tmp_path)
-    out = tmp_path / "out"
-    status, text = run_main(
-        "--quick", "--baselines", "--sections", "kernels", "--methods", "sieve",
-        "--yardstick", str(fake), *quiet_run(out, repeat=2),
-    )  # fmt: skip
-    assert status == 0, text
-    (path,) = out.glob("*/results.json")
-    done = results.load(path)
+    done = yardstick_run(tmp_path, fake, "--sections", "kernels", "--methods", "sieve")
     curve = [r for r in done.records if r.measurement.group.startswith(COST_TITLE)]
     stick = sorted(r.scenario.lo for r in curve if r.scenario.backend == "yardstick")
     assert stick == [lo for lo in QUICK_COST_MAGNITUDES if lo <= 10**13]
@@ -1129,14 +1132,7 @@ def test_baselines_run_the_yardstick_on_threads_beside_ours(tmp_path):
     verdict sets its parallel speedup over its own one-thread run beside the threads'."""
     log = tmp_path / "threads.log"
     fake = fake_yardstick(tmp_path, log=log)
-    out = tmp_path / "out"
-    status, text = run_main(
-        "--quick", "--baselines", "--sections", "baselines", "--workers", "1,2",
-        "--yardstick", str(fake), *quiet_run(out, repeat=2),
-    )  # fmt: skip
-    assert status == 0, text
-    (path,) = out.glob("*/results.json")
-    done = results.load(path)
+    done = yardstick_run(tmp_path, fake, "--sections", "baselines", "--workers", "1,2")
     threads = sorted(r.scenario.workers for r in done.records if r.scenario.backend == "threads")
     stick = [r for r in done.records if r.scenario.backend == "yardstick"]
     assert sorted(r.scenario.workers for r in stick) == [1, *threads]
