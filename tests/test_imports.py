@@ -116,6 +116,27 @@ def test_lazy_names_resolve_and_submodules_do_not_shadow_them():
     assert "module" not in kinds.values()
 
 
+@pytest.mark.parametrize(
+    ("backend", "needs"),
+    [("serial", "perfectly.parallel.serial"), ("threads", "perfectly.parallel.threads")],
+)
+def test_a_search_imports_only_its_own_backend(backend, needs):
+    """A serial or threads search loads neither the other backends nor what they use
+    (multiprocessing, concurrent.futures: about 40 ms, seven times a small search)."""
+    loaded = _child(
+        "import json, sys, perfectly\n"
+        f"r = perfectly.search(1, 10**4, backend={backend!r}, workers=2)\n"
+        "assert r.verified\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    assert isinstance(loaded, list) and needs in loaded
+    others = {"multiprocessing", "concurrent.futures"} | {
+        f"perfectly.parallel.{m}"
+        for m in ("serial", "threads", "processes", "pools", "interpreters", "dask")
+    }
+    assert sorted(others.intersection(loaded) - {needs}) == []
+
+
 @pytest.mark.skipif(
     "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
 )

@@ -161,16 +161,17 @@ def make_executor(
     >>> type(executor).__name__, executor.max_workers, executor.start_method
     ('ProcessExecutor', 2, 'spawn')
     """
-    import multiprocessing
-
-    table = executors()
-    if backend not in table:
-        raise ValueError(f"backend must be one of {', '.join(table)}; got {backend!r}")
+    if backend not in _EXECUTOR_NAMES:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    # only this backend's module is imported (a serial search need not pay some 40 ms
+    # for multiprocessing, concurrent.futures and the rest); a patched table wins
+    table: dict[str, type[Executor]] | None = globals().get("EXECUTORS")
+    cls = table[backend] if table is not None else __getattr__(_EXECUTOR_NAMES[backend])
     kwargs = dict(options or {})
     starts_processes = backend in PROCESS_BACKENDS or (
         backend == "dask" and not kwargs.get("scheduler")
     )
-    if starts_processes and multiprocessing.current_process().daemon:
+    if starts_processes and _multiprocessing().current_process().daemon:
         raise RuntimeError(
             f"backend={backend!r} starts worker processes, and this is a daemonic process "
             "(a multiprocessing.Pool worker, say), which may not have children: use "
@@ -178,8 +179,15 @@ def make_executor(
             "(concurrent.futures.ProcessPoolExecutor, or multiprocessing.Process)"
         )
     if check_start_method(start_method, backend) is not None:
-        kwargs["mp_context"] = multiprocessing.get_context(start_method)
-    return table[backend](workers, **kwargs)
+        kwargs["mp_context"] = _multiprocessing().get_context(start_method)
+    return cls(workers, **kwargs)
+
+
+def _multiprocessing() -> Any:
+    """The ``multiprocessing`` module, imported only by the backends that use it."""
+    import multiprocessing
+
+    return multiprocessing
 
 
 __all__ = [
