@@ -412,6 +412,28 @@ def test_imbalance_definition():
     assert result.imbalance >= 1.0
 
 
+@pytest.mark.parametrize("method", ["sieve", "trial"])
+def test_default_chunks_are_worth_a_hand_off(method):
+    """A default chunk holds about 0.1 ms of compiled work at least (one sieve block,
+    2**15 numbers; 2**16 divisions for trial), so a small range is one chunk on any
+    backend (16 chunks of 63 numbers made threads 3.5x slower on [1, 1000)), while a
+    range with room for it still gets 8 chunks per worker. A size given is taken as is."""
+    from perfectly.planning import LEAST_SIEVE_CHUNK, LEAST_TRIAL_WORK, default_chunk_size
+
+    small = perfectly.search(1, 1000, backend="threads", workers=2, method=method)
+    assert (small.chunks, small.census.perfect, small.verified) == (1, (6, 28, 496), True)
+    given = perfectly.search(1, 1000, backend="threads", workers=2, method=method, chunk_size=63)
+    assert given.chunks == 16 and given.census == small.census
+    for hi in [1000, 2**15, 10**5, 10**6, 10**7, 2**40]:
+        root = math.isqrt(hi - 1)
+        least = LEAST_SIEVE_CHUNK if method == "sieve" else max(1, LEAST_TRIAL_WORK // root)
+        for workers in (1, 2, 16):
+            size = default_chunk_size(1, hi, workers, method)
+            assert size >= least, (hi, workers, size)
+            if hi - 1 >= 8 * workers * least and method == "sieve" and hi < 2**44:
+                assert -(-(hi - 1) // size) >= 8 * workers, (hi, workers, size)
+
+
 @pytest.mark.parametrize("workers", [2, 3, 4, 5])
 def test_static_gives_one_block_per_worker(workers):
     """``schedule="static"``: one block per worker whenever the range has at least

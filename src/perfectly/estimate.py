@@ -98,11 +98,11 @@ class Estimate:
     Examples
     --------
     >>> import perfectly
-    >>> e = perfectly.estimate(1, 10_000, backend="serial")
+    >>> e = perfectly.estimate(1, 10**6, backend="serial")
     >>> e.workers, e.parallel, e.chunks, e.chunk_size
-    (1, 1, 8, 1250)
+    (1, 1, 8, 125000)
     >>> e
-    Estimate(lo=1, hi=10000, backend='serial', workers=1, parallel=1, method='sieve', ...)
+    Estimate(lo=1, hi=1000000, backend='serial', workers=1, parallel=1, method='sieve', ...)
     """
 
     lo: int
@@ -142,7 +142,7 @@ class Estimate:
         Examples
         --------
         >>> import perfectly
-        >>> e = perfectly.estimate(1, 10_000, backend="serial")
+        >>> e = perfectly.estimate(1, 10**6, backend="serial")
         >>> e.work_before(e.lo), e.work_before(e.hi) == e.work
         (0.0, True)
         >>> 0.0 <= e.work_before(5_000) <= e.work
@@ -162,7 +162,7 @@ class Estimate:
         Examples
         --------
         >>> import json, perfectly
-        >>> d = perfectly.estimate(1, 10_000, backend="serial").to_dict()
+        >>> d = perfectly.estimate(1, 10**6, backend="serial").to_dict()
         >>> d["chunks"], sorted(d["samples"][0])
         (8, ['at', 'per_number', 'setup'])
         >>> json.loads(json.dumps(d)) == d

@@ -53,6 +53,12 @@ SIEVE_SCALE = {
 TRIAL_WORK = 1 << 26
 #: Chunks per worker that a default chunk size aims for, so that dynamic plans balance.
 CHUNKS_PER_WORKER = 8
+#: The least a default chunk holds, so that it is worth handing to a worker (a hand-off
+#: and its result cost tens of microseconds): one block of the compiled sieve (2**15
+#: numbers, about 0.1 ms), or for ``trial`` about 2**16 divisions. Smaller ranges are
+#: one chunk; a chunk size given by the caller is taken as it is.
+LEAST_SIEVE_CHUNK = 1 << 15
+LEAST_TRIAL_WORK = 1 << 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,18 +137,21 @@ class Plan:
 
 
 def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
-    """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, or, for
-    the sieve from 2**44 on, what amortises a sieve's set-up (SIEVE_SCALE): as few chunks
-    as a set-up of 2.5 % (and the bucket budget) allows, more for balance while each
-    set-up stays within 5 %, and then, if they are few, a multiple of the workers, so
-    that they share them evenly."""
+    """A chunk size worth about 0.1 s of compiled work and ≥ 8 chunks per worker, but not
+    below about 0.1 ms of it (LEAST_SIEVE_CHUNK, LEAST_TRIAL_WORK); or, for the sieve from
+    2**44 on, what amortises a sieve's set-up (SIEVE_SCALE): as few chunks as a set-up of
+    2.5 % (and the bucket budget) allows, more for balance while each set-up stays within
+    5 %, and then, if they are few, a multiple of the workers, so that they share them
+    evenly."""
     count = hi - lo
     spread = -(-count // (workers * CHUNKS_PER_WORKER))
     if method == "trial":
-        return max(1, min(max(256, TRIAL_WORK // max(1, math.isqrt(max(hi - 1, 1)))), spread))
+        root = max(1, math.isqrt(max(hi - 1, 1)))
+        least = max(1, LEAST_TRIAL_WORK // root)
+        return max(least, min(max(256, TRIAL_WORK // root), spread))
     scale = SIEVE_SCALE.get((hi - 1).bit_length())
     if scale is None:
-        return max(1, min(SIEVE_CHUNK, spread))
+        return max(LEAST_SIEVE_CHUNK, min(SIEVE_CHUNK, spread))
     most, least = SIEVE_CHUNK * scale[0], SIEVE_CHUNK * scale[1]
     balanced = min(workers * CHUNKS_PER_WORKER, count // least)
     chunks = max(1, -(-count // most), balanced)

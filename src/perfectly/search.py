@@ -237,7 +237,9 @@ def search(
         whichever worker is free; chunks that shrink as the work runs out.
     chunk_size : int or None, default None
         Numbers per chunk, ≥ 1 (``"static"`` ignores it: one block per worker). None:
-        about 0.1 s of work per chunk, or, resuming a journal, the journal's size.
+        about 0.1 s of work per chunk and 8 chunks per worker, but at least about 0.1 ms
+        of it (``perfectly.planning.default_chunk_size``), or, resuming a journal, the
+        journal's size.
     release_gil : bool, default True
         False holds the GIL in the compiled kernel, to measure what releasing it buys.
     kernel : {"compiled", "python"} or None, default None
