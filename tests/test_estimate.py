@@ -177,6 +177,8 @@ def test_describe_is_one_line():
     assert "\n" not in text
     assert text.startswith("estimate for [1, 1000000000000): 50 min 0 s (threads, 2 workers")
     assert "59,605 chunks" in text
+    one = Estimate(**{**e.__dict__, "chunks": 1, "workers": 1})
+    assert "(threads, 1 worker; 1 chunk; " in describe(one)
 
 
 def test_cli_estimate():

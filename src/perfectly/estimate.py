@@ -434,8 +434,9 @@ def describe(e: Estimate) -> str:
     how = f"{e.backend}, {e.workers} worker{'s' * (e.workers > 1)}"
     primes = f"; {e.primes:.1f} s making the sieving primes" if e.primes >= 0.05 else ""
     check = f"; verification {e.check:.1f} s" if e.check >= 0.05 else ""
+    chunks = f"{e.chunks:,} chunk{'s' * (e.chunks != 1)}"
     return (
-        f"estimate for [{e.lo}, {e.hi}): {duration(e.seconds)} ({how}; {e.chunks:,} chunks; "
+        f"estimate for [{e.lo}, {e.hi}): {duration(e.seconds)} ({how}; {chunks}; "
         f"{rate} ns per number and chunk set-up, timed here at {len(e.samples)} "
         f"point{'s' * (len(e.samples) != 1)} in {e.took:.1f} s{primes}{check})"
     )
