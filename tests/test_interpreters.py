@@ -193,17 +193,19 @@ def test_a_fork_after_a_search_closes_the_kept_interpreters_first():
 def test_only_the_interpreters_of_a_run_that_finished_cleanly_are_kept(monkeypatch):
     """A run that raised closes its interpreters; so does one whose job was pickled (it
     may have imported the caller's modules); one that finished keeps them, and the next
-    search runs on them."""
+    search runs on them. (Two chunks, so that each worker runs one: a worker that ran no
+    pickled job is kept.)"""
     from perfectly.parallel import close_idle_interpreters
 
     close_idle_interpreters()
-    perfectly.search(1, 20_001, backend="interpreters", workers=2)
+    two_chunks = {"backend": "interpreters", "workers": 2, "chunk_size": 10_000}
+    perfectly.search(1, 20_001, **two_chunks)
     kept = idle_ids()
     assert len(kept) == min(2, perfectly.available_cpus())
-    perfectly.search(1, 20_001, backend="interpreters", workers=2)
+    perfectly.search(1, 20_001, **two_chunks)
     assert idle_ids() == kept
     inject(monkeypatch, "raise@999999999")  # a Job subclass (pickled) that never raises
-    perfectly.search(1, 20_001, backend="interpreters", workers=2)
+    perfectly.search(1, 20_001, **two_chunks)
     assert idle_ids() == set()
     assert close_idle_interpreters() == 0
 
