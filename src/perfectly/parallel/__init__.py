@@ -163,7 +163,7 @@ def make_executor(
     """
     if backend not in _EXECUTOR_NAMES:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    # only this backend's module is imported (a serial search need not pay some 40 ms
+    # only this backend's module is imported (a serial search need not pay some 20 ms
     # for multiprocessing, concurrent.futures and the rest); a patched table wins
     table: dict[str, type[Executor]] | None = globals().get("EXECUTORS")
     cls = table[backend] if table is not None else __getattr__(_EXECUTOR_NAMES[backend])
