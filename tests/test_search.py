@@ -418,7 +418,12 @@ def test_default_chunks_are_worth_a_hand_off(method):
     2**15 numbers; 2**16 divisions for trial), so a small range is one chunk on any
     backend (16 chunks of 63 numbers made threads 3.5x slower on [1, 1000)), while a
     range with room for it still gets 8 chunks per worker. A size given is taken as is."""
-    from perfectly.planning import LEAST_SIEVE_CHUNK, LEAST_TRIAL_WORK, default_chunk_size
+    from perfectly.planning import (
+        LEAST_SIEVE_CHUNK,
+        LEAST_TRIAL_WORK,
+        default_chunk_size,
+        least_chunk_size,
+    )
 
     small = perfectly.search(1, 1000, backend="threads", workers=2, method=method)
     assert (small.chunks, small.census.perfect, small.verified) == (1, (6, 28, 496), True)
@@ -432,6 +437,21 @@ def test_default_chunks_are_worth_a_hand_off(method):
             assert size >= least, (hi, workers, size)
             if hi - 1 >= 8 * workers * least and method == "sieve" and hi < 2**44:
                 assert -(-(hi - 1) // size) >= 8 * workers, (hi, workers, size)
+            assert least_chunk_size(hi, method) == least
+            for schedule in ("dynamic", "guided"):  # every chunk but the last, shrinking too
+                if hi <= 10**7:
+                    chunks = list(
+                        plan(
+                            1,
+                            hi,
+                            schedule=schedule,
+                            workers=workers,
+                            chunk_size=None,
+                            method=method,
+                        )
+                    )
+                    small = [c.count for c in chunks[:-1] if c.count < least]
+                    assert small == [], (schedule, hi, workers)
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4, 5])
