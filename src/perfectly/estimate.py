@@ -191,9 +191,9 @@ def estimate(
     2**64 each point opens a sieve of 203 million primes, ≈ 0.7 s, and the first use in a
     process also makes those primes, ≈ 2 s), and the closed form of Σσ that verifies the
     search, and assumes the CPUs are not shared with other work while the search runs.
-    Starting the workers is left out: milliseconds for threads, interpreters and forked
-    processes, a second or more for spawned ones and for a Dask cluster the search makes,
-    which only a short search notices.
+    Starting and stopping the workers is left out: about 1 to 20 ms for threads,
+    interpreters and forked processes, 0.1 s for spawned ones and 0.5 to 1 s for a Dask
+    cluster the search makes (2 workers, 2-vCPU VM), which only a short search notices.
 
     Parameters
     ----------
