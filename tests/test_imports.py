@@ -122,7 +122,7 @@ def test_lazy_names_resolve_and_submodules_do_not_shadow_them():
 )
 def test_a_search_imports_only_its_own_backend(backend, needs):
     """A serial or threads search loads neither the other backends nor what they use
-    (multiprocessing, concurrent.futures: about 40 ms, seven times a small search)."""
+    (multiprocessing, concurrent.futures: about 20 ms, four times a small search)."""
     loaded = _child(
         "import json, sys, perfectly\n"
         f"r = perfectly.search(1, 10**4, backend={backend!r}, workers=2)\n"

@@ -416,7 +416,7 @@ def test_imbalance_definition():
 def test_default_chunks_are_worth_a_hand_off(method):
     """A default chunk holds about 0.1 ms of compiled work at least (one sieve block,
     2**15 numbers; 2**16 divisions for trial), so a small range is one chunk on any
-    backend (16 chunks of 63 numbers made threads 3.5x slower on [1, 1000)), while a
+    backend (16 chunks of 63 numbers made threads about 3x slower on [1, 1000)), while a
     range with room for it still gets 8 chunks per worker. A size given is taken as is."""
     from perfectly.planning import (
         LEAST_SIEVE_CHUNK,

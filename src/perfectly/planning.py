@@ -146,8 +146,8 @@ def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
     count = hi - lo
     spread = -(-count // (workers * CHUNKS_PER_WORKER))
     if method == "trial":
-        root = max(1, math.isqrt(max(hi - 1, 1)))
-        return max(least_chunk_size(hi, method), min(max(256, TRIAL_WORK // root), spread))
+        most = max(256, TRIAL_WORK // _root(hi))
+        return max(least_chunk_size(hi, method), min(most, spread))
     scale = SIEVE_SCALE.get((hi - 1).bit_length())
     if scale is None:
         return max(least_chunk_size(hi, method), min(SIEVE_CHUNK, spread))
@@ -163,8 +163,13 @@ def least_chunk_size(hi: int, method: str) -> int:
     """The fewest numbers a default chunk of a range ending at ``hi`` holds: about 0.1 ms
     of compiled work (LEAST_SIEVE_CHUNK; for ``trial``, LEAST_TRIAL_WORK divisions)."""
     if method == "trial":
-        return max(1, LEAST_TRIAL_WORK // max(1, math.isqrt(max(hi - 1, 1))))
+        return max(1, LEAST_TRIAL_WORK // _root(hi))
     return LEAST_SIEVE_CHUNK
+
+
+def _root(hi: int) -> int:
+    """⌊√(hi − 1)⌋, at least 1: trial division's divisions per number near ``hi``."""
+    return max(1, math.isqrt(max(hi - 1, 1)))
 
 
 def plan(
