@@ -177,4 +177,6 @@ def test_numpy_scalars_accepted_wherever_ints_are():
         assert perfectly.search(1, 1000, backend="serial", timeout=seconds).census == want
     assert perfectly.sigma(np.uint64(2**64 - 1)) == perfectly.sigma(2**64 - 1)
     assert perfectly.sum_sigma(np.int64(10)) == 87
-    assert perfectly.search(1, 4, backend="threads", workers=8).workers == 3  # clamped
+    # clamped: to the numbers (static: a block a worker), to the chunks (one here)
+    assert perfectly.search(1, 4, backend="threads", workers=8, schedule="static").workers == 3
+    assert perfectly.search(1, 4, backend="threads", workers=8).workers == 1

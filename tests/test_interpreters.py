@@ -136,15 +136,16 @@ _KEPT = """if True:
     def ids():
         return sorted(i.id for i in interpreters_module().list_all())
 
+    TWO_CHUNKS = dict(backend="interpreters", workers=2, chunk_size=5_000)  # 2 workers
     for _ in range(5):
-        perfectly.search(1, 10_000, backend="interpreters", workers=2)
+        perfectly.search(1, 10_000, **TWO_CHUNKS)
     before, kept = rss(), ids()
     for _ in range(40):
-        assert perfectly.search(1, 10_000, backend="interpreters", workers=2).verified
+        assert perfectly.search(1, 10_000, **TWO_CHUNKS).verified
     grown = rss() - before
     assert ids() == kept and len(kept) == 3, (ids(), kept)  # the main one and 2 kept
     assert close_idle_interpreters() == 2 and ids() == [kept[0]]
-    perfectly.search(1, 10_000, backend="interpreters", workers=2)  # kept until exit
+    perfectly.search(1, 10_000, **TWO_CHUNKS)  # kept until exit
     print(grown)
 """
 

@@ -71,6 +71,8 @@ def check_summary(result, *, backend, workers, schedule, lo, hi, chunk_size, met
     """What every ``SearchResult`` must say about the run that made it."""
     count = hi - lo
     expected_workers = 1 if backend == "serial" else workers
+    if schedule != "static":  # no more workers than chunks (checked against the plan below)
+        expected_workers = min(expected_workers, result.chunks)
     assert result.verified is True
     assert result.backend == backend
     assert result.workers == expected_workers
@@ -294,9 +296,9 @@ def test_trial_python_kernel(brute, backend):
 
 @pytest.mark.parametrize("workers", [None, -1])
 def test_workers_default_is_every_cpu(brute, workers):
-    result = perfectly.search(1, 5000, backend="threads", workers=workers)
+    result = perfectly.search(1, 5000, backend="threads", workers=workers, chunk_size=100)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert result.workers == cpus
+    assert result.workers == min(cpus, 50)  # 50 chunks
     check_census(brute, result, 1, 5000)
 
 
@@ -452,6 +454,37 @@ def test_default_chunks_are_worth_a_hand_off(method):
                     )
                     small = [c.count for c in chunks[:-1] if c.count < least]
                     assert small == [], (schedule, hi, workers)
+
+
+_FORKED: list[int] = []  # one entry per os.fork of this process
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_parent=lambda: _FORKED.append(0))
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "register_at_fork") or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="counts forks",
+)
+def test_a_search_starts_no_more_workers_than_it_has_chunks():
+    """A worker with no chunk to run only costs its start-up (about 2 ms forked, 30 ms
+    spawned, on the 2-vCPU VM), and a default search of a short range is one chunk while
+    ``workers=None`` is every CPU: so a search starts no more workers than it has chunks
+    to run, counted in real forks. A static plan keeps one block a worker; ``estimate``
+    says the same count."""
+    cases = [  # (range, arguments, chunks and workers started)
+        ((1, 1000), {}, 1),
+        ((1, 10_000), {"chunk_size": 5_000}, 2),
+        ((1, 10_000), {"schedule": "guided", "chunk_size": 80_000}, 1),
+        ((1, 10_000), {"schedule": "static"}, 3),
+    ]
+    for (lo, hi), kwargs, started in cases:
+        before = len(_FORKED)
+        r = perfectly.search(lo, hi, backend="processes", start_method="fork", workers=3, **kwargs)
+        assert len(_FORKED) - before == started, kwargs
+        assert (r.workers, r.chunks, len(r.worker_chunks)) == (started, started, started)
+        assert r.census == perfectly.census(lo, hi) and r.verified
+        e = perfectly.estimate(lo, hi, backend="processes", workers=3, **kwargs)
+        assert e.workers == started
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4, 5])

@@ -70,7 +70,8 @@ class Estimate:
     backend : str
         Its backend.
     workers : int
-        Its workers, as the search would clamp them (1 for ``"serial"``).
+        The workers the search would start (1 for ``"serial"``; never more than its
+        chunks).
     parallel : int
         How many workers can compute at once here: no more than the CPUs this process
         may use, and 1 where a thread backend runs the pure-Python kernel under the GIL.
@@ -263,8 +264,9 @@ def estimate(
     module = kernel_module(name)
     primes = _make_primes(module, chunks) if hi > lo else 0.0
     samples = _samples(module, chunks, name) if hi > lo else ()
-    parallel = _parallel(backend, workers, name)
     costs = _chunk_costs(samples, chunks)
+    workers = chunks.workers_for(len(list(itertools.islice(chunks, workers))))  # as search
+    parallel = _parallel(backend, workers, name)
     work = _integral(samples, chunks.chunk_size, lo, hi) if samples else 0.0
     check = _closed_form(hi - 1, lo - 1) if hi > lo else 0.0
     busy = primes + _makespan(costs[1], costs[0], work, parallel)

@@ -95,6 +95,13 @@ class Plan:
         """Whether each chunk belongs to one worker (chunk i to worker i)."""
         return self.schedule == "static"
 
+    def workers_for(self, left: int) -> int:
+        """The workers worth starting with ``left`` chunks of this plan still to run: no
+        more than those chunks (a worker with none to run would only cost its start-up:
+        milliseconds forked, a tenth of a second spawned), at least one; all of them for
+        ``static``, whose chunk i belongs to worker i."""
+        return self.workers if self.pinned else max(1, min(self.workers, left))
+
     def identity(self) -> dict[str, Any]:
         """What a journal records to recognise this plan (plain JSON data).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import threading
 import time
@@ -64,7 +65,8 @@ class SearchResult:
     backend : str
         The backend that ran the chunks, one of ``BACKENDS``.
     workers : int
-        How many workers it used (1 for ``"serial"``; never more than the numbers).
+        How many workers it started: those asked for, but never more than the chunks
+        it had to run (1 for ``"serial"``).
     start_method : str or None
         The ``multiprocessing`` start method of a process backend; None for the others.
     schedule, method, kernel : str
@@ -229,7 +231,8 @@ def search(
         Where chunks run, one of ``perfectly.BACKENDS`` (see :mod:`perfectly.parallel`).
     workers : int or None, default None
         How many, ``1 ≤ workers ≤ 4096``; None or -1: every CPU this process may use.
-        Never more than the range has numbers (clamped); ``"serial"`` uses 1.
+        Never more than the plan has chunks to run (except for ``"static"``, which has
+        one a worker); ``"serial"`` uses 1.
     method : {"sieve", "trial"}, default "sieve"
         The range algorithm, as for :func:`census` (``"trial"`` needs ``hi ≤ 2**61``).
     schedule : {"static", "dynamic", "guided"}, default "dynamic"
@@ -465,13 +468,18 @@ def _run(
     s: _Settings, chunks: Plan, merged: Aggregator, book: Journal | None, started: float
 ) -> Run:
     """Run the chunks not merged yet; journal and merge each result as it arrives."""
+    todo = (c for c in chunks if not merged.covers(c.lo, c.hi))  # not resumed
+    first = list(itertools.islice(todo, s.workers))  # enough to know how many to start
     executor = make_executor(
-        s.backend, s.workers, start_method=s.start_method, options=s.backend_options
+        s.backend,
+        chunks.workers_for(len(first)),
+        start_method=s.start_method,
+        options=s.backend_options,
     )
     run = Run(
         executor,
         s.job,
-        (c for c in chunks if not merged.covers(c.lo, c.hi)),  # not resumed
+        itertools.chain(first, todo),
         pinned=chunks.pinned,
         retries=s.retries,
         timeout=s.timeout,
@@ -568,7 +576,7 @@ def _result(
         census=census,
         verified=True,
         backend=s.backend,
-        workers=s.workers,
+        workers=run.executor.max_workers,
         start_method=run.executor.start_method,
         schedule=s.schedule,
         method=s.job.method,

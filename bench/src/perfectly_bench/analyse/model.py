@@ -74,7 +74,7 @@ class Point:
     variant: str
     method: str
     count: int  # numbers in the range
-    workers: int
+    workers: int  # workers the search started: no more than its chunks
     cores: int  # workers running at once: min(workers, CPUs)
     chunks: int
     work: float  # W: the serial run's median, seconds
@@ -109,8 +109,9 @@ def points(rows: Sequence[Record], cpus: int) -> dict[str, list[Point]]:
             continue
         if s.schedule == "static" and s.method == "trial":
             continue
-        cores, chunks = min(s.workers, cpus), r.median_run().chunks
-        shape = (s.count, s.workers, cores, chunks)
+        chunks = r.median_run().chunks
+        started = s.workers if s.schedule == "static" else min(s.workers, chunks)  # as search
+        shape = (s.count, started, min(started, cpus), chunks)
         key = f"{s.python} {s.key}" if s.python else s.key  # one fit per interpreter
         out[key].append(Point(r.id, s.variant, s.method, *shape, ref.median, r.median))
     return dict(out)
