@@ -98,7 +98,7 @@ class Plan:
     def workers_for(self, left: int) -> int:
         """The workers worth starting with ``left`` chunks of this plan still to run: no
         more than those chunks (a worker with none to run would only cost its start-up:
-        milliseconds forked, a tenth of a second spawned), at least one; all of them for
+        milliseconds forked, tens of milliseconds spawned), at least one; all of them for
         ``static``, whose chunk i belongs to worker i."""
         return self.workers if self.pinned else max(1, min(self.workers, left))
 
