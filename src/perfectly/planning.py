@@ -96,11 +96,9 @@ class Plan:
         return self.schedule == "static"
 
     def workers_for(self, left: int) -> int:
-        """The workers worth starting with ``left`` chunks of this plan still to run: no
-        more than those chunks (a worker with none to run would only cost its start-up:
-        milliseconds forked, tens of milliseconds spawned), at least one; all of them for
-        ``static``, whose chunk i belongs to worker i."""
-        return self.workers if self.pinned else max(1, min(self.workers, left))
+        """The workers worth starting with ``left`` chunks of this plan still to run
+        (:func:`workers_to_start`)."""
+        return workers_to_start(self.workers, self.schedule, left)
 
     def identity(self) -> dict[str, Any]:
         """What a journal records to recognise this plan (plain JSON data).
@@ -164,6 +162,14 @@ def default_chunk_size(lo: int, hi: int, workers: int, method: str) -> int:
     if chunks < workers * CHUNKS_PER_WORKER:
         chunks = -(-chunks // workers) * workers
     return -(-count // chunks)
+
+
+def workers_to_start(workers: int, schedule: str, left: int) -> int:
+    """The workers a search starts with ``left`` chunks still to run: no more than those
+    chunks (a worker with none to run would only cost its start-up: milliseconds forked,
+    tens of milliseconds spawned), at least one; all ``workers`` for ``static``, whose
+    chunk i belongs to worker i."""
+    return workers if schedule == "static" else max(1, min(workers, left))
 
 
 def least_chunk_size(hi: int, method: str) -> int:

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from perfectly.planning import plan
+from perfectly.planning import plan, workers_to_start
 from perfectly_bench.records.records import BASELINE_BACKENDS, Record
 
 FORMULA = "T = start + per_worker·p + round_trip·chunks + W·(1/q + σ·(q−1)/q + κ·(q−1))"
@@ -110,7 +110,7 @@ def points(rows: Sequence[Record], cpus: int) -> dict[str, list[Point]]:
         if s.schedule == "static" and s.method == "trial":
             continue
         chunks = r.median_run().chunks
-        started = s.workers if s.schedule == "static" else min(s.workers, chunks)  # as search
+        started = workers_to_start(s.workers, s.schedule, chunks)
         shape = (s.count, started, min(started, cpus), chunks)
         key = f"{s.python} {s.key}" if s.python else s.key  # one fit per interpreter
         out[key].append(Point(r.id, s.variant, s.method, *shape, ref.median, r.median))
